@@ -1,0 +1,95 @@
+/**
+ * The shell every provisioning command runs in. `local.Command` stores a command's stdout in the
+ * stack's state and prints the command string and all its output when it fails, so: the result is
+ * one JSON line on stdout, a failure is one human message on stderr, and neither ever carries a
+ * credential that came in through the environment.
+ */
+
+/** A failure a person reads: what happened and what to do about it. */
+export class ProvisioningError extends Error {
+  override name = "ProvisioningError";
+}
+
+/** Reads a required environment variable, or fails naming the stack setting that provides it. */
+export function requireEnv(name: string, fix: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === "") {
+    throw new ProvisioningError(`${name} is not set: ${fix}`);
+  }
+  return value;
+}
+
+export interface RetryOptions {
+  /** Whether a failure is worth another try (429, 5xx, network faults). */
+  isRetryable: (error: unknown) => boolean;
+  /** A server-given delay (Retry-After), when the failure carries one. */
+  retryAfterMs?: (error: unknown) => number | undefined;
+  /** Total tries, the first included. */
+  attempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Exponential backoff with full jitter; honours Retry-After up to the cap. */
+export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions): Promise<T> {
+  const attempts = options.attempts ?? 5;
+  const base = options.baseDelayMs ?? 500;
+  const cap = options.maxDelayMs ?? 10_000;
+  const sleep = options.sleep ?? defaultSleep;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (attempt >= attempts || !options.isRetryable(error)) throw error;
+      const hinted = options.retryAfterMs?.(error);
+      const backoff = Math.random() * Math.min(cap, base * 2 ** (attempt - 1));
+      await sleep(Math.min(cap, hinted ?? backoff));
+    }
+  }
+}
+
+/** Parses a Retry-After header (seconds or an HTTP date) into milliseconds. */
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now: number = Date.now(),
+): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+export interface CommandIO {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+  exit: (code: number) => void;
+}
+
+const processIO: CommandIO = {
+  stdout: (line) => process.stdout.write(`${line}\n`),
+  stderr: (line) => process.stderr.write(`${line}\n`),
+  exit: (code) => {
+    process.exitCode = code;
+  },
+};
+
+/**
+ * Runs one provisioning operation: its result (if any) becomes the JSON line on stdout; a thrown
+ * error becomes its message alone on stderr and exit code 1. Stack traces are left out on purpose:
+ * they are noise to the operator reading `pulumi up` output and may quote request data.
+ */
+export async function runCommand(main: () => Promise<unknown>, io: CommandIO = processIO): Promise<void> {
+  try {
+    const result = await main();
+    if (result !== undefined) io.stdout(JSON.stringify(result));
+    io.exit(0);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(error instanceof ProvisioningError ? message : `unexpected failure: ${message}`);
+    io.exit(1);
+  }
+}

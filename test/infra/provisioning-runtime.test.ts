@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import {
+  type CommandIO,
+  ProvisioningError,
+  parseRetryAfter,
+  requireEnv,
+  runCommand,
+  withRetry,
+} from "../../infra/provisioning/runtime";
+
+function captureIO() {
+  const out: string[] = [];
+  const err: string[] = [];
+  let code: number | undefined;
+  const io: CommandIO = {
+    stdout: (l) => out.push(l),
+    stderr: (l) => err.push(l),
+    exit: (c) => {
+      code = c;
+    },
+  };
+  return { io, out, err, code: () => code };
+}
+
+describe("withRetry", () => {
+  it("retries retryable failures with growing, capped delays and returns the eventual result", async () => {
+    const delays: number[] = [];
+    let calls = 0;
+    const result = await withRetry(
+      async () => {
+        calls++;
+        if (calls < 4) throw new Error("503");
+        return "ok";
+      },
+      {
+        isRetryable: () => true,
+        baseDelayMs: 100,
+        maxDelayMs: 250,
+        sleep: async (ms) => void delays.push(ms),
+      },
+    );
+    expect(result).toBe("ok");
+    expect(calls).toBe(4);
+    expect(delays).toHaveLength(3);
+    for (const d of delays) expect(d).toBeLessThanOrEqual(250);
+  });
+
+  it("gives up after the configured attempts and rethrows the last failure", async () => {
+    let calls = 0;
+    await expect(
+      withRetry(
+        async () => {
+          calls++;
+          throw new Error(`fail ${calls}`);
+        },
+        { isRetryable: () => true, attempts: 3, sleep: async () => {} },
+      ),
+    ).rejects.toThrow("fail 3");
+    expect(calls).toBe(3);
+  });
+
+  it("does not retry a failure that is not retryable", async () => {
+    let calls = 0;
+    await expect(
+      withRetry(
+        async () => {
+          calls++;
+          throw new Error("400");
+        },
+        { isRetryable: () => false, sleep: async () => {} },
+      ),
+    ).rejects.toThrow("400");
+    expect(calls).toBe(1);
+  });
+
+  it("waits what the server's Retry-After asks, within the cap", async () => {
+    const delays: number[] = [];
+    let calls = 0;
+    await withRetry(
+      async () => {
+        if (++calls === 1) throw new Error("429");
+        return 1;
+      },
+      { isRetryable: () => true, retryAfterMs: () => 3000, sleep: async (ms) => void delays.push(ms) },
+    );
+    expect(delays).toEqual([3000]);
+  });
+});
+
+describe("parseRetryAfter", () => {
+  it("reads seconds and HTTP dates", () => {
+    expect(parseRetryAfter("2")).toBe(2000);
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
+    expect(parseRetryAfter(undefined)).toBeUndefined();
+    expect(parseRetryAfter("soon")).toBeUndefined();
+  });
+});
+
+describe("requireEnv", () => {
+  it("names the variable and the fix when it is missing or blank", () => {
+    expect(() => requireEnv("TINYBIRD_HOST", "set tinybirdHost", { TINYBIRD_HOST: " " })).toThrow(
+      "TINYBIRD_HOST is not set: set tinybirdHost",
+    );
+    expect(requireEnv("X", "fix", { X: "v" })).toBe("v");
+  });
+});
+
+describe("runCommand", () => {
+  it("prints the result as one JSON line and exits 0", async () => {
+    const c = captureIO();
+    await runCommand(async () => ({ a: 1 }), c.io);
+    expect(c.out).toEqual(['{"a":1}']);
+    expect(c.err).toEqual([]);
+    expect(c.code()).toBe(0);
+  });
+
+  it("prints only the message of a ProvisioningError and exits 1", async () => {
+    const c = captureIO();
+    await runCommand(async () => {
+      throw new ProvisioningError("Tinybird answered 403: give the token DATASOURCES:CREATE");
+    }, c.io);
+    expect(c.out).toEqual([]);
+    expect(c.err).toEqual(["Tinybird answered 403: give the token DATASOURCES:CREATE"]);
+    expect(c.code()).toBe(1);
+  });
+
+  it("labels an unexpected error without printing its stack", async () => {
+    const c = captureIO();
+    await runCommand(async () => {
+      throw new TypeError("boom");
+    }, c.io);
+    expect(c.err).toEqual(["unexpected failure: boom"]);
+    expect(c.code()).toBe(1);
+  });
+});

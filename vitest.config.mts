@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // chDB segfaults under worker threads, and Pulumi's mocks are process-global: one fork per file.
+    pool: "forks",
+    isolate: true,
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+  },
+});
