@@ -1,0 +1,32 @@
+import { join } from "node:path";
+import { buildSync } from "esbuild";
+
+/** The forwarder's entry point; `handler` is its export. */
+export const FORWARDER_ENTRY = join(__dirname, "index.ts");
+
+export interface ForwarderBundle {
+  /** CommonJS source exporting `handler`, to be stored as `index.js` (Lambda handler `index.handler`). */
+  code: string;
+}
+
+/**
+ * Bundles lambda/ the one way both deployment and the tests use, so what is tested is what ships.
+ * Synchronous because the Pulumi program builds its asset archive while it declares resources.
+ */
+export function buildForwarderBundle(): ForwarderBundle {
+  const result = buildSync({
+    entryPoints: [FORWARDER_ENTRY],
+    bundle: true,
+    platform: "node",
+    // The bundle also runs locally (tests, bench) on Node 20; Lambda runs a newer LTS.
+    target: "node20",
+    format: "cjs",
+    minify: true,
+    legalComments: "none",
+    write: false,
+    logLevel: "silent",
+  });
+  const file = result.outputFiles[0];
+  if (!file) throw new Error("esbuild produced no output for the forwarder");
+  return { code: file.text };
+}
