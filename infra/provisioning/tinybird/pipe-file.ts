@@ -1,0 +1,77 @@
+/**
+ * Parser for `.pipe` datafiles: the analytics endpoints, deployed as files on Forward and through the
+ * Pipes API on Classic.
+ */
+import {
+  DatafileError,
+  parseTokenLine,
+  readDirectives,
+  type TokenDeclaration,
+  unquote,
+} from "./datafile-syntax";
+
+export interface PipeNode {
+  name: string;
+  description?: string;
+  /** The SQL as written, including a leading `%` line when the node uses templates. */
+  sql: string;
+  /** Lower-case node type when the file sets one (`endpoint`, `materialized`, `copy`). */
+  type?: string;
+}
+
+export interface PipeDefinition {
+  /** Name from the file name (`signups.pipe` → `signups`). */
+  name: string;
+  description?: string;
+  nodes: PipeNode[];
+  tokens: TokenDeclaration[];
+  /** The node published as the API endpoint, if any. */
+  endpointNode?: string;
+}
+
+/** Parses a `.pipe` file; `name` is the pipe name (the file's base name). */
+export function parsePipe(text: string, name: string, file = `${name}.pipe`): PipeDefinition {
+  const pipe: PipeDefinition = { name, nodes: [], tokens: [] };
+  let node: PipeNode | undefined;
+  for (const directive of readDirectives(text, file)) {
+    const { keyword } = directive;
+    if (keyword === "NODE") {
+      if (!directive.value) throw new DatafileError(file, directive.line, "NODE needs a name");
+      if (node && !node.sql) throw new DatafileError(file, directive.line, `node ${node.name} has no SQL`);
+      if (pipe.nodes.some((n) => n.name === directive.value)) {
+        throw new DatafileError(file, directive.line, `node ${directive.value} twice`);
+      }
+      node = { name: directive.value, sql: "" };
+      pipe.nodes.push(node);
+    } else if (keyword === "DESCRIPTION") {
+      const description = directive.block ?? unquote(directive.value);
+      if (node) node.description = description;
+      else pipe.description = description;
+    } else if (keyword === "SQL") {
+      if (!node) throw new DatafileError(file, directive.line, "SQL before any NODE");
+      if (!directive.block)
+        throw new DatafileError(file, directive.line, "SQL must be a non-empty block: SQL >");
+      node.sql = directive.block;
+    } else if (keyword === "TYPE") {
+      if (!node) throw new DatafileError(file, directive.line, "TYPE before any NODE");
+      node.type = unquote(directive.value).toLowerCase();
+    } else if (keyword === "TOKEN") {
+      pipe.tokens.push(parseTokenLine(directive, file));
+    } else if (keyword === "TAGS") {
+      // Tags organise the Tinybird UI; they change nothing this project relies on.
+    } else {
+      throw new DatafileError(
+        file,
+        directive.line,
+        `unsupported instruction ${keyword} (supported: DESCRIPTION, NODE, SQL, TYPE, TOKEN, TAGS)`,
+      );
+    }
+  }
+  if (pipe.nodes.length === 0) throw new DatafileError(file, undefined, "no NODE");
+  const last = pipe.nodes.at(-1)!;
+  if (!last.sql) throw new DatafileError(file, undefined, `node ${last.name} has no SQL`);
+  const endpoints = pipe.nodes.filter((n) => n.type === "endpoint");
+  if (endpoints.length > 1) throw new DatafileError(file, undefined, "more than one node has TYPE endpoint");
+  pipe.endpointNode = endpoints[0]?.name;
+  return pipe;
+}
