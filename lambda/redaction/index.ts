@@ -1,5 +1,13 @@
-// INTERFACE PLACEHOLDER: the redaction issue replaces the body; the exported names and types are the
-// contract the forwarder calls.
+/**
+ * Credential redaction for verified Clerk events, called by the forwarder on every event before the NDJSON
+ * line is built. Default rules: rules.ts. Extra paths and pseudonymisation come from the stack's config.
+ */
+import { compileRedactor } from "./engine";
+import { DEFAULT_RULES } from "./rules";
+
+export { RedactionConfigError } from "./errors";
+export { PSEUDONYM_PREFIX } from "./pseudonymize";
+export { DEFAULT_RULES } from "./rules";
 
 /** The fixed marker a redacted value becomes (the key stays, so the field's existence is kept). */
 export const REDACTED = "[redacted]";
@@ -14,6 +22,10 @@ export interface RedactionOptions {
 /** Returns a copy of a verified Clerk event with credentials redacted; never mutates its input. */
 export type Redactor = (event: Record<string, unknown>) => Record<string, unknown>;
 
-export function createRedactor(_options: RedactionOptions = {}): Redactor {
-  return (event) => structuredClone(event);
+/**
+ * Compiles the rules, the extra paths and the key once; the returned function is pure and cheap per event.
+ * Throws `RedactionConfigError` (kind `redaction_config`) for an invalid path or an unusable key.
+ */
+export function createRedactor(options: RedactionOptions = {}): Redactor {
+  return compileRedactor({ ...options, rules: DEFAULT_RULES, marker: REDACTED });
 }

@@ -1,0 +1,109 @@
+/**
+ * The redaction walk: one pass over the event building a copy, with every rule compiled beforehand (paths
+ * into tries per event type, field names judged once and cached, the pseudonymisation key imported once).
+ * Precedence for a value: a path rule, then a secret field name, then pseudonymisation, then URL credentials.
+ */
+import { cached, classifyField, isCredentialParameter, type PersonalKind } from "./field-names";
+import { childNode, compilePaths, type PathNode, parsePath } from "./paths";
+import { createPseudonymizer, identifierKind, isEmailAddress, type Pseudonymizer } from "./pseudonymize";
+import type { RedactionRule } from "./rules";
+import { redactUrlCredentials } from "./urls";
+
+export interface EngineOptions {
+  readonly rules: readonly RedactionRule[];
+  readonly marker: string;
+  readonly extraPaths?: readonly string[];
+  readonly pseudonymizationKey?: string;
+}
+
+export type Redact = (event: Record<string, unknown>) => Record<string, unknown>;
+
+export function compileRedactor(options: EngineOptions): Redact {
+  const { rules, marker } = options;
+  const has = (kind: RedactionRule["kind"]) => rules.some((rule) => rule.kind === kind);
+  const byName = has("field-name");
+  const inUrls = has("url-credential");
+  const classify = cached(classifyField);
+  const isCredential = cached(isCredentialParameter);
+  const pseudonymize: Pseudonymizer | undefined =
+    options.pseudonymizationKey === undefined ? undefined : createPseudonymizer(options.pseudonymizationKey);
+  // Personal data is recognised by field name whether or not the secret field-name rule is on.
+  const judgeNames = byName || pseudonymize !== undefined;
+
+  const extra = (options.extraPaths ?? []).filter((path) => path.trim() !== "").map(parsePath);
+  const everyType = compilePaths(extra);
+  const pathsByType = new Map<string, string[][]>();
+  for (const rule of rules) {
+    if (rule.kind === "path") {
+      pathsByType.set(rule.eventType, [
+        ...(pathsByType.get(rule.eventType) ?? []),
+        ...rule.paths.map(parsePath),
+      ]);
+    }
+  }
+  const byType = new Map<string, PathNode | undefined>();
+  for (const [type, paths] of pathsByType) byType.set(type, compilePaths([...paths, ...extra]));
+
+  const redactString = (value: string, secret: boolean, personal: PersonalKind | undefined): string => {
+    if (secret) return marker;
+    if (pseudonymize && value !== "") {
+      const kind = personal === "identifier" ? identifierKind(value) : personal;
+      if (kind) return pseudonymize(kind, value);
+      if (isEmailAddress(value)) return pseudonymize("email", value);
+    }
+    return inUrls ? redactUrlCredentials(value, isCredential, marker) : value;
+  };
+
+  const walk = (
+    value: unknown,
+    path: PathNode | undefined,
+    secret: boolean,
+    personal: PersonalKind | undefined,
+  ): unknown => {
+    if (value === null) return null;
+    if (path?.terminal) return marker;
+    switch (typeof value) {
+      case "string":
+        return redactString(value, secret, personal);
+      case "number":
+        // An OTP can arrive as a number (`otp_code: 123456`); counts and timestamps never sit in a secret.
+        return secret ? marker : value;
+      case "object":
+        break;
+      default:
+        return value;
+    }
+    if (Array.isArray(value)) {
+      const copy: unknown[] = new Array(value.length);
+      // Array elements inherit the field's meaning: `backup_codes: [...]`, `ip_addresses: [...]`.
+      for (let i = 0; i < value.length; i++) copy[i] = walk(value[i], childNode(path, i), secret, personal);
+      return copy;
+    }
+    const source = value as Record<string, unknown>;
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(source)) {
+      const field = judgeNames ? classify(key) : undefined;
+      // Inside a secret-named object every field is secret except those describing it (`type`, `expires_at`).
+      const childSecret = byName && field ? (secret ? !field.describesSecret : field.secret) : secret;
+      const child = walk(source[key], childNode(path, key), childSecret, field?.personal);
+      if (key === "__proto__") {
+        // JSON.parse makes "__proto__" an own key; plain assignment would set the copy's prototype instead.
+        Object.defineProperty(copy, key, {
+          value: child,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else {
+        copy[key] = child;
+      }
+    }
+    return copy;
+  };
+
+  return (event) => {
+    const type = event.type;
+    const path = typeof type === "string" && byType.has(type) ? byType.get(type) : everyType;
+    return walk(event, path, false, undefined) as Record<string, unknown>;
+  };
+}

@@ -1,0 +1,87 @@
+/** What a field's (or a URL parameter's) name says about its value, from the word lists in rules.ts. */
+import { FIELD_NAME_WORDS, PERSONAL_DATA } from "./rules";
+
+export type PersonalKind = "email" | "phone" | "ip" | "identifier";
+
+export interface FieldClass {
+  /** The value is a credential (strings and numbers in it are redacted). */
+  readonly secret: boolean;
+  /** The name describes a secret (`*_enabled`, `*_at`, `*_type`…): kept, even inside a secret-named object. */
+  readonly describesSecret: boolean;
+  /** Personal data pseudonymised when a key is configured. */
+  readonly personal: PersonalKind | undefined;
+}
+
+const SECRET = new Set<string>(FIELD_NAME_WORDS.secret);
+const CODE_NOT_SECRET_WITH = new Set<string>(FIELD_NAME_WORDS.codeIsNotSecretWith);
+const KEY_SECRET_WITH = new Set<string>(FIELD_NAME_WORDS.keyIsSecretWith);
+const DESCRIBES_SECRET = new Set<string>(FIELD_NAME_WORDS.describesSecret);
+const URL_ALSO_SECRET = new Set<string>(FIELD_NAME_WORDS.urlParameterAlsoSecret);
+const PERSONAL_KINDS = (["email", "phone", "ip", "identifier"] as const).map((kind) => ({
+  kind,
+  word: PERSONAL_DATA[kind].word,
+  lastWords: new Set<string>(PERSONAL_DATA[kind].lastWord),
+}));
+
+/** `otpCode`, `otp_code`, `X-Otp-Code`, `__clerk_ticket`, `HTTPStatusCode` → lowercase words. */
+export function nameWords(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/([A-Z])([A-Z][a-z])/g, "$1 $2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((word) => word !== "");
+}
+
+function namesSecret(words: readonly string[]): boolean {
+  for (const word of words) {
+    if (SECRET.has(word)) return true;
+    if ((word === "code" || word === "codes") && !words.some((w) => CODE_NOT_SECRET_WITH.has(w))) return true;
+    if ((word === "key" || word === "keys") && words.some((w) => KEY_SECRET_WITH.has(w))) return true;
+  }
+  return false;
+}
+
+function personalKind(words: readonly string[]): PersonalKind | undefined {
+  const last = words[words.length - 1];
+  if (last === undefined || words[0] === PERSONAL_DATA.senderFirstWord) return undefined;
+  for (const { kind, word, lastWords } of PERSONAL_KINDS) {
+    if (lastWords.has(last) && words.includes(word)) return kind;
+  }
+  return undefined;
+}
+
+export function classifyField(name: string): FieldClass {
+  const words = nameWords(name);
+  const last = words[words.length - 1];
+  const describesSecret = last !== undefined && DESCRIBES_SECRET.has(last);
+  return {
+    secret: !describesSecret && namesSecret(words),
+    describesSecret,
+    personal: describesSecret ? undefined : personalKind(words),
+  };
+}
+
+/** A query or fragment parameter whose value is a credential (`token`, `__clerk_ticket`, `code`, `key`…). */
+export function isCredentialParameter(name: string): boolean {
+  const words = nameWords(name);
+  const last = words[words.length - 1];
+  if (last === undefined || DESCRIBES_SECRET.has(last)) return false;
+  return namesSecret(words) || words.some((word) => URL_ALSO_SECRET.has(word));
+}
+
+/**
+ * Field names repeat across events (Clerk's schema is small), so each is judged once per container. User
+ * metadata can bring unbounded names: past the cap they are judged each time instead of growing memory.
+ */
+export function cached<T>(judge: (name: string) => T, cap = 10_000): (name: string) => T {
+  const seen = new Map<string, T>();
+  return (name) => {
+    let verdict = seen.get(name);
+    if (verdict === undefined) {
+      verdict = judge(name);
+      if (seen.size < cap) seen.set(name, verdict);
+    }
+    return verdict;
+  };
+}

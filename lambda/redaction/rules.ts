@@ -1,0 +1,247 @@
+/**
+ * The default redaction rules: what counts as a credential in a Clerk event, and why.
+ * Every rule has a test named for its id (test/redaction/rules.test.ts).
+ *
+ * Four kinds:
+ * - `path`: a known place in one event type (dot path, `*` = any key or index);
+ * - `field-name`: any string or number under a field whose name marks it as a secret, anywhere;
+ * - `url-credential`: the value of a credential-like query/fragment parameter in any string (a URL on its
+ *   own or inside text), and the password of a URL's user-info; the rest of the URL is kept;
+ * - `personal-data` is not here: it is pseudonymisation (off by default), see PERSONAL_DATA below.
+ */
+
+export type RuleKind = "path" | "field-name" | "url-credential";
+
+export interface PathRule {
+  readonly id: string;
+  readonly kind: "path";
+  readonly eventType: string;
+  readonly paths: readonly string[];
+  readonly reason: string;
+}
+
+export interface PatternRule {
+  readonly id: string;
+  readonly kind: "field-name" | "url-credential";
+  readonly reason: string;
+}
+
+export type RedactionRule = PathRule | PatternRule;
+
+export const DEFAULT_RULES = [
+  {
+    id: "email-otp-code",
+    kind: "path",
+    eventType: "email.created",
+    paths: ["data.data.otp_code"],
+    reason: "the one-time code itself: whoever reads it can sign in or verify as the user",
+  },
+  {
+    id: "email-body",
+    kind: "path",
+    eventType: "email.created",
+    paths: ["data.body", "data.body_plain"],
+    reason: "the rendered message carries the code, the magic link or the invitation link",
+  },
+  {
+    id: "email-subject",
+    kind: "path",
+    eventType: "email.created",
+    paths: ["data.subject"],
+    reason:
+      'verification subjects lead with the code ("123456 is your verification code") and custom templates may ' +
+      "format it any way; the template is already in data.slug",
+  },
+  {
+    id: "sms-message",
+    kind: "path",
+    eventType: "sms.created",
+    paths: ["data.message"],
+    reason: "the text message carries the code or a sign-in link; the template is in data.slug",
+  },
+  {
+    id: "secret-field-name",
+    kind: "field-name",
+    reason:
+      "a value under otp_code, token, ticket, password, secret, api_key… is the credential wherever it appears " +
+      "(user metadata included); flags, timestamps and strategies describing a secret are not, and are kept",
+  },
+  {
+    id: "url-credential",
+    kind: "url-credential",
+    reason:
+      "invitation, magic and sign-in links (?token=, ?__clerk_ticket=, #key=…) accept the user or invitation; " +
+      "only the parameter's value goes, so origin, path and other parameters stay for analytics",
+  },
+] as const satisfies readonly RedactionRule[];
+
+export type DefaultRuleId = (typeof DEFAULT_RULES)[number]["id"];
+
+/**
+ * Field names are split into lowercase words (`otpCode`, `otp_code`, `X-Otp-Code` → otp, code) and judged
+ * by these word lists.
+ */
+export const FIELD_NAME_WORDS = {
+  /** A name holding one of these words names a secret (`otp_code`, `refresh_token`, `backup_codes`). */
+  secret: [
+    "otp",
+    "totp",
+    "token",
+    "tokens",
+    "ticket",
+    "tickets",
+    "password",
+    "passwords",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "passcode",
+    "passcodes",
+    "pin",
+    "secret",
+    "secrets",
+    "signature",
+    "signatures",
+    "sig",
+    "credential",
+    "credentials",
+    "jwt",
+    "apikey",
+    "authorization",
+    "bearer",
+    "cookie",
+    "cookies",
+    "handshake",
+    "magic",
+  ],
+  /**
+   * `code` is a secret (`code`, `otp_code`, `verification_code`, `backup_codes`) unless one of these words
+   * says which harmless code it is (`country_code`, `status_code`).
+   */
+  codeIsNotSecretWith: [
+    "country",
+    "currency",
+    "postal",
+    "zip",
+    "area",
+    "dial",
+    "calling",
+    "region",
+    "language",
+    "lang",
+    "locale",
+    "error",
+    "status",
+    "response",
+    "reason",
+    "http",
+    "exit",
+    "iso",
+    "tax",
+    "product",
+    "plan",
+    "promo",
+    "coupon",
+    "discount",
+    "referral",
+    "color",
+    "colour",
+    "source",
+    "airport",
+    "state",
+    "event",
+  ],
+  /** `key` is a secret only with one of these (`api_key`, `private_key`): a role's `key` is `org:admin`. */
+  keyIsSecretWith: [
+    "api",
+    "secret",
+    "private",
+    "access",
+    "signing",
+    "encryption",
+    "session",
+    "master",
+    "license",
+    "auth",
+    "hmac",
+    "client",
+    "webhook",
+    "pseudonymization",
+  ],
+  /**
+   * A name ending in one of these describes a secret instead of holding it (`password_enabled`,
+   * `backup_code_enabled`, `token_expires_at`, `otp_code_length`, `code_challenge_method`): kept, and inside a
+   * secret-named object such a field is kept too (`token: { value: "…", type: "bearer" }`).
+   */
+  describesSecret: [
+    "enabled",
+    "disabled",
+    "required",
+    "allowed",
+    "configured",
+    "supported",
+    "present",
+    "exists",
+    "set",
+    "at",
+    "on",
+    "date",
+    "time",
+    "timestamp",
+    "expires",
+    "expiry",
+    "expiration",
+    "ttl",
+    "seconds",
+    "type",
+    "types",
+    "kind",
+    "strategy",
+    "strategies",
+    "method",
+    "methods",
+    "hasher",
+    "algorithm",
+    "alg",
+    "length",
+    "count",
+    "attempts",
+    "remaining",
+    "status",
+    "verified",
+    "verification",
+    "id",
+    "ids",
+    "name",
+    "label",
+    "hint",
+    "version",
+    "format",
+    "mode",
+    "policy",
+    "provider",
+    "strength",
+    "level",
+  ],
+  /** In a URL these words name a credential too (`?key=` is an API key, `?__session=` a session JWT). */
+  urlParameterAlsoSecret: ["key", "auth", "session"],
+} as const;
+
+/**
+ * Personal data, pseudonymised only when a key is configured (default: kept, the user's analytics may need
+ * it). Recognised by field name, plus any string that is an e-mail address as a whole wherever it is.
+ * Names (first_name, last_name, username) are left alone: they are neither contact channels nor join keys,
+ * and the issue scopes this to addresses; `redactPaths` removes them where needed.
+ * A name starting with `from` is the sender (the instance's own address or number), not a person: kept.
+ */
+export const PERSONAL_DATA = {
+  /** `email`, `email_address`, `to_email_address`, `affiliation_email_address` (not `email_address_id`). */
+  email: { word: "email", lastWord: ["email", "emails", "address", "addresses"] },
+  /** `phone_number`, `to_phone_number`, `phone` (not `phone_number_id`). */
+  phone: { word: "phone", lastWord: ["phone", "phones", "number", "numbers"] },
+  /** `client_ip`, `ip_address`, `ip`. */
+  ip: { word: "ip", lastWord: ["ip", "ips", "address", "addresses"] },
+  /** `identifier` holds an e-mail, a phone number or a username: judged by its value. */
+  identifier: { word: "identifier", lastWord: ["identifier", "identifiers"] },
+  senderFirstWord: "from",
+} as const;
