@@ -1,0 +1,201 @@
+/**
+ * The stack's endpoint in the instance's Svix app, found by its uid: created when missing, brought
+ * in line when its URL, event types or description drifted, removed on destroy. Its metadata names
+ * the Pulumi resource that owns it, so a replaced resource's late delete cannot remove the endpoint
+ * its successor has just taken over.
+ */
+import { randomUUID } from "node:crypto";
+import { type EndpointOut, Svix } from "svix";
+import { answered, call, type RetryPolicy, type Step } from "./failures";
+import { svixEndpointFix } from "./fixes";
+import type { SvixAccess } from "./svix-access";
+import { UndocumentedFlowError } from "./svix-login";
+
+export const MANAGED_BY = "clerk-tinybird";
+
+export interface DesiredEndpoint {
+  uid: string;
+  url: string;
+  /** Sorted; empty means every event type. */
+  eventTypes: string[];
+  description: string;
+  /** Random id of the Pulumi resource that manages the endpoint. */
+  owner: string;
+}
+
+export interface EndpointClient {
+  endpoints: Svix["endpoint"];
+  appId: string;
+  step: (action: string) => Step;
+  policy: RetryPolicy;
+}
+
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * A fetch that turns a non-JSON error page (a proxy's HTML 403, say) into Svix's JSON error shape:
+ * the svix client parses 4xx bodies as JSON and would otherwise lose the status in a SyntaxError.
+ */
+const jsonErrorFetch: typeof fetch = async (input, init) => {
+  const response = await fetch(input, init);
+  if (response.ok || response.status >= 500) return response;
+  const text = await response.text();
+  try {
+    JSON.parse(text);
+    return new Response(text, { status: response.status, headers: response.headers });
+  } catch {
+    const body = JSON.stringify({ code: "non_json_answer", detail: text.slice(0, 300) });
+    return new Response(body, { status: response.status, headers: { "content-type": "application/json" } });
+  }
+};
+
+export function endpointClient(access: SvixAccess, policy: RetryPolicy): EndpointClient {
+  const svix = new Svix(access.token, {
+    ...(access.serverUrl ? { serverUrl: access.serverUrl } : {}),
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    // svix retries 5xx and network faults itself (twice, no Retry-After, not 429); an empty
+    // schedule turns that off so `call`'s single backoff policy is the only one.
+    retryScheduleInMs: [],
+    fetch: jsonErrorFetch,
+  });
+  const fix = svixEndpointFix(access.appId, access.apiBase);
+  return {
+    endpoints: svix.endpoint,
+    appId: access.appId,
+    step: (action) => ({ service: "Svix", action, fix }),
+    policy,
+  };
+}
+
+function sameTypes(current: EndpointOut, desired: DesiredEndpoint): boolean {
+  const have = [...new Set(current.filterTypes ?? [])].sort();
+  return have.length === desired.eventTypes.length && have.every((t, i) => t === desired.eventTypes[i]);
+}
+
+function needsUpdate(current: EndpointOut, desired: DesiredEndpoint): boolean {
+  return (
+    current.url !== desired.url ||
+    !sameTypes(current, desired) ||
+    current.description !== desired.description ||
+    current.metadata?.managedBy !== MANAGED_BY ||
+    current.metadata?.owner !== desired.owner
+  );
+}
+
+/** Fetches the endpoint by uid; undefined when Svix has none. */
+async function find(client: EndpointClient, uid: string): Promise<EndpointOut | undefined> {
+  try {
+    return await call(
+      client.step(`read endpoint ${uid} of app ${client.appId}`),
+      () => client.endpoints.get(client.appId, uid),
+      client.policy,
+    );
+  } catch (error) {
+    if (answered(error, 404)) return undefined;
+    throw error;
+  }
+}
+
+function checkShape(endpoint: EndpointOut | null | undefined, what: string): EndpointOut {
+  if (!endpoint || typeof endpoint.id !== "string" || endpoint.id === "") {
+    throw new UndocumentedFlowError(`Svix's answer to ${what} carried no endpoint id`);
+  }
+  return endpoint;
+}
+
+export interface EnsuredEndpoint {
+  endpointId: string;
+  signingSecret: string;
+  action: "created" | "updated" | "unchanged";
+}
+
+export async function ensureEndpoint(
+  client: EndpointClient,
+  desired: DesiredEndpoint,
+): Promise<EnsuredEndpoint> {
+  const { appId, endpoints, policy } = client;
+  const fields = {
+    url: desired.url,
+    description: desired.description,
+    // Svix reads a null filter as "every event type".
+    filterTypes: desired.eventTypes.length > 0 ? desired.eventTypes : null,
+  };
+  let action: EnsuredEndpoint["action"] = "unchanged";
+  let endpoint = await find(client, desired.uid);
+  if (!endpoint) {
+    // One key for this run's retries: a create that landed but whose answer was lost is not repeated.
+    const idempotencyKey = `clerk-tinybird-${randomUUID()}`;
+    try {
+      endpoint = await call(
+        client.step(`create endpoint ${desired.uid} in app ${appId}`),
+        () =>
+          endpoints.create(
+            appId,
+            { ...fields, uid: desired.uid, metadata: { managedBy: MANAGED_BY, owner: desired.owner } },
+            { idempotencyKey },
+          ),
+        policy,
+      );
+      action = "created";
+    } catch (error) {
+      // Someone (a parallel run) made it between our read and our create: adopt it below.
+      if (!answered(error, 409)) throw error;
+      endpoint = await find(client, desired.uid);
+      if (!endpoint) throw error;
+    }
+  }
+  endpoint = checkShape(endpoint, `the endpoint ${desired.uid} request`);
+  if (action !== "created" && needsUpdate(endpoint, desired)) {
+    const id = endpoint.id;
+    const metadata = { ...endpoint.metadata, managedBy: MANAGED_BY, owner: desired.owner };
+    endpoint = checkShape(
+      await call(
+        client.step(`update endpoint ${desired.uid} of app ${appId}`),
+        () => endpoints.patch(appId, id, { ...fields, metadata }),
+        policy,
+      ),
+      `the update of endpoint ${desired.uid}`,
+    );
+    action = "updated";
+  }
+  const id = endpoint.id;
+  const secret = await call(
+    client.step(`read the signing secret of endpoint ${desired.uid} in app ${appId}`),
+    () => endpoints.getSecret(appId, id),
+    policy,
+  );
+  if (!secret || typeof secret.key !== "string" || secret.key === "") {
+    throw new UndocumentedFlowError(
+      `Svix's answer for the signing secret of endpoint ${desired.uid} carried no key`,
+    );
+  }
+  return { endpointId: id, signingSecret: secret.key, action };
+}
+
+export type RemovalOutcome = "deleted" | "absent" | "taken-over";
+
+/**
+ * Deletes the endpoint with this uid unless another resource has since taken it over (its metadata
+ * names a different owner). Gone already is fine: destroy must not fail on what is not there.
+ */
+export async function removeEndpoint(
+  client: EndpointClient,
+  uid: string,
+  owner: string | undefined,
+): Promise<RemovalOutcome> {
+  const endpoint = await find(client, uid);
+  if (!endpoint) return "absent";
+  const holder = endpoint.metadata?.owner;
+  if (owner !== undefined && holder !== undefined && holder !== owner) return "taken-over";
+  try {
+    await call(
+      client.step(`delete endpoint ${uid} of app ${client.appId}`),
+      () => client.endpoints.delete(client.appId, endpoint.id),
+      client.policy,
+    );
+    return "deleted";
+  } catch (error) {
+    if (answered(error, 404)) return "absent";
+    throw error;
+  }
+}

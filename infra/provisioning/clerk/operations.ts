@@ -1,0 +1,129 @@
+/**
+ * The three things `local.Command` asks of the registration: create, update, delete. Inputs come
+ * from the environment only; the result is the one JSON line the component parses.
+ */
+import { randomUUID } from "node:crypto";
+import { ProvisioningError } from "../runtime";
+import { endpointClient, ensureEndpoint, removeEndpoint } from "./endpoint";
+import type { RetryPolicy } from "./failures";
+import { readDesiredSettings, readEndpointSettings } from "./settings";
+import { clerkWebhooks, ensureSvixApp, isAppMissing, openSvixAccess, type SvixAccess } from "./svix-access";
+
+/** What create and update print. `owner` lets the next update and the delete recognise the endpoint. */
+export interface RegistrationResult {
+  appId: string;
+  endpointId: string;
+  signingSecret: string;
+  uid: string;
+  owner: string;
+}
+
+export interface OperationDeps {
+  policy?: RetryPolicy;
+  /** Where warnings go; stderr in the CLI. */
+  warn?: (line: string) => void;
+}
+
+/** Every credential met on the way, so that no message can quote one. */
+class Secrets {
+  private readonly values = new Set<string>();
+  remember = (value: string | undefined): void => {
+    // Short strings would redact ordinary words; real credentials are long.
+    if (value && value.length >= 8) this.values.add(value);
+  };
+  scrub(text: string): string {
+    let out = text;
+    for (const value of this.values) out = out.split(value).join("[redacted]");
+    return out;
+  }
+}
+
+async function register(
+  op: "create" | "update",
+  env: NodeJS.ProcessEnv,
+  deps: OperationDeps,
+  secrets: Secrets,
+): Promise<RegistrationResult> {
+  const settings = readDesiredSettings(env);
+  const policy = deps.policy ?? {};
+  const webhooks = clerkWebhooks(settings);
+  await ensureSvixApp(webhooks, settings, policy);
+  const access = await openSvixAccess(webhooks, settings, policy, secrets.remember);
+  const previous = settings.previous;
+  if (op === "update" && previous.appId !== undefined && previous.appId !== access.appId) {
+    // The old endpoint lives in another app this key cannot reach; adding a second one silently
+    // would leave the first sending events to this stack forever.
+    throw new ProvisioningError(
+      `The endpoint was registered in Svix app ${previous.appId}, but the Clerk secret key now leads to app ${access.appId}: ` +
+        `the key belongs to another Clerk instance, or the instance's webhooks were reset. To move this stack, run ` +
+        `\`pulumi up --replace <urn>\` with the URN of ${settings.commandName} (\`pulumi stack --show-urns\`): the old ` +
+        `endpoint is then deleted with the old key and a new one registered with the new key`,
+    );
+  }
+  const owner = (op === "update" ? previous.owner : undefined) ?? randomUUID();
+  const ensured = await ensureEndpoint(endpointClient(access, policy), {
+    uid: settings.uid,
+    url: settings.url,
+    eventTypes: settings.eventTypes,
+    description: settings.description,
+    owner,
+  });
+  return {
+    appId: access.appId,
+    endpointId: ensured.endpointId,
+    signingSecret: ensured.signingSecret,
+    uid: settings.uid,
+    owner,
+  };
+}
+
+async function unregister(env: NodeJS.ProcessEnv, deps: OperationDeps, secrets: Secrets): Promise<void> {
+  const settings = readEndpointSettings(env);
+  const policy = deps.policy ?? {};
+  const warn = deps.warn ?? (() => {});
+  const webhooks = clerkWebhooks(settings);
+  let access: SvixAccess;
+  try {
+    access = await openSvixAccess(webhooks, settings, policy, secrets.remember);
+  } catch (error) {
+    // No Svix app means no endpoint of ours; destroy never creates one just to look inside.
+    if (isAppMissing(error)) return;
+    throw error;
+  }
+  const { previous } = settings;
+  if (previous.appId !== undefined && previous.appId !== access.appId) {
+    warn(
+      `the endpoint was registered in Svix app ${previous.appId}, which this Clerk key no longer reaches (it leads to ${access.appId}); ` +
+        `delete endpoint ${settings.uid} there from the Clerk dashboard if it still exists`,
+    );
+  }
+  const outcome = await removeEndpoint(endpointClient(access, policy), settings.uid, previous.owner);
+  if (outcome === "taken-over") {
+    warn(`endpoint ${settings.uid} is now managed by another resource (after a replace); left in place`);
+  }
+}
+
+export async function runOperation(
+  op: string | undefined,
+  env: NodeJS.ProcessEnv,
+  deps: OperationDeps = {},
+): Promise<RegistrationResult | undefined> {
+  const secrets = new Secrets();
+  secrets.remember(env.CLERK_SECRET_KEY?.trim());
+  try {
+    switch (op) {
+      case "create":
+      case "update":
+        return await register(op, env, deps, secrets);
+      case "delete":
+        await unregister(env, deps, secrets);
+        return undefined;
+      default:
+        throw new ProvisioningError(`unknown operation "${op ?? ""}": expected create, update or delete`);
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const text = error instanceof ProvisioningError ? message : `unexpected failure: ${message}`;
+    throw new ProvisioningError(secrets.scrub(text));
+  }
+}

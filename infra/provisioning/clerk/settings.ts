@@ -1,0 +1,119 @@
+/**
+ * What the registration command is asked to do, read from the environment the component's
+ * `local.Command` stores. Every credential arrives here and nowhere else: never on the command line.
+ */
+import { ProvisioningError, requireEnv } from "../runtime";
+
+/** Config keys the stack reads; named in every message that asks a person to change something. */
+export const CONFIG = {
+  secretKey: "clerkSecretKey",
+  signingSecret: "clerkWebhookSigningSecret",
+  eventTypes: "clerkEventTypes",
+} as const;
+
+export const DEFAULT_CLERK_API_URL = "https://api.clerk.com";
+
+/** Svix endpoint uids allow letters, digits, `-`, `_` and `.`, up to 256 characters. */
+const UID_UNSAFE = /[^A-Za-z0-9._-]+/g;
+
+/**
+ * The endpoint's stable identity: one per project and stack, so a re-run, a `pulumi refresh` or a
+ * lost state finds the endpoint it made instead of adding a second one.
+ */
+export function endpointUid(project: string, stack: string): string {
+  return `clerk-tinybird.${project}.${stack}`.replace(UID_UNSAFE, "-").slice(0, 256);
+}
+
+/** `https://api.clerk.com/` and `https://api.clerk.com` are the same instance host. */
+export function normaliseApiUrl(url: string | undefined): string {
+  const trimmed = (url ?? "").trim().replace(/\/+$/, "");
+  return trimmed === "" ? DEFAULT_CLERK_API_URL : trimmed;
+}
+
+/** Event types as the command receives them: comma-separated; empty means every event. */
+export function parseEventTypes(value: string | undefined): string[] {
+  const types = (value ?? "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter((t) => t !== "");
+  return [...new Set(types)].sort();
+}
+
+/** What the last create/update printed, handed back by `local.Command` as PULUMI_COMMAND_STDOUT. */
+export interface PreviousRun {
+  appId?: string;
+  endpointId?: string;
+  owner?: string;
+}
+
+export function parsePreviousRun(stdout: string | undefined): PreviousRun {
+  if (!stdout || stdout.trim() === "") return {};
+  const lastLine = stdout.trim().split("\n").pop() ?? "";
+  try {
+    const parsed = JSON.parse(lastLine) as Record<string, unknown>;
+    const pick = (key: string) => (typeof parsed[key] === "string" ? (parsed[key] as string) : undefined);
+    return { appId: pick("appId"), endpointId: pick("endpointId"), owner: pick("owner") };
+  } catch {
+    // An unreadable previous result only costs the safety checks that use it.
+    return {};
+  }
+}
+
+export interface AccessSettings {
+  secretKey: string;
+  clerkApiUrl: string;
+  /** Svix API base override (tests, private deployments); otherwise from the login link's region. */
+  svixServerUrl?: string;
+}
+
+export interface EndpointSettings extends AccessSettings {
+  uid: string;
+  /** Name of the `local.Command` resource, for messages that suggest `pulumi up --replace`. */
+  commandName: string;
+  previous: PreviousRun;
+}
+
+export interface DesiredSettings extends EndpointSettings {
+  url: string;
+  eventTypes: string[];
+  description: string;
+}
+
+const KEY_FIX = `set the Clerk secret key with \`pulumi config set --secret ${CONFIG.secretKey} sk_…\`, or use manual mode (${CONFIG.signingSecret})`;
+
+export function readEndpointSettings(env: NodeJS.ProcessEnv): EndpointSettings {
+  const secretKey = requireEnv("CLERK_SECRET_KEY", KEY_FIX, env).trim();
+  if (!secretKey.startsWith("sk_")) {
+    // Never echo the value: a publishable key is harmless, but this might be anything.
+    throw new ProvisioningError(
+      `CLERK_SECRET_KEY does not look like a Clerk secret key (they start with sk_test_ for a development instance and sk_live_ for production): ${KEY_FIX}`,
+    );
+  }
+  const svixServerUrl = env.SVIX_SERVER_URL?.trim().replace(/\/+$/, "");
+  return {
+    secretKey,
+    clerkApiUrl: normaliseApiUrl(env.CLERK_API_URL),
+    ...(svixServerUrl ? { svixServerUrl } : {}),
+    uid: requireEnv(
+      "ENDPOINT_UID",
+      "the ClerkWebhookEndpoint component sets it; run this through Pulumi",
+      env,
+    ),
+    commandName: env.COMMAND_NAME?.trim() || "the ClerkWebhookEndpoint's register command",
+    previous: parsePreviousRun(env.PULUMI_COMMAND_STDOUT),
+  };
+}
+
+export function readDesiredSettings(env: NodeJS.ProcessEnv): DesiredSettings {
+  const base = readEndpointSettings(env);
+  const url = requireEnv("WEBHOOK_URL", "the stack passes the forwarder's public URL", env).trim();
+  if (!/^https?:\/\//.test(url)) {
+    throw new ProvisioningError(`WEBHOOK_URL must be an http(s) URL, got "${url}"`);
+  }
+  return {
+    ...base,
+    url,
+    eventTypes: parseEventTypes(env.EVENT_TYPES),
+    description: env.DESCRIPTION?.trim() || `clerk-tinybird (${base.uid})`,
+  };
+}

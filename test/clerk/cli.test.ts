@@ -1,0 +1,90 @@
+import { execFile } from "node:child_process";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLERK_KEY, type ClerkSvixFake, startClerkSvixFake } from "../support/clerk-svix-fake";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const UID = "clerk-tinybird.clerk-tinybird.ci";
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the registration CLI exactly as the component's local.Command does (async: the fakes live here). */
+function cli(op: string, env: Record<string, string>): Promise<Outcome> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "infra/provisioning/clerk/webhook-endpoint.ts", op],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+        timeout: 60_000,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+let fake: ClerkSvixFake;
+
+beforeAll(async () => {
+  fake = await startClerkSvixFake();
+});
+
+afterAll(async () => {
+  await fake.close();
+});
+
+const baseEnv = () => ({
+  CLERK_SECRET_KEY: CLERK_KEY,
+  CLERK_API_URL: fake.clerk.url,
+  SVIX_SERVER_URL: fake.svix.url,
+  WEBHOOK_URL: "https://abc123.execute-api.eu-west-1.amazonaws.com/webhooks/clerk",
+  EVENT_TYPES: "user.created,user.deleted",
+  ENDPOINT_UID: UID,
+  DESCRIPTION: "clerk-tinybird: stack ci",
+});
+
+describe("the registration CLI as a child process", () => {
+  it("create prints one JSON line with the endpoint and its secret; delete removes it; stderr stays empty", async () => {
+    const created = await cli("create", baseEnv());
+
+    expect(created.stderr).toBe("");
+    expect(created.code).toBe(0);
+    const lines = created.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const result = JSON.parse(lines[0]!) as Record<string, string>;
+    const endpoint = [...fake.endpoints.values()][0]!;
+    expect(result).toMatchObject({
+      appId: fake.appId,
+      endpointId: endpoint.id,
+      signingSecret: endpoint.secret,
+      uid: UID,
+    });
+    expect(endpoint.filterTypes).toEqual(["user.created", "user.deleted"]);
+
+    const deleted = await cli("delete", { ...baseEnv(), PULUMI_COMMAND_STDOUT: created.stdout });
+
+    expect(deleted).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(fake.endpoints.size).toBe(0);
+    expect(fake.appExists).toBe(true);
+  });
+
+  it("a rejected key exits 1 with one readable line on stderr that quotes no credential", async () => {
+    const wrong = "sk_live_revokedKeyThatMustStayHidden";
+    const failed = await cli("create", { ...baseEnv(), CLERK_SECRET_KEY: wrong });
+
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toBe("");
+    expect(failed.stderr.trim().split("\n")).toHaveLength(1);
+    expect(failed.stderr).toMatch(/^Clerk answered 401 authentication_invalid .*config clerkSecretKey/);
+    expect(failed.stderr).not.toContain(wrong);
+    expect(failed.stderr).not.toMatch(/\n\s+at /);
+  });
+});

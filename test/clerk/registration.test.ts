@@ -1,0 +1,538 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { MANAGED_BY } from "../../infra/provisioning/clerk/endpoint";
+import { type RegistrationResult, runOperation } from "../../infra/provisioning/clerk/operations";
+import { type CommandIO, runCommand } from "../../infra/provisioning/runtime";
+import { CLERK_KEY, type ClerkSvixFake, startClerkSvixFake } from "../support/clerk-svix-fake";
+import { jsonBody, type RecordedRequest } from "../support/http-stub";
+
+const URL_A = "https://abc123.execute-api.eu-west-1.amazonaws.com/webhooks/clerk";
+const URL_B = "https://def456.execute-api.eu-west-1.amazonaws.com/webhooks/clerk";
+const UID = "clerk-tinybird.clerk-tinybird.dev";
+
+let fake: ClerkSvixFake;
+let delays: number[];
+let warnings: string[];
+
+beforeEach(async () => {
+  fake = await startClerkSvixFake();
+  delays = [];
+  warnings = [];
+});
+
+afterEach(async () => {
+  await fake.close();
+});
+
+function envFor(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    CLERK_SECRET_KEY: CLERK_KEY,
+    CLERK_API_URL: fake.clerk.url,
+    SVIX_SERVER_URL: fake.svix.url,
+    WEBHOOK_URL: URL_A,
+    EVENT_TYPES: "",
+    ENDPOINT_UID: UID,
+    DESCRIPTION: "clerk-tinybird: Clerk events to Tinybird for stack dev (project clerk-tinybird)",
+    COMMAND_NAME: "clerk-register",
+    ...extra,
+  };
+}
+
+const deps = () => ({
+  policy: { sleep: async (ms: number) => void delays.push(ms) },
+  warn: (line: string) => void warnings.push(line),
+});
+
+const run = (op: string, env: NodeJS.ProcessEnv) => runOperation(op, env, deps());
+
+/** Runs an operation through the command shell, as the CLI does, capturing its two streams. */
+async function runCaptured(op: string, env: NodeJS.ProcessEnv) {
+  const out: string[] = [];
+  const err: string[] = [];
+  let code: number | undefined;
+  const io: CommandIO = {
+    stdout: (l) => out.push(l),
+    stderr: (l) => err.push(l),
+    exit: (c) => {
+      code = c;
+    },
+  };
+  await runCommand(() => run(op, env), io);
+  return { out, err: err.join("\n"), code };
+}
+
+/** The next run's environment, as local.Command hands it: the previous stdout included. */
+const nextRun = (result: RegistrationResult | undefined, extra: Record<string, string> = {}) =>
+  envFor({ PULUMI_COMMAND_STDOUT: JSON.stringify(result), ...extra });
+
+const svixEndpointCalls = () => fake.svix.requests.filter((r) => r.path.includes("/endpoint"));
+const calls = (requests: RecordedRequest[]) => requests.map((r) => `${r.method} ${r.path}`);
+
+/** Every credential the run met: none may appear in a URL or a message. */
+function credentials(result?: RegistrationResult): string[] {
+  return [
+    CLERK_KEY,
+    ...fake.issuedTokens,
+    ...fake.apiTokens,
+    ...[...fake.endpoints.values()].map((e) => e.secret),
+    ...(result ? [result.signingSecret] : []),
+  ];
+}
+
+describe("create", () => {
+  it("creates the Svix app, exchanges a fresh one-time token and registers one endpoint with its secret", async () => {
+    const result = await run("create", envFor());
+
+    expect(fake.endpoints.size).toBe(1);
+    const endpoint = [...fake.endpoints.values()][0]!;
+    expect(result).toEqual({
+      appId: fake.appId,
+      endpointId: endpoint.id,
+      signingSecret: endpoint.secret,
+      uid: UID,
+      owner: expect.any(String),
+    });
+    expect(endpoint).toMatchObject({
+      uid: UID,
+      url: URL_A,
+      filterTypes: null,
+      description: "clerk-tinybird: Clerk events to Tinybird for stack dev (project clerk-tinybird)",
+      metadata: { managedBy: MANAGED_BY, owner: result!.owner },
+    });
+    expect(calls(fake.clerk.requests)).toEqual(["POST /v1/webhooks/svix", "POST /v1/webhooks/svix_url"]);
+    expect(calls(fake.svix.requests)).toEqual([
+      "POST /api/v1/auth/one-time-token",
+      `GET /api/v1/app/${fake.appId}/endpoint/${UID}`,
+      `POST /api/v1/app/${fake.appId}/endpoint`,
+      `GET /api/v1/app/${fake.appId}/endpoint/${endpoint.id}/secret`,
+    ]);
+  });
+
+  it("sends the Clerk key and the Svix token only as bearer headers, and the one-time token only in a body", async () => {
+    const result = await run("create", envFor());
+
+    for (const req of fake.clerk.requests) expect(req.headers.authorization).toBe(`Bearer ${CLERK_KEY}`);
+    const [exchange, ...endpointCalls] = fake.svix.requests;
+    expect(exchange!.headers.authorization).toBeUndefined();
+    // The second login link (svix_url) carries the token that was exchanged; the first was never used.
+    expect(jsonBody(exchange!)).toEqual({ oneTimeToken: fake.issuedTokens[1] });
+    const [apiToken] = [...fake.apiTokens];
+    for (const req of endpointCalls) expect(req.headers.authorization).toBe(`Bearer ${apiToken}`);
+    const create = endpointCalls.find((r) => r.method === "POST")!;
+    expect(jsonBody(create)).toEqual({
+      url: URL_A,
+      description: expect.stringContaining("stack dev"),
+      filterTypes: null,
+      uid: UID,
+      metadata: { managedBy: MANAGED_BY, owner: result!.owner },
+    });
+    expect(create.headers["idempotency-key"]).toMatch(/^clerk-tinybird-/);
+    for (const req of fake.all()) {
+      const where = `${req.path}?${req.query.toString()}`;
+      for (const secret of credentials(result)) expect(where).not.toContain(secret);
+    }
+  });
+
+  it("subscribes to the configured event types only, sorted and without duplicates", async () => {
+    await run("create", envFor({ EVENT_TYPES: "user.created, session.created,user.created" }));
+
+    expect([...fake.endpoints.values()][0]!.filterTypes).toEqual(["session.created", "user.created"]);
+  });
+
+  it("treats an existing Svix app (400 svix_app_exists) as success", async () => {
+    fake.appExists = true;
+    const result = await run("create", envFor());
+
+    expect(fake.clerk.requests[0]!.path).toBe("/v1/webhooks/svix");
+    expect(result!.appId).toBe(fake.appId);
+    expect(fake.endpoints.size).toBe(1);
+  });
+
+  it("reads URL-safe base64 keys without padding and links without a region", async () => {
+    fake.setLoginLink(({ appId, oneTimeToken }) => {
+      // Characters chosen so the standard alphabet would need + and /.
+      const json = JSON.stringify({ appId, oneTimeToken, pad: "~~~>>>???" });
+      return `https://app.svix.com/login#key=${Buffer.from(json).toString("base64url")}`;
+    });
+    const result = await run("create", envFor());
+
+    expect(result!.appId).toBe(fake.appId);
+    expect(fake.endpoints.size).toBe(1);
+  });
+});
+
+describe("re-runs", () => {
+  it("finds the endpoint by uid on a second create instead of adding a duplicate", async () => {
+    const first = await run("create", envFor());
+    const second = await run("create", envFor());
+
+    expect(fake.endpoints.size).toBe(1);
+    expect(second!.endpointId).toBe(first!.endpointId);
+    expect(second!.signingSecret).toBe(first!.signingSecret);
+    expect(svixEndpointCalls().filter((r) => r.method === "POST")).toHaveLength(1);
+  });
+
+  it("changes nothing on an update with unchanged settings", async () => {
+    const first = await run("create", envFor());
+    fake.svix.requests.length = 0;
+    const second = await run("update", nextRun(first));
+
+    expect(second).toEqual(first);
+    expect(calls(svixEndpointCalls())).toEqual([
+      `GET /api/v1/app/${fake.appId}/endpoint/${UID}`,
+      `GET /api/v1/app/${fake.appId}/endpoint/${first!.endpointId}/secret`,
+    ]);
+  });
+
+  it("updates the URL and event types in place, keeping the endpoint id and its secret", async () => {
+    const first = await run("create", envFor());
+    const second = await run(
+      "update",
+      nextRun(first, { WEBHOOK_URL: URL_B, EVENT_TYPES: "user.deleted,user.created" }),
+    );
+
+    expect(second!.endpointId).toBe(first!.endpointId);
+    expect(second!.signingSecret).toBe(first!.signingSecret);
+    expect(fake.endpoints.size).toBe(1);
+    const patch = fake.svix.requests.find((r) => r.method === "PATCH")!;
+    expect(patch.path).toBe(`/api/v1/app/${fake.appId}/endpoint/${first!.endpointId}`);
+    expect(jsonBody(patch)).toEqual({
+      url: URL_B,
+      description: expect.stringContaining("stack dev"),
+      filterTypes: ["user.created", "user.deleted"],
+      metadata: { managedBy: MANAGED_BY, owner: first!.owner },
+    });
+    expect([...fake.endpoints.values()][0]).toMatchObject({
+      url: URL_B,
+      filterTypes: ["user.created", "user.deleted"],
+    });
+  });
+
+  it("goes back to every event type when the list is emptied", async () => {
+    const first = await run("create", envFor({ EVENT_TYPES: "user.created" }));
+    await run("update", nextRun(first, { EVENT_TYPES: "" }));
+
+    expect([...fake.endpoints.values()][0]!.filterTypes).toBeNull();
+  });
+
+  it("recreates the endpoint on update when someone deleted it in the dashboard", async () => {
+    const first = await run("create", envFor());
+    fake.endpoints.clear();
+    const second = await run("update", nextRun(first));
+
+    expect(fake.endpoints.size).toBe(1);
+    expect(second!.endpointId).not.toBe(first!.endpointId);
+    expect(second!.owner).toBe(first!.owner);
+  });
+
+  it("refuses an update that would leave the old endpoint behind in another instance's app", async () => {
+    const first = await run("create", envFor());
+    fake.appId = "app_2otherInstance";
+    fake.endpoints.clear();
+
+    await expect(run("update", nextRun(first))).rejects.toThrow(
+      /registered in Svix app app_2fakeSvixApp.*now leads to app app_2otherInstance.*pulumi up --replace.*clerk-register/,
+    );
+    expect(fake.endpoints.size).toBe(0);
+  });
+});
+
+describe("delete", () => {
+  it("deletes only this stack's endpoint and never the Svix app", async () => {
+    const mine = await run("create", envFor());
+    const theirs = await run("create", envFor({ ENDPOINT_UID: "clerk-tinybird.clerk-tinybird.prod" }));
+    const result = await run("delete", nextRun(mine));
+
+    expect(result).toBeUndefined();
+    expect([...fake.endpoints.keys()]).toEqual([theirs!.endpointId]);
+    expect(fake.appExists).toBe(true);
+    expect(fake.clerk.requests.filter((r) => r.method === "DELETE")).toHaveLength(0);
+    expect(fake.clerk.requests.filter((r) => r.path === "/v1/webhooks/svix")).toHaveLength(2); // the two creates
+  });
+
+  it("succeeds when the endpoint is already gone", async () => {
+    const first = await run("create", envFor());
+    fake.endpoints.clear();
+
+    await expect(run("delete", nextRun(first))).resolves.toBeUndefined();
+    expect(fake.svix.requests.at(-1)!.method).toBe("GET");
+  });
+
+  it("succeeds when the endpoint vanishes between the read and the delete", async () => {
+    const first = await run("create", envFor());
+    fake.fault("svix", "DELETE", /\/endpoint\//, {
+      status: 404,
+      body: { code: "not_found", detail: "gone" },
+    });
+
+    await expect(run("delete", nextRun(first))).resolves.toBeUndefined();
+  });
+
+  it("succeeds without touching Svix when the instance has no Svix app at all", async () => {
+    await expect(run("delete", envFor())).resolves.toBeUndefined();
+    expect(calls(fake.clerk.requests)).toEqual(["POST /v1/webhooks/svix_url"]);
+    expect(fake.svix.requests).toHaveLength(0);
+  });
+
+  it("leaves the endpoint to the resource that took it over after a replace", async () => {
+    const old = await run("create", envFor());
+    const successor = await run("create", envFor());
+    await run("delete", nextRun(old));
+
+    expect([...fake.endpoints.keys()]).toEqual([successor!.endpointId]);
+    expect(warnings.join()).toMatch(/managed by another resource/);
+  });
+
+  it("warns, and still deletes what it can reach, when the key now leads to another app", async () => {
+    const first = await run("create", envFor());
+    await run("delete", envFor({ PULUMI_COMMAND_STDOUT: JSON.stringify({ ...first, appId: "app_2gone" }) }));
+
+    expect(fake.endpoints.size).toBe(0);
+    expect(warnings.join()).toMatch(/registered in Svix app app_2gone/);
+  });
+});
+
+describe("one-time tokens", () => {
+  it("are single-use in the fake Svix, as in the real one", async () => {
+    await run("create", envFor());
+    const used = fake.issuedTokens[1]!;
+    const again = await fetch(`${fake.svix.url}/api/v1/auth/one-time-token`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ oneTimeToken: used }),
+    });
+    expect(again.status).toBe(401);
+  });
+
+  it("after a refused exchange, asks Clerk for a fresh link instead of resending the token", async () => {
+    fake.fault("svix", "POST", /one-time-token/, {
+      status: 401,
+      body: { code: "authentication_failed", detail: "x" },
+    });
+    const result = await run("create", envFor());
+
+    const sent = fake.svix.requests
+      .filter((r) => r.path.endsWith("one-time-token"))
+      .map((r) => jsonBody<{ oneTimeToken: string }>(r).oneTimeToken);
+    expect(sent).toHaveLength(2);
+    expect(new Set(sent).size).toBe(2);
+    expect(calls(fake.clerk.requests).filter((c) => c.endsWith("svix_url"))).toHaveLength(2);
+    expect(result!.endpointId).toBeDefined();
+  });
+
+  it("after a 503 from the exchange, retries with a fresh link", async () => {
+    fake.fault("svix", "POST", /one-time-token/, { status: 503, body: "upstream down" });
+    await run("create", envFor());
+
+    const sent = fake.svix.requests
+      .filter((r) => r.path.endsWith("one-time-token"))
+      .map((r) => jsonBody<{ oneTimeToken: string }>(r).oneTimeToken);
+    expect(sent).toHaveLength(2);
+    expect(sent[0]).not.toBe(sent[1]);
+    expect(delays).toHaveLength(1);
+  });
+
+  it("gives up naming manual mode when the token is refused even from a fresh link", async () => {
+    fake.fault(
+      "svix",
+      "POST",
+      /one-time-token/,
+      { status: 401, body: { code: "authentication_failed", detail: "x" } },
+      9,
+    );
+    const { code, err } = await runCaptured("create", envFor());
+
+    expect(code).toBe(1);
+    expect(err).toMatch(/Svix answered 401 authentication_failed .*one-time token.*\(after 2 attempts\)/);
+    expect(err).toContain("manual mode");
+    expect(err).toContain("clerkWebhookSigningSecret");
+    expect(fake.svix.requests.filter((r) => r.path.endsWith("one-time-token"))).toHaveLength(2);
+  });
+
+  it("names manual mode when the exchange route is gone (404)", async () => {
+    fake.fault("svix", "POST", /one-time-token/, {
+      status: 404,
+      body: { code: "not_found", detail: "no route" },
+    });
+    const { code, err } = await runCaptured("create", envFor());
+
+    expect(code).toBe(1);
+    expect(err).toMatch(/Svix answered 404 not_found \("no route"\) when asked to exchange/);
+    expect(err).toMatch(/undocumented.*manual mode.*clerkWebhookSigningSecret/);
+    expect(fake.svix.requests.filter((r) => r.path.endsWith("one-time-token"))).toHaveLength(1);
+  });
+});
+
+describe("errors", () => {
+  it("a wrong Clerk key (401) names the config key and sk_test/sk_live, never the key", async () => {
+    const wrong = "sk_live_wrongKeyThatMustNeverBePrinted";
+    const { code, err, out } = await runCaptured("create", envFor({ CLERK_SECRET_KEY: wrong }));
+
+    expect(code).toBe(1);
+    expect(out).toEqual([]);
+    expect(err).toMatch(
+      /^Clerk answered 401 authentication_invalid \("Unauthorized request \(long\)"\) when asked to create the instance's Svix app \(POST \/v1\/webhooks\/svix\)\. The Clerk secret key \(config clerkSecretKey\) is wrong or revoked/,
+    );
+    expect(err).toMatch(/sk_test_.*development.*sk_live_.*production/);
+    expect(err).not.toContain(wrong);
+    expect(delays).toEqual([]);
+  });
+
+  it("a 403 from Clerk explains the key may belong to another instance", async () => {
+    fake.fault("clerk", "POST", /svix$/, {
+      status: 403,
+      body: { errors: [{ code: "forbidden", message: "Forbidden", long_message: "Not allowed" }] },
+    });
+    const { err } = await runCaptured("create", envFor());
+
+    expect(err).toMatch(/Clerk answered 403 forbidden \("Not allowed"\)/);
+    expect(err).toMatch(/clerkSecretKey is a secret key of the intended instance/);
+  });
+
+  it("waits as long as Clerk's Retry-After says on 429, then succeeds", async () => {
+    fake.fault("clerk", "POST", /svix_url$/, {
+      status: 429,
+      headers: { "retry-after": "2" },
+      body: { errors: [{ code: "too_many_requests", message: "Too many requests" }] },
+    });
+    const result = await run("create", envFor());
+
+    expect(result!.endpointId).toBeDefined();
+    expect(delays).toEqual([2000]);
+  });
+
+  it("honours Svix's Retry-After on 429", async () => {
+    fake.fault("svix", "GET", /\/endpoint\/[^/]+$/, {
+      status: 429,
+      headers: { "retry-after": "3" },
+      body: { code: "rate_limited", detail: "slow down" },
+    });
+    await run("create", envFor());
+
+    expect(delays).toEqual([3000]);
+  });
+
+  it("retries a 5xx from Svix once per backoff, without the svix client's own retries on top", async () => {
+    fake.fault("svix", "GET", /\/endpoint\/[^/]+$/, { status: 502, body: "bad gateway" });
+    await run("create", envFor());
+
+    const reads = fake.svix.requests.filter((r) => r.method === "GET" && !r.path.endsWith("/secret"));
+    expect(reads).toHaveLength(2);
+    expect(reads.every((r) => r.headers["svix-retry-count"] === undefined)).toBe(true);
+    expect(delays).toHaveLength(1);
+  });
+
+  it("retries a dropped connection to Clerk", async () => {
+    fake.fault("clerk", "POST", /svix$/, (res) => res.socket?.destroy());
+    const result = await run("create", envFor());
+
+    expect(result!.endpointId).toBeDefined();
+    expect(delays).toHaveLength(1);
+  });
+
+  it("reports exhausted retries with the status, the attempts and what to do", async () => {
+    fake.fault("clerk", "POST", /svix_url$/, { status: 503, body: { errors: [] } }, 99);
+    const { code, err } = await runCaptured("create", envFor());
+
+    expect(code).toBe(1);
+    expect(err).toMatch(/Clerk answered 503 when asked to issue a Svix login link .*\(after 5 attempts\)/);
+    expect(err).toMatch(/status\.clerk\.com.*pulumi up/);
+    expect(delays).toHaveLength(4);
+  });
+
+  it("says it could not reach Svix when nothing listens there", async () => {
+    const closed = await startClerkSvixFake();
+    const deadUrl = closed.svix.url;
+    await closed.close();
+    const { err } = await runCaptured("create", envFor({ SVIX_SERVER_URL: deadUrl }));
+
+    expect(err).toMatch(/Could not reach Svix \(ECONNREFUSED\) to exchange the login link's one-time token/);
+    expect(err).toMatch(/network access/);
+  });
+
+  it("a login link without #key= names manual mode and does not quote the link", async () => {
+    fake.setLoginLink(({ oneTimeToken }) => `https://app.svix.com/login?token=${oneTimeToken}`);
+    const { code, err } = await runCaptured("create", envFor());
+
+    expect(code).toBe(1);
+    expect(err).toMatch(/no #key= part.*undocumented.*manual mode.*clerkWebhookSigningSecret/);
+    for (const token of fake.issuedTokens) expect(err).not.toContain(token);
+    expect(fake.svix.requests).toHaveLength(0);
+  });
+
+  it("an undecodable key names manual mode", async () => {
+    fake.setLoginLink(() => "https://app.svix.com/login#key=%%%not-base64");
+    const { err } = await runCaptured("create", envFor());
+
+    expect(err).toMatch(/not base64-encoded JSON.*manual mode/);
+  });
+
+  it("a key without the expected fields lists what it had and names manual mode", async () => {
+    fake.setLoginLink(({ oneTimeToken }) => standardKey({ token: oneTimeToken, application: "x" }));
+    const { err } = await runCaptured("create", envFor());
+
+    expect(err).toMatch(/lacks appId or oneTimeToken \(it has: token, application\).*manual mode/);
+    for (const token of fake.issuedTokens) expect(err).not.toContain(token);
+  });
+
+  it("an answer without svix_url names manual mode", async () => {
+    fake.setLoginLink(() => undefined);
+    const { err } = await runCaptured("create", envFor());
+
+    expect(err).toMatch(/carried no svix_url.*manual mode/);
+  });
+
+  it("a Svix 422 about the settings points at the URL and event types", async () => {
+    fake.fault("svix", "POST", /\/endpoint$/, {
+      status: 422,
+      body: { code: "validation", detail: [{ loc: ["body", "filterTypes"], msg: "unknown event type" }] },
+    });
+    const { err } = await runCaptured("create", envFor({ EVENT_TYPES: "user.nope" }));
+
+    expect(err).toMatch(/Svix answered 422 validation .*unknown event type.*when asked to create endpoint/);
+    expect(err).toMatch(/clerkEventTypes/);
+  });
+
+  it("a non-JSON 403 page from a proxy keeps its status", async () => {
+    fake.fault("svix", "GET", /\/endpoint\/[^/]+$/, {
+      status: 403,
+      headers: { "content-type": "text/html" },
+      body: "<html>Forbidden by proxy</html>",
+    });
+    const { err } = await runCaptured("create", envFor());
+
+    expect(err).toMatch(/Svix answered 403 non_json_answer \("<html>Forbidden by proxy<\/html>"\)/);
+    expect(err).toContain("manual mode");
+  });
+
+  it("a missing or malformed Clerk key fails before any request", async () => {
+    const missing = await runCaptured("create", envFor({ CLERK_SECRET_KEY: "" }));
+    const malformed = await runCaptured(
+      "create",
+      envFor({ CLERK_SECRET_KEY: "pk_test_publishableKeyByMistake" }),
+    );
+
+    expect(missing.err).toMatch(/CLERK_SECRET_KEY is not set.*clerkSecretKey/);
+    expect(malformed.err).toMatch(/does not look like a Clerk secret key.*sk_test_.*sk_live_/);
+    expect(malformed.err).not.toContain("pk_test_publishableKeyByMistake");
+    expect(fake.all()).toHaveLength(0);
+  });
+
+  it("an unknown operation is refused", async () => {
+    await expect(run("upsert", envFor())).rejects.toThrow(/unknown operation "upsert"/);
+  });
+
+  it("no message quotes a credential even when a service echoes one back", async () => {
+    fake.fault("clerk", "POST", /svix$/, {
+      status: 400,
+      body: { errors: [{ code: "weird", message: `bad key ${CLERK_KEY}` }] },
+    });
+    const { err } = await runCaptured("create", envFor());
+
+    expect(err).toContain("[redacted]");
+    for (const secret of credentials()) expect(err).not.toContain(secret);
+  });
+});
+
+function standardKey(fields: Record<string, unknown>): string {
+  return `https://app.svix.com/login#key=${Buffer.from(JSON.stringify(fields)).toString("base64")}`;
+}

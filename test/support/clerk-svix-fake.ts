@@ -1,0 +1,237 @@
+/**
+ * Stateful stand-ins for Clerk's Backend API (the webhooks/Svix part) and the Svix API, on two local
+ * stub servers. They speak the contracts the real clients expect: Clerk's `{"errors":[{code,message,
+ * long_message}]}` and Svix's `{code, detail}` error shapes, one-time tokens that die on first use,
+ * endpoints addressable by id or uid. Faults are queued per route to play outages and rate limits.
+ */
+import { randomBytes } from "node:crypto";
+import type { ServerResponse } from "node:http";
+import { type RecordedRequest, type StubReply, type StubServer, startStub } from "./http-stub";
+
+export const CLERK_KEY = "sk_test_fakeClerkSecretKey0123456789";
+
+export interface FakeEndpoint {
+  id: string;
+  uid: string | null;
+  url: string;
+  description: string;
+  filterTypes: string[] | null;
+  metadata: Record<string, string>;
+  secret: string;
+  version: number;
+}
+
+/** A canned answer, or a misbehaviour on the raw response (reset the socket, …). */
+export type FaultReply = StubReply | ((res: ServerResponse) => void);
+
+interface Fault {
+  method: string;
+  path: RegExp;
+  reply: FaultReply;
+  remaining: number;
+}
+
+export interface LoginLinkParts {
+  appId: string;
+  oneTimeToken: string;
+  region: string;
+}
+
+export interface FakeOptions {
+  appExists?: boolean;
+  appId?: string;
+  region?: string;
+  /** How Clerk's svix_url is built; defaults to the documented `…#key=<base64 JSON>`. */
+  loginLink?: (parts: LoginLinkParts) => unknown;
+}
+
+export const standardLink = (parts: LoginLinkParts) =>
+  `https://app.svix.com/login#key=${Buffer.from(JSON.stringify(parts)).toString("base64")}`;
+
+const clerkError = (status: number, code: string, message: string): StubReply => ({
+  status,
+  body: { errors: [{ code, message, long_message: `${message} (long)` }] },
+});
+
+const svixError = (status: number, code: string, detail: string): StubReply => ({
+  status,
+  body: { code, detail },
+});
+
+export interface ClerkSvixFake {
+  clerk: StubServer;
+  svix: StubServer;
+  appId: string;
+  appExists: boolean;
+  endpoints: Map<string, FakeEndpoint>;
+  /** One-time tokens handed out, in order. */
+  issuedTokens: string[];
+  /** Svix API tokens the exchange minted. */
+  apiTokens: Set<string>;
+  /** Queue `times` answers (or misbehaviours) for requests matching method and path, ahead of the fake. */
+  fault(server: "clerk" | "svix", method: string, path: RegExp, reply: FaultReply, times?: number): void;
+  setLoginLink(build: (parts: LoginLinkParts) => unknown): void;
+  /** Every request both servers saw, in order. */
+  all(): RecordedRequest[];
+  close(): Promise<void>;
+}
+
+export async function startClerkSvixFake(options: FakeOptions = {}): Promise<ClerkSvixFake> {
+  const faults: Record<"clerk" | "svix", Fault[]> = { clerk: [], svix: [] };
+  const endpoints = new Map<string, FakeEndpoint>();
+  const oneTimeTokens = new Map<string, boolean>();
+  const apiTokens = new Set<string>();
+  const issuedTokens: string[] = [];
+  let loginLink = options.loginLink ?? standardLink;
+  let endpointCount = 0;
+  const state = {
+    appId: options.appId ?? "app_2fakeSvixApp",
+    appExists: options.appExists ?? false,
+  };
+
+  const takeFault = (server: "clerk" | "svix", req: RecordedRequest, res: ServerResponse) => {
+    const fault = faults[server].find(
+      (f) => f.remaining > 0 && f.method === req.method && f.path.test(req.path),
+    );
+    if (!fault) return { hit: false as const };
+    fault.remaining -= 1;
+    if (typeof fault.reply === "function") {
+      fault.reply(res);
+      return { hit: true as const, reply: undefined };
+    }
+    return { hit: true as const, reply: fault.reply };
+  };
+
+  const newLink = () => {
+    const oneTimeToken = `ott_${randomBytes(12).toString("hex")}`;
+    oneTimeTokens.set(oneTimeToken, false);
+    issuedTokens.push(oneTimeToken);
+    return loginLink({ appId: state.appId, oneTimeToken, region: options.region ?? "us" });
+  };
+
+  const clerk = await startStub((req, res) => {
+    const fault = takeFault("clerk", req, res);
+    if (fault.hit) return fault.reply;
+    if (req.headers.authorization !== `Bearer ${CLERK_KEY}`) {
+      return clerkError(401, "authentication_invalid", "Unauthorized request");
+    }
+    if (req.method === "POST" && req.path === "/v1/webhooks/svix") {
+      if (state.appExists) return clerkError(400, "svix_app_exists", "Svix app already exists");
+      state.appExists = true;
+      return { status: 200, body: { svix_url: newLink() } };
+    }
+    if (req.method === "POST" && req.path === "/v1/webhooks/svix_url") {
+      if (!state.appExists) return clerkError(400, "svix_app_missing", "Svix app is missing");
+      return { status: 200, body: { svix_url: newLink() } };
+    }
+    if (req.method === "DELETE" && req.path === "/v1/webhooks/svix") {
+      state.appExists = false;
+      endpoints.clear();
+      return { status: 204 };
+    }
+    return clerkError(404, "resource_not_found", "not found");
+  });
+
+  const findEndpoint = (idOrUid: string) =>
+    [...endpoints.values()].find((e) => e.id === idOrUid || e.uid === idOrUid);
+
+  const endpointJson = (e: FakeEndpoint) => ({
+    id: e.id,
+    uid: e.uid,
+    url: e.url,
+    description: e.description,
+    filterTypes: e.filterTypes,
+    metadata: e.metadata,
+    version: e.version,
+    disabled: false,
+    createdAt: "2026-01-01T00:00:00Z",
+    updatedAt: "2026-01-01T00:00:00Z",
+  });
+
+  const svix = await startStub((req, res) => {
+    const fault = takeFault("svix", req, res);
+    if (fault.hit) return fault.reply;
+    if (req.method === "POST" && req.path === "/api/v1/auth/one-time-token") {
+      const { oneTimeToken } = JSON.parse(req.text || "{}") as { oneTimeToken?: string };
+      if (!oneTimeToken || oneTimeTokens.get(oneTimeToken) !== false) {
+        return svixError(401, "authentication_failed", "Invalid token");
+      }
+      oneTimeTokens.set(oneTimeToken, true);
+      const token = `sk_svix_${randomBytes(12).toString("hex")}`;
+      apiTokens.add(token);
+      return { status: 200, body: { token, capabilities: ["ManageEndpoint", "ViewEndpointSecret"] } };
+    }
+    const auth = String(req.headers.authorization ?? "");
+    if (!apiTokens.has(auth.replace(/^Bearer /, ""))) {
+      return svixError(401, "authentication_failed", "Invalid token");
+    }
+    const m = /^\/api\/v1\/app\/([^/]+)\/endpoint(?:\/([^/]+))?(\/secret)?$/.exec(req.path);
+    if (!m) return svixError(404, "not_found", "Route not found");
+    const [, app, idOrUid, secretPath] = m;
+    if (app !== state.appId || !state.appExists) return svixError(404, "not_found", "Application not found");
+    if (!idOrUid) {
+      if (req.method !== "POST") return svixError(405, "method_not_allowed", "Method not allowed");
+      const body = JSON.parse(req.text) as Partial<FakeEndpoint>;
+      if (body.uid && findEndpoint(body.uid)) return svixError(409, "conflict", "uid already in use");
+      endpointCount += 1;
+      const endpoint: FakeEndpoint = {
+        id: `ep_${endpointCount}`,
+        uid: body.uid ?? null,
+        url: body.url ?? "",
+        description: body.description ?? "",
+        filterTypes: body.filterTypes ?? null,
+        metadata: body.metadata ?? {},
+        secret: `whsec_${randomBytes(24).toString("base64")}`,
+        version: 1,
+      };
+      endpoints.set(endpoint.id, endpoint);
+      return { status: 201, body: endpointJson(endpoint) };
+    }
+    const endpoint = findEndpoint(decodeURIComponent(idOrUid));
+    if (!endpoint) return svixError(404, "not_found", "Endpoint not found");
+    if (secretPath) return { status: 200, body: { key: endpoint.secret } };
+    if (req.method === "GET") return { status: 200, body: endpointJson(endpoint) };
+    if (req.method === "DELETE") {
+      endpoints.delete(endpoint.id);
+      return { status: 204 };
+    }
+    if (req.method === "PATCH") {
+      const patch = JSON.parse(req.text) as Partial<FakeEndpoint>;
+      for (const key of ["url", "description", "filterTypes", "metadata"] as const) {
+        if (key in patch) (endpoint as unknown as Record<string, unknown>)[key] = patch[key];
+      }
+      return { status: 200, body: endpointJson(endpoint) };
+    }
+    return svixError(405, "method_not_allowed", "Method not allowed");
+  });
+
+  return {
+    clerk,
+    svix,
+    get appId() {
+      return state.appId;
+    },
+    set appId(value: string) {
+      state.appId = value;
+    },
+    get appExists() {
+      return state.appExists;
+    },
+    set appExists(value: boolean) {
+      state.appExists = value;
+    },
+    endpoints,
+    issuedTokens,
+    apiTokens,
+    fault(server, method, path, reply, times = 1) {
+      faults[server].push({ method, path, reply, remaining: times });
+    },
+    setLoginLink(build) {
+      loginLink = build;
+    },
+    all: () => [...clerk.requests, ...svix.requests],
+    close: async () => {
+      await Promise.all([clerk.close(), svix.close()]);
+    },
+  };
+}
