@@ -1,0 +1,174 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import { ClerkWebhookEndpoint, instanceKind } from "../../infra/components/clerk-webhook-endpoint";
+import { installMocks, isSecret, only, unwrap } from "../support/pulumi-mocks";
+
+const COMMAND = "command:local:Command";
+const KEY = "sk_test_componentKey0123456789";
+const UID = "clerk-tinybird.clerk-tinybird.dev";
+const CLI = "node --import tsx infra/provisioning/clerk/webhook-endpoint.ts";
+
+const { resources } = installMocks({
+  state: ({ type, inputs }) => {
+    if (type === "test:index:Api")
+      return { apiEndpoint: "https://abc123.execute-api.eu-west-1.amazonaws.com" };
+    if (type === COMMAND) {
+      const stdout = JSON.stringify({
+        appId: "app_mock",
+        endpointId: `ep_for_${inputs.environment.WEBHOOK_URL.length}`,
+        signingSecret: "whsec_mockSecret",
+        uid: inputs.environment.ENDPOINT_UID,
+        owner: "o1",
+      });
+      return { stdout };
+    }
+    return {};
+  },
+});
+
+/** Dependencies each registration declared (URNs), read off the mock monitor's requests. */
+const dependencies = new Map<string, string[]>();
+const monitor = pulumi.runtime.getMonitor() as unknown as {
+  registerResource: (req: { getName(): string; getDependenciesList(): string[] }, cb: unknown) => unknown;
+};
+const register = monitor.registerResource.bind(monitor);
+monitor.registerResource = (req, cb) => {
+  dependencies.set(req.getName(), req.getDependenciesList());
+  return register(req, cb);
+};
+
+/** Stands in for the stack's HTTP API: its URL is an output known only after it exists. */
+class Api extends pulumi.CustomResource {
+  declare readonly apiEndpoint: pulumi.Output<string>;
+  constructor(name: string) {
+    super("test:index:Api", name, { apiEndpoint: undefined });
+  }
+}
+
+describe("ClerkWebhookEndpoint with a Clerk secret key", () => {
+  it("runs the registration CLI with every credential in a secret environment, never in a command string", async () => {
+    const api = new Api("api");
+    const url = pulumi.interpolate`${api.apiEndpoint}/webhooks/clerk`;
+    const endpoint = new ClerkWebhookEndpoint("clerk", {
+      url,
+      secretKey: pulumi.secret(KEY),
+      eventTypes: ["user.deleted", "user.created", "user.deleted"],
+    });
+    await unwrap(endpoint.endpointId);
+
+    const cmd = only(resources, COMMAND, "clerk-register");
+    expect(cmd.inputs).toMatchObject({
+      create: `${CLI} create`,
+      update: `${CLI} update`,
+      delete: `${CLI} delete`,
+      dir: path.resolve(__dirname, "..", ".."),
+      logging: "none",
+    });
+    for (const op of ["create", "update", "delete"]) expect(cmd.inputs[op]).not.toContain(KEY);
+    expect(cmd.inputs.environment).toEqual({
+      CLERK_SECRET_KEY: KEY,
+      CLERK_API_URL: "https://api.clerk.com",
+      WEBHOOK_URL: "https://abc123.execute-api.eu-west-1.amazonaws.com/webhooks/clerk",
+      EVENT_TYPES: "user.created,user.deleted",
+      ENDPOINT_UID: UID,
+      DESCRIPTION: "clerk-tinybird: Clerk events to Tinybird for stack dev (project clerk-tinybird)",
+      COMMAND_NAME: "clerk-register",
+    });
+    expect(cmd.secretInputs).toContain("environment");
+    expect(cmd.secretInputs).not.toContain("create");
+  });
+
+  it("depends on the resource that provides the webhook URL", async () => {
+    const api = new Api("api-order");
+    const endpoint = new ClerkWebhookEndpoint("ordered", {
+      url: pulumi.interpolate`${api.apiEndpoint}/webhooks/clerk`,
+      secretKey: KEY,
+    });
+    await unwrap(endpoint.endpointId);
+
+    expect(dependencies.get("ordered-register")).toEqual([await unwrap(api.urn)]);
+    expect(only(resources, COMMAND, "ordered-register").inputs.environment.WEBHOOK_URL).toBe(
+      "https://abc123.execute-api.eu-west-1.amazonaws.com/webhooks/clerk",
+    );
+  });
+
+  it("replaces only for another endpoint identity (uid, Clerk API, instance kind), so URL and events update in place", async () => {
+    const endpoint = new ClerkWebhookEndpoint("triggers", {
+      url: "https://example.com/webhooks/clerk",
+      secretKey: pulumi.secret("sk_live_productionKey0123456789"),
+      clerkApiUrl: "https://api.clerk.com/",
+    });
+    await unwrap(endpoint.endpointId);
+
+    const cmd = only(resources, COMMAND, "triggers-register");
+    expect(cmd.inputs.triggers).toEqual([UID, "https://api.clerk.com", "production"]);
+    expect(cmd.secretInputs).not.toContain("triggers");
+    expect(JSON.stringify(cmd.inputs.triggers)).not.toContain("productionKey");
+  });
+
+  it("passes an explicit Svix API URL to the command", async () => {
+    const endpoint = new ClerkWebhookEndpoint("svix-override", {
+      url: "https://example.com/webhooks/clerk",
+      secretKey: KEY,
+      clerkApiUrl: "http://127.0.0.1:9",
+      svixServerUrl: "http://127.0.0.1:10",
+    });
+    await unwrap(endpoint.endpointId);
+
+    expect(only(resources, COMMAND, "svix-override-register").inputs.environment).toMatchObject({
+      CLERK_API_URL: "http://127.0.0.1:9",
+      SVIX_SERVER_URL: "http://127.0.0.1:10",
+    });
+  });
+
+  it("outputs the endpoint id in the clear and the signing secret as a secret", async () => {
+    const endpoint = new ClerkWebhookEndpoint("outputs", {
+      url: "https://example.com/webhooks/clerk",
+      secretKey: pulumi.secret(KEY),
+    });
+
+    expect(await unwrap(endpoint.endpointId)).toBe(`ep_for_${"https://example.com/webhooks/clerk".length}`);
+    expect(await isSecret(endpoint.endpointId)).toBe(false);
+    expect(await unwrap(endpoint.signingSecret)).toBe("whsec_mockSecret");
+    expect(await isSecret(endpoint.signingSecret)).toBe(true);
+  });
+});
+
+describe("ClerkWebhookEndpoint in manual mode", () => {
+  it("creates no command and passes the dashboard endpoint's signing secret on as a secret", async () => {
+    const endpoint = new ClerkWebhookEndpoint("manual", {
+      url: "https://example.com/webhooks/clerk",
+      signingSecret: "whsec_fromTheDashboard",
+    });
+    // A later automatic endpoint whose command has registered proves the queue has drained.
+    const later = new ClerkWebhookEndpoint("after-manual", {
+      url: "https://example.com/webhooks/clerk",
+      secretKey: KEY,
+    });
+    await unwrap(later.endpointId);
+
+    expect(await unwrap(endpoint.endpointId)).toBe("manual");
+    expect(await unwrap(endpoint.signingSecret)).toBe("whsec_fromTheDashboard");
+    expect(await isSecret(endpoint.signingSecret)).toBe(true);
+    expect(resources.filter((r) => r.type === COMMAND && r.name.startsWith("manual"))).toEqual([]);
+  });
+
+  it("refuses neither or both of the key and the signing secret, naming both config keys", () => {
+    const url = "https://example.com/webhooks/clerk";
+    expect(() => new ClerkWebhookEndpoint("neither", { url })).toThrow(
+      /exactly one of secretKey \(config clerkSecretKey.*signingSecret \(config clerkWebhookSigningSecret.*neither was given/,
+    );
+    expect(() => new ClerkWebhookEndpoint("both", { url, secretKey: KEY, signingSecret: "whsec_x" })).toThrow(
+      /clerkSecretKey.*clerkWebhookSigningSecret.*both were given/,
+    );
+  });
+});
+
+describe("instanceKind", () => {
+  it("tells production and development keys apart without revealing them", () => {
+    expect(instanceKind("sk_live_abc")).toBe("production");
+    expect(instanceKind("sk_test_abc")).toBe("development");
+    expect(instanceKind("something")).toBe("unknown");
+  });
+});
