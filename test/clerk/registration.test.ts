@@ -249,6 +249,14 @@ describe("delete", () => {
     expect(fake.clerk.requests.filter((r) => r.path === "/v1/webhooks/svix")).toHaveLength(2); // the two creates
   });
 
+  it("finds the endpoint through the last result's uid when ENDPOINT_UID is missing", async () => {
+    const first = await run("create", envFor());
+    const { ENDPOINT_UID: _omitted, ...rest } = nextRun(first);
+    await run("delete", rest);
+
+    expect(fake.endpoints.size).toBe(0);
+  });
+
   it("succeeds when the endpoint is already gone", async () => {
     const first = await run("create", envFor());
     fake.endpoints.clear();

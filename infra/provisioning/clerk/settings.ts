@@ -43,6 +43,7 @@ export function parseEventTypes(value: string | undefined): string[] {
 export interface PreviousRun {
   appId?: string;
   endpointId?: string;
+  uid?: string;
   owner?: string;
 }
 
@@ -52,7 +53,7 @@ export function parsePreviousRun(stdout: string | undefined): PreviousRun {
   try {
     const parsed = JSON.parse(lastLine) as Record<string, unknown>;
     const pick = (key: string) => (typeof parsed[key] === "string" ? (parsed[key] as string) : undefined);
-    return { appId: pick("appId"), endpointId: pick("endpointId"), owner: pick("owner") };
+    return { appId: pick("appId"), endpointId: pick("endpointId"), uid: pick("uid"), owner: pick("owner") };
   } catch {
     // An unreadable previous result only costs the safety checks that use it.
     return {};
@@ -90,17 +91,19 @@ export function readEndpointSettings(env: NodeJS.ProcessEnv): EndpointSettings {
     );
   }
   const svixServerUrl = env.SVIX_SERVER_URL?.trim().replace(/\/+$/, "");
+  const previous = parsePreviousRun(env.PULUMI_COMMAND_STDOUT);
+  // The last result names the uid too, so a delete still finds the endpoint if the variable is lost.
+  const uid =
+    env.ENDPOINT_UID?.trim() ||
+    previous.uid ||
+    requireEnv("ENDPOINT_UID", "the ClerkWebhookEndpoint component sets it; run this through Pulumi", env);
   return {
     secretKey,
     clerkApiUrl: normaliseApiUrl(env.CLERK_API_URL),
     ...(svixServerUrl ? { svixServerUrl } : {}),
-    uid: requireEnv(
-      "ENDPOINT_UID",
-      "the ClerkWebhookEndpoint component sets it; run this through Pulumi",
-      env,
-    ),
+    uid,
     commandName: env.COMMAND_NAME?.trim() || "the ClerkWebhookEndpoint's register command",
-    previous: parsePreviousRun(env.PULUMI_COMMAND_STDOUT),
+    previous,
   };
 }
 
