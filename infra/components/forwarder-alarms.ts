@@ -1,0 +1,161 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface ForwarderAlarmsArgs {
+  /** The HTTP API and stage Clerk posts to. */
+  apiId: pulumi.Input<string>;
+  stageName: pulumi.Input<string>;
+  /** The forwarder function, and the log group it writes its one JSON line per request to. */
+  functionName: pulumi.Input<string>;
+  logGroupName: pulumi.Input<string>;
+  /** Create an SNS topic with this address subscribed (it must confirm AWS's email first). */
+  email?: pulumi.Input<string>;
+  /** An existing SNS topic (in the stack's region) to notify as well. */
+  topicArn?: pulumi.Input<string>;
+  /** CloudWatch namespace of the metrics counted from the logs; default unique per project and stack. */
+  metricNamespace?: pulumi.Input<string>;
+}
+
+/**
+ * CloudWatch metric filters over the forwarder's request line (`{"outcome": <kind>, "status": <http>, …}`,
+ * written raw to stdout, so each log event is that JSON object).
+ */
+export const LOG_FILTERS = {
+  /** Tinybird answered 401/403 to the append token: revoked, or a token of another workspace/region. */
+  rejectedToken: '{ $.outcome = "tinybird_rejected_token" }',
+  /** Every other 500: a failure Svix's retries cannot fix (setup, data source, or a bug). */
+  otherUnretryable: '{ $.status = 500 && $.outcome != "tinybird_rejected_token" }',
+};
+
+/**
+ * Svix retries a failed delivery for about a day and then drops it, telling nobody: these alarms are
+ * how a person learns that events are not reaching Tinybird. Each notifies on ALARM and on OK.
+ */
+export class ForwarderAlarms extends pulumi.ComponentResource {
+  /** The SNS topics the alarms notify (empty: the alarms only show in the CloudWatch console). */
+  public readonly topicArns: pulumi.Output<string[]>;
+  public readonly alarmNames: pulumi.Output<string[]>;
+
+  constructor(name: string, args: ForwarderAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("clerk-tinybird:monitoring:ForwarderAlarms", name, {}, opts);
+
+    const topics: pulumi.Input<string>[] = [];
+    if (args.email !== undefined) {
+      // Unencrypted on purpose: CloudWatch cannot publish to a topic under the AWS-managed SNS key.
+      const topic = new aws.sns.Topic(`${name}-topic`, {}, { parent: this });
+      new aws.sns.TopicSubscription(
+        `${name}-email`,
+        { topic: topic.arn, protocol: "email", endpoint: args.email },
+        { parent: this },
+      );
+      topics.push(topic.arn);
+    }
+    if (args.topicArn !== undefined) topics.push(args.topicArn);
+
+    // Deliveries are sparse and retries come in bursts: a period without data is a period without failure.
+    const whenAtLeastOne = {
+      statistic: "Sum",
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+      treatMissingData: "notBreaching",
+      alarmActions: topics,
+      okActions: topics,
+    };
+    const api = { namespace: "AWS/ApiGateway", dimensions: { ApiId: args.apiId, Stage: args.stageName } };
+    const lambda = { namespace: "AWS/Lambda", dimensions: { FunctionName: args.functionName } };
+    const namespace = args.metricNamespace ?? `ClerkTinybird/${pulumi.getProject()}/${pulumi.getStack()}`;
+
+    const countInLogs = (id: string, metricName: string, pattern: string) => {
+      new aws.cloudwatch.LogMetricFilter(
+        `${name}-${id}`,
+        {
+          logGroupName: args.logGroupName,
+          pattern,
+          metricTransformation: { name: metricName, namespace, value: "1" },
+        },
+        { parent: this },
+      );
+      return { namespace, metricName };
+    };
+
+    const alarms = [
+      // Pages within about a minute of the first rejected delivery, long before Svix gives up.
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-tinybird-rejects-token`,
+        {
+          alarmDescription:
+            "Tinybird rejected the forwarder's append token (revoked, or from another workspace or region): " +
+            "no event is being stored, and Svix drops them after about a day of retries. Check the token in " +
+            "Tinybird → Tokens and tinybirdHost, then run `pulumi up` to provision a new token.",
+          ...countInLogs("rejected-token", "TinybirdRejectedToken", LOG_FILTERS.rejectedToken),
+          period: 60,
+          evaluationPeriods: 1,
+          ...whenAtLeastOne,
+        },
+        { parent: this },
+      ),
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-unretryable-failures`,
+        {
+          alarmDescription:
+            "The forwarder answered 500: a failure retrying cannot fix (outcome misconfigured, " +
+            "tinybird_not_found, tinybird_rejected_request or internal_error). Svix keeps retrying for about " +
+            "a day. The forwarder's log line for the request names the cause.",
+          ...countInLogs("unretryable-failures", "UnretryableFailures", LOG_FILTERS.otherUnretryable),
+          period: 60,
+          evaluationPeriods: 1,
+          ...whenAtLeastOne,
+        },
+        { parent: this },
+      ),
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-api-5xx`,
+        {
+          alarmDescription:
+            "The webhook endpoint answered 5xx in two of the last three 5-minute periods (Tinybird or " +
+            "Secrets Manager failing, or the forwarder broken): Svix is retrying. The forwarder's log group " +
+            "has one line per request with its outcome.",
+          ...api,
+          metricName: "5xx",
+          period: 300,
+          evaluationPeriods: 3,
+          datapointsToAlarm: 2,
+          ...whenAtLeastOne,
+        },
+        { parent: this },
+      ),
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-lambda-errors`,
+        {
+          alarmDescription:
+            "The forwarder crashed or timed out (Lambda Errors): a bug or a hung dependency. Svix retries " +
+            "these deliveries; the function's log group has the error.",
+          ...lambda,
+          metricName: "Errors",
+          period: 300,
+          evaluationPeriods: 1,
+          ...whenAtLeastOne,
+        },
+        { parent: this },
+      ),
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-lambda-throttles`,
+        {
+          alarmDescription:
+            "Lambda throttled the forwarder (its reserved concurrency or the account's limit is reached): " +
+            "Svix retries, but deliveries lag. Raise lambdaReservedConcurrency or the account quota.",
+          ...lambda,
+          metricName: "Throttles",
+          period: 300,
+          evaluationPeriods: 1,
+          ...whenAtLeastOne,
+        },
+        { parent: this },
+      ),
+    ];
+
+    this.topicArns = pulumi.output(topics);
+    this.alarmNames = pulumi.all(alarms.map((alarm) => alarm.name));
+    this.registerOutputs({ topicArns: this.topicArns, alarmNames: this.alarmNames });
+  }
+}

@@ -1,0 +1,151 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { buildForwarderBundle } from "../../lambda/build";
+
+export interface WebhookForwarderArgs {
+  /** ARN of the Secrets Manager secret holding `{tinybirdToken, signingSecret, pseudonymizationKey?}`. */
+  secretArn: pulumi.Input<string>;
+  /** The customer KMS key encrypting that secret, if any: the role then may decrypt with it (only). */
+  kmsKeyArn?: pulumi.Input<string>;
+  /** Tinybird API host of the workspace's region, e.g. `https://api.tinybird.co`. */
+  tinybirdHost: pulumi.Input<string>;
+  /** The data source events are appended to. */
+  dataSourceName: pulumi.Input<string>;
+  /** Extra dot paths the forwarder redacts on top of its built-in credential rules. */
+  redactPaths?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Whether emails, phone numbers and IPs become keyed hashes (the key lives in the secret). */
+  pseudonymizePersonalData?: pulumi.Input<boolean>;
+  /** Default 256. */
+  memoryMb?: pulumi.Input<number>;
+  /** Default: no reservation (the HTTP API's throttling bounds concurrency instead). */
+  reservedConcurrency?: pulumi.Input<number>;
+  /** Retention of the function's log group. Default 30. */
+  logRetentionDays?: pulumi.Input<number>;
+  /** The deployment package; default: `lambda/` bundled now with esbuild, stored as `index.js`. */
+  code?: pulumi.Input<pulumi.asset.Archive>;
+}
+
+/**
+ * Svix gives up on a delivery after ~15 s, and a timed-out delivery is retried anyway: the function
+ * must answer well within that, leaving API Gateway's own time on top.
+ */
+export const FORWARDER_TIMEOUT_SECONDS = 10;
+
+/** The deployment package the stack ships: the same bundle the tests and the bench load. */
+export function forwarderArchive(): pulumi.asset.AssetArchive {
+  return new pulumi.asset.AssetArchive({
+    "index.js": new pulumi.asset.StringAsset(buildForwarderBundle().code),
+  });
+}
+
+/** The Lambda that verifies Clerk's webhooks and appends them to Tinybird, with its role and logs. */
+export class WebhookForwarder extends pulumi.ComponentResource {
+  public readonly functionName: pulumi.Output<string>;
+  public readonly functionArn: pulumi.Output<string>;
+  /** What an API Gateway integration invokes. */
+  public readonly invokeArn: pulumi.Output<string>;
+  public readonly logGroupName: pulumi.Output<string>;
+
+  constructor(name: string, args: WebhookForwarderArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("clerk-tinybird:forwarder:WebhookForwarder", name, {}, opts);
+
+    // Created before the function, which logs only here: Lambda never makes an unmanaged,
+    // never-expiring /aws/lambda/<name> group, and the role can be scoped to this one.
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { retentionInDays: args.logRetentionDays ?? 30 },
+      { parent: this },
+    );
+
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        description: "Clerk → Tinybird forwarder: writes its own logs, reads its own secret",
+        assumeRolePolicy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+
+    // Not AWSLambdaBasicExecutionRole: that one may create and write any log group in the account.
+    const logsPolicy = new aws.iam.RolePolicy(
+      `${name}-logs`,
+      {
+        role: role.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+              Resource: pulumi.interpolate`${logGroup.arn}:*`,
+            },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+
+    const secretPolicy = new aws.iam.RolePolicy(
+      `${name}-read-secret`,
+      {
+        role: role.id,
+        policy: pulumi.output(args.kmsKeyArn).apply((kmsKeyArn) =>
+          pulumi.jsonStringify({
+            Version: "2012-10-17",
+            Statement: [
+              { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: args.secretArn },
+              // With the AWS-managed key Secrets Manager decrypts on its own; a customer key needs the caller's grant.
+              ...(kmsKeyArn ? [{ Effect: "Allow", Action: "kms:Decrypt", Resource: kmsKeyArn }] : []),
+            ],
+          }),
+        ),
+      },
+      { parent: this },
+    );
+
+    const fn = new aws.lambda.Function(
+      `${name}-fn`,
+      {
+        description: "Verifies Clerk (Svix) webhooks and appends them to Tinybird",
+        code: args.code ?? forwarderArchive(),
+        handler: "index.handler",
+        runtime: aws.lambda.Runtime.NodeJS24dX,
+        architectures: ["arm64"],
+        memorySize: args.memoryMb ?? 256,
+        timeout: FORWARDER_TIMEOUT_SECONDS,
+        reservedConcurrentExecutions: args.reservedConcurrency ?? -1,
+        role: role.arn,
+        loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
+        // Names and switches only: the credentials are fetched from the secret at run time.
+        environment: {
+          variables: {
+            SECRET_ID: args.secretArn,
+            TINYBIRD_HOST: args.tinybirdHost,
+            TINYBIRD_DATASOURCE: args.dataSourceName,
+            REDACT_PATHS: pulumi.output(args.redactPaths ?? []).apply((paths) => paths.join(",")),
+            PSEUDONYMIZE_PERSONAL_DATA: pulumi
+              .output(args.pseudonymizePersonalData ?? false)
+              .apply((on) => (on ? "true" : "false")),
+          },
+        },
+      },
+      // The policies before the function, so its first invocation already has its permissions.
+      { parent: this, dependsOn: [logsPolicy, secretPolicy] },
+    );
+
+    this.functionName = fn.name;
+    this.functionArn = fn.arn;
+    this.invokeArn = fn.invokeArn;
+    this.logGroupName = logGroup.name;
+    this.registerOutputs({
+      functionName: this.functionName,
+      functionArn: this.functionArn,
+      logGroupName: this.logGroupName,
+    });
+  }
+}

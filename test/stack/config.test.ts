@@ -1,0 +1,311 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import {
+  CONFIG_DEFAULTS,
+  type ConfigSource,
+  parseStackConfig,
+  SECRET_KEYS,
+  StackConfigError,
+  TINYBIRD_HOSTS,
+} from "../../infra/config";
+import { unwrap } from "../support/pulumi-mocks";
+import { CREDENTIALS, VALID_CONFIG, VALID_SECRET_KEYS } from "./harness";
+
+// js-yaml ships with @pulumi/pulumi; only its `load` is needed to read the project files.
+const { load } = require("js-yaml") as { load(text: string): unknown };
+const ROOT = join(__dirname, "..", "..");
+
+/** A stack's settings as Pulumi hands them to the program: qualified keys, lists as JSON. */
+function source(
+  values: Record<string, string | string[]>,
+  secretKeys: string[] = VALID_SECRET_KEYS,
+): ConfigSource {
+  const qualify = (k: string) => (k.includes(":") ? k : `clerk-tinybird:${k}`);
+  const map = new Map(
+    Object.entries(values).map(([k, v]) => [qualify(k), Array.isArray(v) ? JSON.stringify(v) : v] as const),
+  );
+  const secrets = new Set(secretKeys.map(qualify));
+  return {
+    stack: "dev",
+    keys: () => [...map.keys()],
+    get: (k) => map.get(k),
+    isSecret: (k) => secrets.has(k),
+  };
+}
+
+function problemsOf(values: Record<string, string | string[]>, secretKeys?: string[]): string[] {
+  try {
+    parseStackConfig(source(values, secretKeys));
+  } catch (error) {
+    if (error instanceof StackConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
+}
+
+describe("parseStackConfig", () => {
+  it("fills every optional setting from the defaults Pulumi.yaml declares", async () => {
+    const config = parseStackConfig(source(VALID_CONFIG));
+    expect(config.region).toBe("eu-west-1");
+    expect(config.tinybird).toMatchObject({
+      host: "https://api.eu-west-1.aws.tinybird.co",
+      dataSourceName: "clerk_events",
+      workspaceKind: "auto",
+      deleteDataOnDestroy: false,
+      allowDestructiveOperations: false,
+    });
+    expect(config.clerk.eventTypes).toEqual([]);
+    expect(config.clerk.webhookSigningSecret).toBeUndefined();
+    expect(config.forwarder).toEqual({ memoryMb: 256, logRetentionDays: 30 });
+    expect(config.api).toEqual({ throttleRateLimit: 50, throttleBurstLimit: 100 });
+    expect(config.alarms).toEqual({});
+    expect(config.kmsKeyArn).toBeUndefined();
+    expect(config.privacy).toEqual({ redactPaths: [], pseudonymizePersonalData: false });
+    expect(config.warnings).toEqual([]);
+    expect(await unwrap(config.tinybird.adminToken)).toBe(CREDENTIALS.adminToken);
+  });
+
+  it("hands credentials on as Pulumi secrets", async () => {
+    const config = parseStackConfig(source(VALID_CONFIG));
+    expect(await pulumi.isSecret(config.tinybird.adminToken)).toBe(true);
+    expect(await pulumi.isSecret(config.clerk.secretKey!)).toBe(true);
+  });
+
+  it("reads every setting a user tunes", () => {
+    const config = parseStackConfig(
+      source(
+        {
+          ...VALID_CONFIG,
+          "aws:region": "eu-central-1",
+          tinybirdHost: "https://api.eu-central-1.aws.tinybird.co/",
+          tinybirdDataSource: "auth_events",
+          tinybirdWorkspaceKind: "forward",
+          tinybirdDeleteDataOnDestroy: "true",
+          tinybirdAllowDestructiveOperations: "true",
+          clerkEventTypes: ["user.created", "organizationInvitation.accepted", "user.created"],
+          lambdaMemoryMb: "512",
+          lambdaReservedConcurrency: "20",
+          logRetentionDays: "90",
+          apiThrottleRateLimit: "80",
+          apiThrottleBurstLimit: "160",
+          alarmEmail: "oncall@example.com",
+          alarmTopicArn: "arn:aws:sns:eu-central-1:123456789012:on-call",
+          kmsKeyArn: "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+          redactPaths: ["data.private_metadata", "data.email_addresses.*.email_address"],
+          pseudonymizePersonalData: "true",
+        },
+        VALID_SECRET_KEYS,
+      ),
+    );
+    expect(config.tinybird).toMatchObject({
+      host: "https://api.eu-central-1.aws.tinybird.co",
+      dataSourceName: "auth_events",
+      workspaceKind: "forward",
+      deleteDataOnDestroy: true,
+      allowDestructiveOperations: true,
+    });
+    expect(config.clerk.eventTypes).toEqual(["user.created", "organizationInvitation.accepted"]);
+    expect(config.forwarder).toEqual({ memoryMb: 512, reservedConcurrency: 20, logRetentionDays: 90 });
+    expect(config.api).toEqual({ throttleRateLimit: 80, throttleBurstLimit: 160 });
+    expect(config.alarms).toEqual({
+      email: "oncall@example.com",
+      topicArn: "arn:aws:sns:eu-central-1:123456789012:on-call",
+    });
+    expect(config.kmsKeyArn).toMatch(/^arn:aws:kms:eu-central-1:/);
+    expect(config.privacy).toEqual({
+      redactPaths: ["data.private_metadata", "data.email_addresses.*.email_address"],
+      pseudonymizePersonalData: true,
+    });
+  });
+
+  it("takes manual Clerk mode: a dashboard endpoint's signing secret instead of the secret key", async () => {
+    const { clerkSecretKey: _, ...rest } = VALID_CONFIG;
+    const config = parseStackConfig(
+      source({ ...rest, clerkWebhookSigningSecret: CREDENTIALS.manualSigningSecret }, [
+        "tinybirdAdminToken",
+        "clerkWebhookSigningSecret",
+      ]),
+    );
+    expect(config.clerk.secretKey).toBeUndefined();
+    expect(await unwrap(config.clerk.webhookSigningSecret!)).toBe(CREDENTIALS.manualSigningSecret);
+    expect(await pulumi.isSecret(config.clerk.webhookSigningSecret!)).toBe(true);
+  });
+
+  it("accepts Tinybird Local, warning that the deployed forwarder cannot reach it", () => {
+    const config = parseStackConfig(source({ ...VALID_CONFIG, tinybirdHost: "http://localhost:7181" }));
+    expect(config.tinybird.host).toBe("http://localhost:7181");
+    expect(config.warnings.join("\n")).toMatch(/Tinybird Local.*cannot/s);
+  });
+
+  it("accepts every Tinybird region host it lists", () => {
+    for (const host of TINYBIRD_HOSTS) {
+      expect(parseStackConfig(source({ ...VALID_CONFIG, tinybirdHost: host })).tinybird.host).toBe(host);
+    }
+  });
+
+  it("warns about keys it does not read, suggesting the one probably meant", () => {
+    const config = parseStackConfig(source({ ...VALID_CONFIG, tinybirdhost: "x", "aws:profile": "dev" }));
+    expect(config.warnings).toEqual([
+      "clerk-tinybird:tinybirdhost is not a setting this stack reads (did you mean tinybirdHost?); it has no effect.",
+    ]);
+  });
+});
+
+describe("configuration errors", () => {
+  it("lists every missing setting at once, each with the command that sets it", () => {
+    const problems = problemsOf({}, []);
+    expect(problems).toHaveLength(4);
+    expect(problems[0]).toMatch(/^aws:region is missing: pulumi config set aws:region /);
+    expect(problems[1]).toMatch(/^clerk-tinybird:tinybirdHost is missing: pulumi config set tinybirdHost /);
+    expect(problems[2]).toBe(
+      "clerk-tinybird:tinybirdAdminToken is missing: pulumi config set --secret tinybirdAdminToken <token> " +
+        "(a workspace admin token from Tinybird → Tokens)",
+    );
+    expect(problems[3]).toMatch(
+      /^clerk-tinybird:clerkSecretKey is missing: pulumi config set --secret clerkSecretKey .* or, .*clerkWebhookSigningSecret/,
+    );
+  });
+
+  it("reports all problems together in one error that Pulumi prints without a stack trace", () => {
+    let thrown: unknown;
+    try {
+      parseStackConfig(source({ ...VALID_CONFIG, lambdaMemoryMb: "64", logRetentionDays: "10" }));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(StackConfigError);
+    expect(pulumi.RunError.isInstance(thrown)).toBe(true);
+    const message = (thrown as Error).message;
+    expect(message).toMatch(/^Stack 'dev' has 2 configuration problems:\n {2}- /);
+    expect(message).toContain("clerk-tinybird:lambdaMemoryMb");
+    expect(message).toContain("clerk-tinybird:logRetentionDays");
+  });
+
+  it.each([
+    ["aws:region", "Ireland", /not an AWS region name/],
+    ["tinybirdHost", "api.tinybird.co", /not a URL/],
+    ["tinybirdHost", "http://api.tinybird.co", /must use https/],
+    ["tinybirdHost", "https://api.tinybird.co/v0/events", /bare API host/],
+    ["tinybirdHost", "https://api.tinybird.co?token=p.x", /bare API host/],
+    ["tinybirdHost", "https://api.eu-west1.aws.tinybird.co", /not a Tinybird region host/],
+    ["tinybirdDataSource", "clerk-events", /not a Tinybird data source name/],
+    ["tinybirdWorkspaceKind", "shared", /not one of auto, classic, forward/],
+    ["tinybirdDeleteDataOnDestroy", "yes", /not true or false/],
+    ["clerkEventTypes", "user.created", /not a list of strings/],
+    ["clerkEventTypes", ["user created"], /"user created", which is not a Clerk event type/],
+    ["lambdaMemoryMb", "64", /between 128 and 10240/],
+    ["lambdaMemoryMb", "256.5", /whole number/],
+    ["lambdaReservedConcurrency", "0", /stop the forwarder/],
+    ["logRetentionDays", "10", /one of CloudWatch's periods: 1, 3, 5, 7, 14, 30/],
+    ["apiThrottleRateLimit", "0", /between 1 and 10000/],
+    ["apiThrottleBurstLimit", "9000", /between 1 and 5000/],
+    ["alarmEmail", "ops", /not an email address/],
+    ["alarmTopicArn", "on-call", /not a standard SNS topic ARN/],
+    ["alarmTopicArn", "arn:aws:sns:us-east-1:123456789012:on-call", /only notify topics in their own region/],
+    ["kmsKeyArn", "arn:aws:kms:eu-west-1:123456789012:alias/forwarder", /not a KMS key ARN/],
+    ["kmsKeyArn", "arn:aws:kms:us-east-1:123456789012:key/abcd", /keys in the secret's region \(eu-west-1\)/],
+    ["redactPaths", ["data.private_metadata,data.x"], /which is not a dot path/],
+    ["pseudonymizePersonalData", "1", /not true or false/],
+  ] as const)("rejects %s = %j, naming the key and the fix", (key, value, why) => {
+    const problems = problemsOf({ ...VALID_CONFIG, [key]: value as string | string[] });
+    expect(problems).toHaveLength(1);
+    const qualified = key.includes(":") ? key : `clerk-tinybird:${key}`;
+    expect(problems[0]!.startsWith(`${qualified} `)).toBe(true);
+    expect(problems[0]).toMatch(why);
+    expect(problems[0]).toMatch(/: pulumi config (set|rm) /);
+  });
+
+  it("refuses both Clerk modes at once", () => {
+    const problems = problemsOf(
+      { ...VALID_CONFIG, clerkWebhookSigningSecret: CREDENTIALS.manualSigningSecret },
+      [...VALID_SECRET_KEYS, "clerkWebhookSigningSecret"],
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/^clerk-tinybird:clerkWebhookSigningSecret is set together with/),
+    ]);
+    expect(problems[0]).toContain("pulumi config rm");
+  });
+
+  it("refuses a credential stored in plain text, without repeating it", () => {
+    const problems = problemsOf(VALID_CONFIG, ["tinybirdAdminToken"]);
+    expect(problems).toEqual([
+      "clerk-tinybird:clerkSecretKey is stored in plain text in Pulumi.dev.yaml: pulumi config set --secret " +
+        "clerkSecretKey <value> to encrypt it (a secret key from Clerk → API keys (sk_live_… or sk_test_…)); " +
+        "if that file was committed, rotate the credential",
+    ]);
+  });
+
+  it("recognises a Clerk publishable key or a wrong signing secret, without repeating them", () => {
+    const publishable = "pk_test_cHVibGlzaGFibGU";
+    const problems = problemsOf({ ...VALID_CONFIG, clerkSecretKey: publishable });
+    expect(problems).toEqual([expect.stringMatching(/clerkSecretKey holds a publishable key \(pk_…\)/)]);
+    const { clerkSecretKey: _, ...manual } = VALID_CONFIG;
+    const wrong = problemsOf({ ...manual, clerkWebhookSigningSecret: "not-a-whsec" }, [
+      "tinybirdAdminToken",
+      "clerkWebhookSigningSecret",
+    ]);
+    expect(wrong).toEqual([expect.stringMatching(/does not look like a webhook signing secret \(whsec_…\)/)]);
+    expect([...problems, ...wrong].join("\n")).not.toMatch(/pk_test_cHVibGlzaGFibGU|not-a-whsec/);
+  });
+});
+
+describe("the project files", () => {
+  const project = load(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")) as {
+    name: string;
+    main: string;
+    runtime: { name: string; options: Record<string, unknown> };
+    backend: { url: string };
+    config: Record<string, { type: string; default?: unknown; secret?: boolean; description?: string }>;
+  };
+
+  it("runs infra/index.ts with TypeScript on npm, against a local state backend", () => {
+    expect(project.name).toBe("clerk-tinybird");
+    expect(project.main).toBe("infra/index.ts");
+    expect(project.runtime).toEqual({ name: "nodejs", options: { typescript: true, packagemanager: "npm" } });
+    expect(project.backend.url).toMatch(/^file:\/\//);
+  });
+
+  it("declares every optional setting with the default the program applies, and a description", () => {
+    for (const [key, value] of Object.entries(CONFIG_DEFAULTS)) {
+      expect(project.config[key], key).toMatchObject({ default: value });
+      expect(project.config[key]?.description, key).toBeTruthy();
+    }
+  });
+
+  it("declares the always-required settings without a default, the token as a secret", () => {
+    expect(project.config.tinybirdHost).toMatchObject({ type: "string" });
+    expect(project.config.tinybirdHost).not.toHaveProperty("default");
+    expect(project.config.tinybirdAdminToken).toMatchObject({ type: "string", secret: true });
+    expect(project.config.tinybirdAdminToken).not.toHaveProperty("default");
+    for (const key of SECRET_KEYS) expect(project.config[key] ?? {}).not.toHaveProperty("default");
+  });
+
+  it("declares nothing the program does not read", () => {
+    const read = new Set(["tinybirdHost", ...SECRET_KEYS, ...Object.keys(CONFIG_DEFAULTS)]);
+    for (const key of Object.keys(project.config)) expect(read.has(key), key).toBe(true);
+  });
+
+  it.each(["dev", "prod"])(
+    "ships an example %s stack that is valid once its credentials are set",
+    (stack) => {
+      const file = load(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+        config: Record<string, unknown>;
+      };
+      const values: Record<string, string | string[]> = {};
+      for (const [key, value] of Object.entries(file.config)) {
+        values[key] = Array.isArray(value) ? value.map(String) : String(value);
+        expect(String(value), key).not.toMatch(/^(p\.|sk_|whsec_)/);
+      }
+      const config = parseStackConfig(
+        source({
+          ...values,
+          tinybirdAdminToken: CREDENTIALS.adminToken,
+          clerkSecretKey: CREDENTIALS.clerkSecretKey,
+        }),
+      );
+      expect(config.warnings).toEqual([]);
+    },
+  );
+});

@@ -1,0 +1,112 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { ForwarderAlarms, LOG_FILTERS } from "../../infra/components/forwarder-alarms";
+import { only, type RecordedResource, unwrap } from "../support/pulumi-mocks";
+import { ACCOUNT, installStackMocks, ofType, REGION } from "./harness";
+
+const { resources } = installStackMocks({ stack: "prod" });
+const EXISTING_TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT}:on-call`;
+const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
+const FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter";
+
+const target = {
+  apiId: "api-1",
+  stageName: "$default",
+  functionName: "forwarder-fn-1",
+  logGroupName: "forwarder-logs-1",
+};
+
+let silentTopics: string[];
+let pagedTopics: string[];
+beforeAll(async () => {
+  const silent = new ForwarderAlarms("silent", target);
+  const paged = new ForwarderAlarms("paged", {
+    ...target,
+    email: "ops@example.com",
+    topicArn: EXISTING_TOPIC,
+  });
+  [silentTopics, pagedTopics] = await Promise.all([unwrap(silent.topicArns), unwrap(paged.topicArns)]);
+  await Promise.all([unwrap(silent.alarmNames), unwrap(paged.alarmNames)]);
+});
+
+const alarm = (name: string): RecordedResource => only(resources, ALARM, name);
+
+describe("ForwarderAlarms", () => {
+  it("pages within a minute of the first delivery Tinybird refuses for its token", () => {
+    const filter = only(resources, FILTER, "paged-rejected-token").inputs;
+    expect(filter.logGroupName).toBe("forwarder-logs-1");
+    expect(filter.pattern).toBe('{ $.outcome = "tinybird_rejected_token" }');
+    const a = alarm("paged-tinybird-rejects-token").inputs;
+    expect(a).toMatchObject({
+      namespace: filter.metricTransformation.namespace,
+      metricName: filter.metricTransformation.name,
+      statistic: "Sum",
+      period: 60,
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      treatMissingData: "notBreaching",
+    });
+    expect(a.alarmDescription).toMatch(/pulumi up/);
+  });
+
+  it("keeps the logged metrics of each stack apart", () => {
+    const filter = only(resources, FILTER, "paged-rejected-token").inputs;
+    expect(filter.metricTransformation.namespace).toBe("ClerkTinybird/clerk-tinybird/prod");
+  });
+
+  it("pages on any other 500 the forwarder answers, which retries cannot fix", () => {
+    expect(only(resources, FILTER, "paged-unretryable-failures").inputs.pattern).toBe(
+      LOG_FILTERS.otherUnretryable,
+    );
+    expect(LOG_FILTERS.otherUnretryable).toContain("$.status = 500");
+    expect(alarm("paged-unretryable-failures").inputs).toMatchObject({ period: 60, threshold: 1 });
+  });
+
+  it("watches the stage's 5xx, and the function's errors and throttles", () => {
+    expect(alarm("paged-api-5xx").inputs).toMatchObject({
+      namespace: "AWS/ApiGateway",
+      metricName: "5xx",
+      dimensions: { ApiId: "api-1", Stage: "$default" },
+      period: 300,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+    });
+    for (const [name, metric] of [
+      ["paged-lambda-errors", "Errors"],
+      ["paged-lambda-throttles", "Throttles"],
+    ]) {
+      expect(alarm(name!).inputs).toMatchObject({
+        namespace: "AWS/Lambda",
+        metricName: metric,
+        dimensions: { FunctionName: "forwarder-fn-1" },
+        threshold: 1,
+      });
+    }
+  });
+
+  it("notifies an emailed topic and an existing topic, on ALARM and on OK", () => {
+    const topic = only(resources, "aws:sns/topic:Topic", "paged-topic");
+    expect(
+      only(resources, "aws:sns/topicSubscription:TopicSubscription", "paged-email").inputs,
+    ).toMatchObject({
+      protocol: "email",
+      endpoint: "ops@example.com",
+      topic: `arn:aws:sns:${REGION}:${ACCOUNT}:${topic.name}`,
+    });
+    expect(pagedTopics).toEqual([`arn:aws:sns:${REGION}:${ACCOUNT}:paged-topic`, EXISTING_TOPIC]);
+    const paged = ofType(resources, ALARM).filter((a) => a.name.startsWith("paged-"));
+    expect(paged).toHaveLength(5);
+    for (const a of paged) {
+      expect(a.inputs.alarmActions).toEqual(pagedTopics);
+      expect(a.inputs.okActions).toEqual(pagedTopics);
+    }
+  });
+
+  it("still raises the alarms, in the console only, when no target is configured", () => {
+    expect(silentTopics).toEqual([]);
+    expect(ofType(resources, "aws:sns/topic:Topic").map((t) => t.name)).toEqual(["paged-topic"]);
+    const silent = ofType(resources, ALARM).filter((a) => a.name.startsWith("silent-"));
+    expect(silent).toHaveLength(5);
+    for (const a of silent) expect(a.inputs.alarmActions).toEqual([]);
+  });
+});

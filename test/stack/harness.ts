@@ -1,0 +1,108 @@
+/**
+ * What the stack's tests share: the state AWS and the provisioning commands report back to the mocks,
+ * a complete valid configuration, and readers for the recorded resource graph.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, type MockOptions, type RecordedResource } from "../support/pulumi-mocks";
+
+export const REGION = "eu-west-1";
+export const ACCOUNT = "123456789012";
+export const API_ID = "a1b2c3d4e5";
+export const API_ENDPOINT = `https://${API_ID}.execute-api.${REGION}.amazonaws.com`;
+export const EXECUTION_ARN = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}`;
+
+/** Credentials the provisioning commands and the config hand out; none may appear outside a secret. */
+export const CREDENTIALS = {
+  adminToken: "p.admin-token-for-tests",
+  clerkSecretKey: "sk_test_clerk-secret-for-tests",
+  appendToken: "p.append",
+  readToken: "p.read",
+  signingSecret: "whsec_c2lnbmluZy1zZWNyZXQtZm9yLXRlc3Rz",
+  manualSigningSecret: "whsec_bWFudWFsLXNpZ25pbmctc2VjcmV0",
+  pseudonymizationKey: "cHNldWRvbnltaXphdGlvbi1rZXktZm9yLXRlc3RzLTMyYg==",
+};
+
+export const TINYBIRD_STDOUT = {
+  kind: "classic",
+  dataSource: "clerk_events",
+  appendToken: CREDENTIALS.appendToken,
+  readToken: CREDENTIALS.readToken,
+};
+export const CLERK_STDOUT = { appId: "app_1", endpointId: "ep_1", signingSecret: CREDENTIALS.signingSecret };
+
+/** A stub deployment package, for component tests that do not need lambda/ bundled. */
+export const STUB_CODE = new pulumi.asset.AssetArchive({
+  "index.js": new pulumi.asset.StringAsset("exports.handler = async () => ({ statusCode: 200 });"),
+});
+
+/** What real AWS and the provisioning commands would report for the resources the tests create. */
+export const stackState: NonNullable<MockOptions["state"]> = ({ type, name }) => {
+  switch (type) {
+    case "aws:apigatewayv2/api:Api":
+      return { apiEndpoint: API_ENDPOINT, executionArn: EXECUTION_ARN };
+    case "aws:lambda/function:Function":
+      return {
+        arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`,
+        invokeArn: `arn:aws:apigateway:${REGION}:lambda:path/2015-03-31/functions/arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}/invocations`,
+      };
+    case "aws:secretsmanager/secret:Secret":
+      return { arn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-AbCdEf` };
+    case "aws:cloudwatch/logGroup:LogGroup":
+      // Like the provider: the ARN without the trailing `:*`.
+      return { arn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}` };
+    case "aws:sns/topic:Topic":
+      return { arn: `arn:aws:sns:${REGION}:${ACCOUNT}:${name}` };
+    case "random:index/randomBytes:RandomBytes":
+      return { base64: CREDENTIALS.pseudonymizationKey, hex: "00" };
+    case "command:local:Command":
+      if (name.startsWith("tinybird")) return { stdout: JSON.stringify(TINYBIRD_STDOUT) };
+      if (name.startsWith("clerk")) return { stdout: JSON.stringify(CLERK_STDOUT) };
+      return {};
+    default:
+      return {};
+  }
+};
+
+/** A complete, valid stack configuration (automatic Clerk registration). */
+export const VALID_CONFIG: Record<string, string> = {
+  "aws:region": REGION,
+  tinybirdHost: "https://api.eu-west-1.aws.tinybird.co",
+  tinybirdAdminToken: CREDENTIALS.adminToken,
+  clerkSecretKey: CREDENTIALS.clerkSecretKey,
+};
+export const VALID_SECRET_KEYS = ["tinybirdAdminToken", "clerkSecretKey"];
+
+export function installStackMocks(options: Omit<MockOptions, "state"> = {}) {
+  return installMocks({ ...options, state: stackState });
+}
+
+export function ofType(resources: RecordedResource[], type: string): RecordedResource[] {
+  return resources.filter((r) => r.type === type);
+}
+
+/** The position at which a resource was registered: Pulumi registers a resource only once its inputs resolved. */
+export function registrationIndex(resources: RecordedResource[], type: string, name: string): number {
+  const index = resources.findIndex((r) => r.type === type && r.name === name);
+  if (index < 0) throw new Error(`${type}/${name} was not registered`);
+  return index;
+}
+
+/** Every credential string found in an input that the program did not mark secret. */
+export function leakedCredentials(resources: RecordedResource[]): string[] {
+  const leaks: string[] = [];
+  for (const r of resources) {
+    for (const [key, value] of Object.entries(r.inputs)) {
+      if (r.secretInputs.includes(key)) continue;
+      const text = JSON.stringify(value) ?? "";
+      for (const [label, credential] of Object.entries(CREDENTIALS)) {
+        if (text.includes(credential)) leaks.push(`${r.type}/${r.name}.${key} holds ${label}`);
+      }
+    }
+  }
+  return leaks;
+}
+
+/** A policy document as recorded (a JSON string input). */
+export function policyOf(resource: RecordedResource): { Statement: Record<string, unknown>[] } {
+  return JSON.parse(resource.inputs.policy);
+}

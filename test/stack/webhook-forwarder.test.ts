@@ -1,0 +1,132 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { FORWARDER_TIMEOUT_SECONDS, WebhookForwarder } from "../../infra/components/webhook-forwarder";
+import { only, unwrap } from "../support/pulumi-mocks";
+import {
+  ACCOUNT,
+  installStackMocks,
+  leakedCredentials,
+  ofType,
+  policyOf,
+  REGION,
+  registrationIndex,
+  STUB_CODE,
+} from "./harness";
+
+const { resources } = installStackMocks();
+const SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:credentials-secret-AbCdEf`;
+const KMS_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+
+const FN = "aws:lambda/function:Function";
+const POLICY = "aws:iam/rolePolicy:RolePolicy";
+const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
+
+beforeAll(async () => {
+  const plain = new WebhookForwarder("plain", {
+    code: STUB_CODE,
+    secretArn: SECRET_ARN,
+    tinybirdHost: "https://api.tinybird.co",
+    dataSourceName: "clerk_events",
+  });
+  const tuned = new WebhookForwarder("tuned", {
+    code: STUB_CODE,
+    secretArn: SECRET_ARN,
+    kmsKeyArn: KMS_KEY,
+    tinybirdHost: "https://api.us-east.aws.tinybird.co",
+    dataSourceName: "auth_events",
+    redactPaths: ["data.private_metadata", "data.email_addresses.*.email_address"],
+    pseudonymizePersonalData: true,
+    memoryMb: 512,
+    reservedConcurrency: 20,
+    logRetentionDays: 90,
+  });
+  await Promise.all([unwrap(plain.functionArn), unwrap(tuned.functionArn)]);
+});
+
+describe("WebhookForwarder", () => {
+  it("runs the bundle as index.handler on arm64 Node 24 with a timeout inside Svix's 15 s", () => {
+    const fn = only(resources, FN, "plain-fn").inputs;
+    expect(fn).toMatchObject({ handler: "index.handler", runtime: "nodejs24.x", architectures: ["arm64"] });
+    expect(fn.timeout).toBe(FORWARDER_TIMEOUT_SECONDS);
+    expect(fn.timeout).toBeLessThan(15);
+    expect(fn.memorySize).toBe(256);
+    expect(fn.reservedConcurrentExecutions).toBe(-1);
+  });
+
+  it("passes memory and reserved concurrency through", () => {
+    const fn = only(resources, FN, "tuned-fn").inputs;
+    expect(fn.memorySize).toBe(512);
+    expect(fn.reservedConcurrentExecutions).toBe(20);
+  });
+
+  it("configures the function with the secret's ARN, names and switches — never a credential", () => {
+    const plain = only(resources, FN, "plain-fn");
+    expect(plain.inputs.environment.variables).toEqual({
+      SECRET_ID: SECRET_ARN,
+      TINYBIRD_HOST: "https://api.tinybird.co",
+      TINYBIRD_DATASOURCE: "clerk_events",
+      REDACT_PATHS: "",
+      PSEUDONYMIZE_PERSONAL_DATA: "false",
+    });
+    expect(only(resources, FN, "tuned-fn").inputs.environment.variables).toEqual({
+      SECRET_ID: SECRET_ARN,
+      TINYBIRD_HOST: "https://api.us-east.aws.tinybird.co",
+      TINYBIRD_DATASOURCE: "auth_events",
+      REDACT_PATHS: "data.private_metadata,data.email_addresses.*.email_address",
+      PSEUDONYMIZE_PERSONAL_DATA: "true",
+    });
+    expect(plain.secretInputs).not.toContain("environment");
+    expect(leakedCredentials(resources)).toEqual([]);
+  });
+
+  it("logs into its own log group with a retention, created before the function", () => {
+    const logs = only(resources, LOG_GROUP, "plain-logs");
+    expect(logs.inputs.retentionInDays).toBe(30);
+    expect(only(resources, LOG_GROUP, "tuned-logs").inputs.retentionInDays).toBe(90);
+    const fn = only(resources, FN, "plain-fn");
+    expect(fn.inputs.loggingConfig).toEqual({ logFormat: "Text", logGroup: "plain-logs" });
+    expect(registrationIndex(resources, LOG_GROUP, "plain-logs")).toBeLessThan(
+      registrationIndex(resources, FN, "plain-fn"),
+    );
+  });
+
+  it("lets only Lambda assume its role", () => {
+    const role = only(resources, "aws:iam/role:Role", "plain-role");
+    expect(JSON.parse(role.inputs.assumeRolePolicy)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+      ],
+    });
+    expect(role.inputs.managedPolicyArns ?? []).toEqual([]);
+    expect(ofType(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")).toEqual([]);
+  });
+
+  it("grants exactly: write its own log group's streams, read its one secret", () => {
+    const policies = ofType(resources, POLICY).filter((p) => p.name.startsWith("plain-"));
+    expect(policies.map((p) => p.name).sort()).toEqual(["plain-logs", "plain-read-secret"]);
+    expect(policyOf(only(resources, POLICY, "plain-logs")).Statement).toEqual([
+      {
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:plain-logs:*`,
+      },
+    ]);
+    expect(policyOf(only(resources, POLICY, "plain-read-secret")).Statement).toEqual([
+      { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: SECRET_ARN },
+    ]);
+    for (const p of policies) expect(p.inputs.role).toBe("plain-role-id");
+  });
+
+  it("adds kms:Decrypt on the customer key, and only that key, when one is configured", () => {
+    expect(policyOf(only(resources, POLICY, "tuned-read-secret")).Statement).toEqual([
+      { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: SECRET_ARN },
+      { Effect: "Allow", Action: "kms:Decrypt", Resource: KMS_KEY },
+    ]);
+  });
+
+  it("attaches the policies before the function exists, so its first invocation may read the secret", () => {
+    const fn = registrationIndex(resources, FN, "plain-fn");
+    expect(registrationIndex(resources, POLICY, "plain-logs")).toBeLessThan(fn);
+    expect(registrationIndex(resources, POLICY, "plain-read-secret")).toBeLessThan(fn);
+  });
+});
