@@ -489,6 +489,15 @@ describe("errors", () => {
     expect(err).toMatch(/carried no svix_url.*manual mode/);
   });
 
+  it("a 200 from Svix that is not JSON names manual mode", async () => {
+    fake.fault("svix", "GET", /\/endpoint\/[^/]+$/, { status: 200, body: "<html>maintenance</html>" });
+    const { err } = await runCaptured("create", envFor());
+
+    expect(err).toMatch(
+      /^Svix's answer when asked to read endpoint .* was not JSON.*undocumented.*manual mode/,
+    );
+  });
+
   it("a Svix 422 about the settings points at the URL and event types", async () => {
     fake.fault("svix", "POST", /\/endpoint$/, {
       status: 422,

@@ -6,6 +6,7 @@
 import { isClerkAPIResponseError } from "@clerk/backend/errors";
 import { ApiException } from "svix";
 import { ProvisioningError, parseRetryAfter, withRetry } from "../runtime";
+import { UndocumentedFlowError } from "./svix-login";
 
 export type Service = "Clerk" | "Svix";
 
@@ -150,7 +151,14 @@ export async function call<T>(step: Step, fn: () => Promise<T>, policy: RetryPol
         return await fn();
       } catch (error) {
         const failure = classify(error);
-        throw failure ? new ServiceError(step, failure, attempts) : error;
+        if (failure) throw new ServiceError(step, failure, attempts);
+        // The svix client parses every answer as JSON: a 2xx that is not JSON is a changed API.
+        if (error instanceof SyntaxError) {
+          throw new UndocumentedFlowError(
+            `${step.service}'s answer when asked to ${step.action} was not JSON`,
+          );
+        }
+        throw error;
       }
     },
     {
