@@ -106,3 +106,33 @@ export function leakedCredentials(resources: RecordedResource[]): string[] {
 export function policyOf(resource: RecordedResource): { Statement: Record<string, unknown>[] } {
   return JSON.parse(resource.inputs.policy);
 }
+
+/**
+ * Resolves once every resource the program declared has been registered (each registration holds the
+ * runtime's RPC queue open while it waits for its inputs). `waitForRPCs` is the runtime's own drain,
+ * exported at run time but left out of its typings.
+ */
+export async function registrationsSettled(): Promise<void> {
+  const runtime = pulumi.runtime as typeof pulumi.runtime & { waitForRPCs?: () => Promise<void> };
+  if (!runtime.waitForRPCs) throw new Error("@pulumi/pulumi no longer exports runtime.waitForRPCs");
+  await runtime.waitForRPCs();
+}
+
+/** The program's stack outputs, resolved, with whether each is secret. */
+export async function stackOutputs(
+  program: Record<string, unknown>,
+): Promise<Record<string, { value: unknown; secret: boolean }>> {
+  const entries = await Promise.all(
+    Object.entries(program)
+      .filter(([, v]) => pulumi.Output.isInstance(v))
+      .map(async ([k, v]) => {
+        const output = v as pulumi.Output<unknown>;
+        const [value, secret] = await Promise.all([
+          new Promise((resolve) => output.apply(resolve)),
+          pulumi.isSecret(output),
+        ]);
+        return [k, { value, secret }] as const;
+      }),
+  );
+  return Object.fromEntries(entries);
+}

@@ -1,0 +1,127 @@
+/**
+ * The whole program (infra/index.ts) with a complete configuration and automatic Clerk registration,
+ * against in-process mocks: what it declares, in which order, and what it exposes.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { only } from "../support/pulumi-mocks";
+import {
+  API_ENDPOINT,
+  CLERK_STDOUT,
+  CREDENTIALS,
+  EXECUTION_ARN,
+  installStackMocks,
+  leakedCredentials,
+  ofType,
+  policyOf,
+  registrationIndex,
+  registrationsSettled,
+  stackOutputs,
+  TINYBIRD_STDOUT,
+  VALID_CONFIG,
+  VALID_SECRET_KEYS,
+} from "./harness";
+
+const { resources } = installStackMocks({ config: VALID_CONFIG, secretConfig: VALID_SECRET_KEYS });
+let outputs: Awaited<ReturnType<typeof stackOutputs>>;
+
+beforeAll(async () => {
+  const program = await import("../../infra/index.js");
+  outputs = await stackOutputs(program);
+  await registrationsSettled();
+});
+
+const COMMAND = "command:local:Command";
+const FN = "aws:lambda/function:Function";
+const SECRET = "aws:secretsmanager/secret:Secret";
+const VERSION = "aws:secretsmanager/secretVersion:SecretVersion";
+
+describe("the stack", () => {
+  it("exports the webhook URL, secret ARN, function, data source, Clerk endpoint and a secret read token", () => {
+    expect(outputs.webhookUrl).toEqual({ value: `${API_ENDPOINT}/webhooks/clerk`, secret: false });
+    expect(outputs.secretArn?.value).toMatch(
+      /^arn:aws:secretsmanager:eu-west-1:\d{12}:secret:credentials-secret-/,
+    );
+    expect(outputs.functionName).toEqual({ value: "forwarder-fn", secret: false });
+    expect(outputs.dataSourceName).toEqual({ value: "clerk_events", secret: false });
+    expect(outputs.clerkEndpointId).toEqual({ value: CLERK_STDOUT.endpointId, secret: false });
+    expect(outputs.tinybirdReadToken).toEqual({ value: CREDENTIALS.readToken, secret: true });
+    expect(outputs.alarmTopicArns).toEqual({ value: [], secret: false });
+  });
+
+  it("registers Clerk's endpoint at the API's webhook URL, once the API can deliver to the forwarder", () => {
+    const clerk = only(resources, COMMAND, "clerk-register");
+    expect(clerk.inputs.environment.WEBHOOK_URL).toBe(`${API_ENDPOINT}/webhooks/clerk`);
+    const registered = registrationIndex(resources, COMMAND, "clerk-register");
+    for (const [type, name] of [
+      [FN, "forwarder-fn"],
+      ["aws:apigatewayv2/route:Route", "webhook-route"],
+      ["aws:apigatewayv2/stage:Stage", "webhook-stage"],
+      ["aws:lambda/permission:Permission", "webhook-invoke"],
+    ] as const) {
+      expect(registrationIndex(resources, type, name), name).toBeLessThan(registered);
+    }
+  });
+
+  it("stores the secret's value last: Tinybird's append token and Clerk's signing secret", () => {
+    const version = only(resources, VERSION);
+    expect(registrationIndex(resources, VERSION, version.name)).toBeGreaterThan(
+      registrationIndex(resources, COMMAND, "clerk-register"),
+    );
+    expect(registrationIndex(resources, VERSION, version.name)).toBeGreaterThan(
+      registrationIndex(resources, COMMAND, "tinybird-provision"),
+    );
+    expect(version.inputs.secretId).toBe(only(resources, SECRET).id);
+    expect(JSON.parse(version.inputs.secretString)).toEqual({
+      tinybirdToken: TINYBIRD_STDOUT.appendToken,
+      signingSecret: CLERK_STDOUT.signingSecret,
+      pseudonymizationKey: CREDENTIALS.pseudonymizationKey,
+    });
+    expect(version.secretInputs).toEqual(["secretString"]);
+  });
+
+  it("creates the secret itself before the forwarder, which knows it only by ARN", () => {
+    expect(registrationIndex(resources, SECRET, "credentials-secret")).toBeLessThan(
+      registrationIndex(resources, FN, "forwarder-fn"),
+    );
+    const env = only(resources, FN).inputs.environment.variables;
+    expect(env).toEqual({
+      SECRET_ID: outputs.secretArn?.value,
+      TINYBIRD_HOST: "https://api.eu-west-1.aws.tinybird.co",
+      TINYBIRD_DATASOURCE: "clerk_events",
+      REDACT_PATHS: "",
+      PSEUDONYMIZE_PERSONAL_DATA: "false",
+    });
+    expect(
+      policyOf(only(resources, "aws:iam/rolePolicy:RolePolicy", "forwarder-read-secret")).Statement,
+    ).toEqual([
+      { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: outputs.secretArn?.value },
+    ]);
+  });
+
+  it("provisions Tinybird with the admin token kept secret, and never lets a credential out of a secret", () => {
+    const tinybird = only(resources, COMMAND, "tinybird-provision");
+    expect(tinybird.secretInputs).toContain("environment");
+    expect(tinybird.inputs.environment.TINYBIRD_HOST).toBe("https://api.eu-west-1.aws.tinybird.co");
+    expect(only(resources, COMMAND, "clerk-register").secretInputs).toContain("environment");
+    expect(leakedCredentials(resources)).toEqual([]);
+  });
+
+  it("serves the forwarder through POST /webhooks/clerk, invocable only from this API", () => {
+    expect(only(resources, "aws:apigatewayv2/route:Route").inputs.routeKey).toBe("POST /webhooks/clerk");
+    expect(only(resources, "aws:lambda/permission:Permission").inputs).toMatchObject({
+      function: "forwarder-fn",
+      sourceArn: `${EXECUTION_ARN}/*/*`,
+    });
+    expect(only(resources, "aws:apigatewayv2/stage:Stage").inputs.defaultRouteSettings).toEqual({
+      throttlingRateLimit: 50,
+      throttlingBurstLimit: 100,
+    });
+  });
+
+  it("raises the five alarms even with no notification target configured", () => {
+    expect(ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm")).toHaveLength(5);
+    expect(ofType(resources, "aws:sns/topic:Topic")).toEqual([]);
+    const filters = ofType(resources, "aws:cloudwatch/logMetricFilter:LogMetricFilter");
+    for (const f of filters) expect(f.inputs.logGroupName).toBe(outputs.forwarderLogGroup?.value);
+  });
+});
