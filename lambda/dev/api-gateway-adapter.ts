@@ -1,0 +1,131 @@
+/**
+ * Plays API Gateway (HTTP API, payload format 2.0) in front of a Lambda handler on a local HTTP
+ * server: the request becomes the event API Gateway would build, the handler's result becomes the
+ * HTTP answer. Used by `npm run dev`, the tests and the load test.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+
+export type ApiGatewayHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface RequestParts {
+  method: string;
+  /** Path with an optional `?query`. */
+  url?: string;
+  /** Header names in any case; repeated headers as arrays. */
+  headers?: Record<string, string | string[] | undefined>;
+  body?: Buffer | string;
+  sourceIp?: string;
+  now?: number;
+}
+
+// API Gateway passes these as text and base64-encodes every other body.
+const TEXT_TYPES = /^(text\/|application\/(json|x-ndjson|xml|x-www-form-urlencoded|javascript)\b)|\+json\b/i;
+
+/** The event API Gateway builds for a request: lower-cased headers, repeats comma-joined, cookies split. */
+export function toApiGatewayEvent(parts: RequestParts): APIGatewayProxyEventV2 {
+  const url = new URL(parts.url ?? "/", "http://localhost");
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parts.headers ?? {})) {
+    if (value === undefined) continue;
+    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(",") : value;
+  }
+  const cookies = headers.cookie?.split(/;\s*/);
+  delete headers.cookie;
+  const raw = typeof parts.body === "string" ? Buffer.from(parts.body, "utf8") : parts.body;
+  const asText = raw !== undefined && TEXT_TYPES.test(headers["content-type"] ?? "");
+  const now = parts.now ?? Date.now();
+  const method = parts.method.toUpperCase();
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    ...(cookies ? { cookies } : {}),
+    headers,
+    ...(url.search ? { queryStringParameters: Object.fromEntries(url.searchParams) } : {}),
+    requestContext: {
+      accountId: "anonymous",
+      apiId: "local",
+      domainName: headers.host ?? "localhost",
+      domainPrefix: "local",
+      http: {
+        method,
+        path: url.pathname,
+        protocol: "HTTP/1.1",
+        sourceIp: parts.sourceIp ?? "127.0.0.1",
+        userAgent: headers["user-agent"] ?? "",
+      },
+      requestId: randomUUID(),
+      routeKey: "$default",
+      stage: "$default",
+      time: new Date(now).toISOString(),
+      timeEpoch: now,
+    },
+    ...(raw === undefined || raw.length === 0
+      ? {}
+      : { body: asText ? raw.toString("utf8") : raw.toString("base64") }),
+    isBase64Encoded: raw !== undefined && raw.length > 0 && !asText,
+  };
+}
+
+/** Writes a handler's result the way API Gateway answers the client. */
+export function writeApiGatewayResult(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  const body =
+    result.body === undefined ? "" : Buffer.from(result.body, result.isBase64Encoded ? "base64" : "utf8");
+  res.writeHead(result.statusCode ?? 200, headers);
+  res.end(body);
+}
+
+export interface LocalApiGateway {
+  /** `http://host:port`, no trailing slash. */
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Serves `handler` on host:port (port 0 picks a free one) through the adapter. */
+export async function serveApiGateway(
+  handler: ApiGatewayHandler,
+  { port = 0, host = "127.0.0.1" }: { port?: number; host?: string } = {},
+): Promise<LocalApiGateway> {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const event = toApiGatewayEvent({
+        method: req.method ?? "GET",
+        url: req.url ?? "/",
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+        sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
+      });
+      handler(event)
+        .then((result) => writeApiGatewayResult(res, result))
+        .catch(() => {
+          // What API Gateway answers when the integration fails.
+          res.writeHead(500, { "content-type": "application/json" });
+          res.end('{"message":"Internal Server Error"}');
+        });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, resolve);
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

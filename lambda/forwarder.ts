@@ -1,0 +1,201 @@
+/**
+ * The forwarder's handler, built from its dependencies so tests and `npm run dev` can give it
+ * stand-ins: read the request, verify it with the cached secret (once more with a re-read secret if
+ * the signature fails), redact, append to Tinybird (once more with a re-read token if Tinybird
+ * refuses it), then answer through the one outcome → HTTP mapping and log one line. It never throws.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { ForwarderConfig } from "./config";
+import type { LogFields, Logger } from "./logger";
+import { levelOf, type Outcome, toResponse } from "./outcome";
+import { createRedactor, type Redactor } from "./redaction";
+import { messageIdOf, readSignedRequest } from "./request";
+import type { ForwarderSecret, SecretSource } from "./secrets";
+import type { TinybirdClient } from "./tinybird";
+import { createVerifier, type Verifier } from "./verify";
+
+export type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface ForwarderDeps {
+  config: ForwarderConfig;
+  secrets: SecretSource;
+  tinybird: TinybirdClient;
+  logger: Logger;
+  now?: () => number;
+  /** Longest wait for one Tinybird call. */
+  tinybirdTimeoutMs?: number;
+  /**
+   * Time from receipt after which no Tinybird call starts: Svix gives up after 15 s, and a reply
+   * it never sees is a retry anyway. Keep the Lambda timeout above it.
+   */
+  budgetMs?: number;
+}
+
+export const DEFAULT_TINYBIRD_TIMEOUT_MS = 5_000;
+export const DEFAULT_BUDGET_MS = 10_000;
+// Less than this left: answer 503 at once rather than start a call that cannot finish.
+const MIN_CALL_MS = 250;
+
+/** What one request learned along the way, for its log line. */
+interface Trace {
+  eventType?: string;
+  secretRefreshed: boolean;
+}
+
+/** Everything built from one secret value: rebuilt only when the value changes. */
+interface Prepared {
+  secret: ForwarderSecret;
+  verify: Verifier;
+  redact: Redactor;
+}
+
+export function createHandler(deps: ForwarderDeps): Handler {
+  const now = deps.now ?? Date.now;
+  const tinybirdTimeoutMs = deps.tinybirdTimeoutMs ?? DEFAULT_TINYBIRD_TIMEOUT_MS;
+  const budgetMs = deps.budgetMs ?? DEFAULT_BUDGET_MS;
+  const { config } = deps;
+  const secretName = config.secretId ?? "(from the environment)";
+  let last: { secret: ForwarderSecret; result: Prepared | Outcome } | undefined;
+
+  function prepare(secret: ForwarderSecret): Prepared | Outcome {
+    if (last?.secret === secret) return last.result;
+    last = { secret, result: build(secret) };
+    return last.result;
+  }
+
+  function build(secret: ForwarderSecret): Prepared | Outcome {
+    const verifier = createVerifier(secret.signingSecret);
+    if (!verifier.ok) return { kind: "misconfigured", detail: `secret ${secretName}: ${verifier.detail}` };
+    if (config.pseudonymize && !secret.pseudonymizationKey) {
+      return {
+        kind: "misconfigured",
+        detail:
+          `PSEUDONYMIZE_PERSONAL_DATA is true but secret ${secretName} has no "pseudonymizationKey": ` +
+          "add one (e.g. `openssl rand -base64 32`) or set PSEUDONYMIZE_PERSONAL_DATA=false",
+      };
+    }
+    try {
+      const redact = createRedactor({
+        extraPaths: config.redactPaths,
+        ...(config.pseudonymize ? { pseudonymizationKey: secret.pseudonymizationKey } : {}),
+      });
+      return { secret, verify: verifier.verify, redact };
+    } catch (error) {
+      return {
+        kind: "misconfigured",
+        detail: `redaction (REDACT_PATHS, pseudonymizationKey): ${errorText(error)}`,
+      };
+    }
+  }
+
+  async function forward(event: APIGatewayProxyEventV2, receivedAt: number, trace: Trace): Promise<Outcome> {
+    const read = readSignedRequest(event);
+    if (!read.ok) return read.outcome;
+    const request = read.request;
+
+    const first = await deps.secrets.get();
+    if (!first.ok) return first.failure;
+    let ready = prepare(first.secret);
+    if (!("verify" in ready)) return ready;
+    let verification = ready.verify(request);
+    if (!verification.ok && verification.outcome.kind === "signature_mismatch") {
+      // The signing secret may have been rotated since it was cached.
+      const newer = await deps.secrets.refresh(ready.secret);
+      if (newer) {
+        trace.secretRefreshed = true;
+        ready = prepare(newer);
+        if (!("verify" in ready)) return ready;
+        verification = ready.verify(request);
+      }
+    }
+    if (!verification.ok) return verification.outcome;
+
+    const payload = verification.payload;
+    if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
+      return { kind: "invalid_payload", detail: "the verified body is JSON but not an object" };
+    }
+    const clerkEvent = payload as Record<string, unknown>;
+    if (typeof clerkEvent.type === "string") trace.eventType = clerkEvent.type.slice(0, 100);
+
+    const line = JSON.stringify({
+      ...ready.redact(clerkEvent),
+      event_id: request.id,
+      received_at: receivedAt,
+    });
+    const append = (token: string): Promise<Outcome> => {
+      const left = receivedAt + budgetMs - now();
+      if (left < MIN_CALL_MS) return Promise.resolve({ kind: "tinybird_timeout", timeoutMs: 0 });
+      return deps.tinybird.append(line, token, Math.min(tinybirdTimeoutMs, left));
+    };
+    const outcome = await append(ready.secret.tinybirdToken);
+    if (outcome.kind !== "tinybird_rejected_token") return outcome;
+    // The token may have been rotated since it was cached.
+    const newer = await deps.secrets.refresh(ready.secret);
+    if (!newer || newer.tinybirdToken === ready.secret.tinybirdToken) return outcome;
+    trace.secretRefreshed = true;
+    return append(newer.tinybirdToken);
+  }
+
+  return serve(deps.logger, now, forward);
+}
+
+/** A handler for a container whose environment is wrong: every request answers 500 and logs why. */
+export function createMisconfiguredHandler(problems: string[], logger: Logger, now = Date.now): Handler {
+  const outcome: Outcome = { kind: "misconfigured", detail: problems.join("; ") };
+  return serve(logger, now, async () => outcome);
+}
+
+function serve(
+  logger: Logger,
+  now: () => number,
+  forward: (event: APIGatewayProxyEventV2, receivedAt: number, trace: Trace) => Promise<Outcome>,
+): Handler {
+  let coldStart = true;
+  return async (event) => {
+    const receivedAt = now();
+    const trace: Trace = { secretRefreshed: false };
+    let outcome: Outcome;
+    try {
+      outcome = await forward(event, receivedAt, trace);
+    } catch (error) {
+      outcome = { kind: "internal_error", detail: errorText(error) };
+    }
+    const response = toResponse(outcome);
+    try {
+      logger.log(levelOf(outcome), "webhook handled", {
+        request_id: event?.requestContext?.requestId,
+        cold_start: coldStart,
+        event_id: messageIdOf(event),
+        event_type: trace.eventType,
+        outcome: outcome.kind,
+        status: response.statusCode,
+        latency_ms: now() - receivedAt,
+        secret_refreshed: trace.secretRefreshed,
+        ...details(outcome),
+        retry_after: response.headers?.["retry-after"] as string | undefined,
+      });
+    } catch {
+      // A log line that cannot be written must not turn a stored event into a failure.
+    }
+    coldStart = false;
+    return response;
+  };
+}
+
+/** The outcome's own fields worth a log key; all are figures or operator messages, never payload. */
+function details(outcome: Outcome): LogFields {
+  const fields: LogFields = {};
+  if ("tinybirdStatus" in outcome) fields.tinybird_status = outcome.tinybirdStatus;
+  if ("quarantinedRows" in outcome) fields.quarantined_rows = outcome.quarantinedRows;
+  if ("detail" in outcome) fields.detail = outcome.detail;
+  if ("missing" in outcome) fields.missing = outcome.missing.join(",");
+  if ("bytes" in outcome) fields.bytes = outcome.bytes;
+  if ("method" in outcome) fields.method = outcome.method.slice(0, 16);
+  return fields;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error
+    ? `${error.name}: ${error.message}`.slice(0, 300)
+    : String(error).slice(0, 300);
+}

@@ -1,0 +1,128 @@
+/**
+ * Tinybird's Events API: one NDJSON line per call, `wait=true` so a 200 means the row is written,
+ * the token only in the Authorization header (a `?token=` would land in access logs). Node's fetch
+ * keeps connections alive between calls, so a warm container reuses one TCP+TLS connection.
+ * Every answer becomes a TinybirdOutcome; nothing here throws.
+ */
+import { parseRetryAfter } from "../infra/provisioning/runtime";
+import type { TinybirdOutcome } from "./outcome";
+
+export interface TinybirdClientOptions {
+  host: string;
+  dataSource: string;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+export interface TinybirdClient {
+  /** Appends one line (a JSON object, no newline) with `token`, giving up after `timeoutMs`. */
+  append(line: string, token: string, timeoutMs: number): Promise<TinybirdOutcome>;
+}
+
+/** Retry-After values Svix is told, in seconds; Tinybird's own figure is kept within these bounds. */
+const RETRY_AFTER_BOUNDS = { min: 1, max: 300 } as const;
+
+export function createTinybirdClient(options: TinybirdClientOptions): TinybirdClient {
+  const doFetch = options.fetch ?? fetch;
+  const now = options.now ?? Date.now;
+  const url = `${options.host}/v0/events?name=${encodeURIComponent(options.dataSource)}&wait=true`;
+  const where = `data source "${options.dataSource}" at ${options.host}`;
+
+  return {
+    async append(line, token, timeoutMs) {
+      let response: Response;
+      let text: string;
+      try {
+        response = await doFetch(url, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/x-ndjson" },
+          body: `${line}\n`,
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        // Read to the end even when unused: an unread body keeps the connection from being reused.
+        text = await response.text();
+      } catch (error) {
+        if (error instanceof Error && error.name === "TimeoutError") {
+          return { kind: "tinybird_timeout", timeoutMs };
+        }
+        return {
+          kind: "tinybird_unreachable",
+          detail: `POST ${where} failed: ${describeNetworkError(error)}`,
+        };
+      }
+      return classify(response, text);
+    },
+  };
+
+  function classify(response: Response, text: string): TinybirdOutcome {
+    const status = response.status;
+    if (status === 200 || status === 201) {
+      const quarantinedRows = rowCount(text, "quarantined_rows");
+      return quarantinedRows > 0
+        ? { kind: "quarantined", tinybirdStatus: status, quarantinedRows }
+        : { kind: "forwarded", tinybirdStatus: status };
+    }
+    if (status === 202) return { kind: "accepted_unconfirmed", tinybirdStatus: status };
+    if (status === 401 || status === 403) {
+      return {
+        kind: "tinybird_rejected_token",
+        tinybirdStatus: status,
+        detail:
+          `Tinybird answered ${status} to the token in the secret's "tinybirdToken": give it ` +
+          `DATASOURCES:APPEND on ${where} (the data source's clerk_append token), or check TINYBIRD_HOST is its workspace's region`,
+      };
+    }
+    if (status === 404) {
+      return {
+        kind: "tinybird_not_found",
+        tinybirdStatus: status,
+        detail:
+          `Tinybird answered 404 for ${where}: check TINYBIRD_DATASOURCE names an existing data source ` +
+          "and TINYBIRD_HOST is the region host of the token's workspace",
+      };
+    }
+    if (status === 422) {
+      return {
+        kind: "tinybird_partial_write",
+        tinybirdStatus: status,
+        detail: `Tinybird answered 422 for ${where}: a materialized view failed part-way; see tinybird.datasources_ops_log`,
+      };
+    }
+    if (status === 429 || status >= 500) {
+      const ms = parseRetryAfter(response.headers.get("retry-after"), now());
+      return {
+        kind: status === 429 ? "tinybird_rate_limited" : "tinybird_unavailable",
+        tinybirdStatus: status,
+        ...(ms === undefined ? {} : { retryAfterSeconds: clampSeconds(ms) }),
+      };
+    }
+    // 400, 413 and anything else: Tinybird's reply text may quote the row, so it is never logged.
+    return {
+      kind: "tinybird_rejected_request",
+      tinybirdStatus: status,
+      detail:
+        `Tinybird answered ${status} for ${where}: check the data source's schema accepts NDJSON events; ` +
+        "its error is in tinybird.datasources_ops_log",
+    };
+  }
+}
+
+function rowCount(text: string, key: string): number {
+  try {
+    const value = (JSON.parse(text) as Record<string, unknown>)[key];
+    return typeof value === "number" ? value : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function clampSeconds(ms: number): number {
+  return Math.min(RETRY_AFTER_BOUNDS.max, Math.max(RETRY_AFTER_BOUNDS.min, Math.ceil(ms / 1000)));
+}
+
+/** fetch's "fetch failed" hides the cause (ECONNREFUSED, ENOTFOUND…) in `cause`. */
+function describeNetworkError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause as { code?: string; message?: string } | undefined;
+  return cause?.code ?? cause?.message ?? error.message;
+}

@@ -1,0 +1,47 @@
+/**
+ * Svix signature verification with the svix library itself (HMAC-SHA256 over `id.timestamp.body`,
+ * ±5 minutes against the clock, any one of several space-separated `v1,` signatures). Only its
+ * `Webhook` module is imported: the package root would bundle svix's whole API client.
+ */
+import { Webhook, WebhookVerificationError } from "svix/dist/webhook";
+import type { RequestOutcome } from "./outcome";
+import type { SignedRequest } from "./request";
+
+export type Verification = { ok: true; payload: unknown } | { ok: false; outcome: RequestOutcome };
+
+export type Verifier = (request: SignedRequest) => Verification;
+
+export type VerifierResult = { ok: true; verify: Verifier } | { ok: false; detail: string };
+
+/** Builds a verifier for one signing secret (`whsec_…`); a secret svix can't decode is a config error. */
+export function createVerifier(signingSecret: string): VerifierResult {
+  let webhook: Webhook;
+  try {
+    webhook = new Webhook(signingSecret);
+  } catch {
+    return { ok: false, detail: 'the secret\'s "signingSecret" is not a Svix signing secret (whsec_…)' };
+  }
+  return {
+    ok: true,
+    verify(request) {
+      try {
+        const payload = webhook.verify(request.body, {
+          "svix-id": request.id,
+          "svix-timestamp": request.timestamp,
+          "svix-signature": request.signature,
+        });
+        return { ok: true, payload };
+      } catch (error) {
+        if (error instanceof WebhookVerificationError) {
+          const stale = /timestamp too (old|new)/i.test(error.message);
+          return {
+            ok: false,
+            outcome: { kind: stale ? "timestamp_out_of_tolerance" : "signature_mismatch" },
+          };
+        }
+        // svix parses the body only once the signature matched: a verified body that is not JSON.
+        return { ok: false, outcome: { kind: "invalid_payload", detail: "the verified body is not JSON" } };
+      }
+    },
+  };
+}

@@ -1,0 +1,462 @@
+/**
+ * The forwarder against a Tinybird Events API and a Secrets Manager played by local servers,
+ * reached through the real clients: what Tinybird receives, what Clerk is answered in every failure
+ * mode, how often the secret is read, and what the log lines may contain.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createRedactor } from "../../lambda/redaction";
+import {
+  clerkFixture,
+  PSEUDONYMIZATION_KEY,
+  ROTATED_SIGNING_SECRET,
+  ROTATED_TINYBIRD_TOKEN,
+  SECRET_ID,
+  SIGNING_SECRET,
+  secretAnswer,
+  signedEvent,
+  TINYBIRD_TOKEN,
+  tinybirdHandler,
+  tinybirdStored,
+} from "../support/forwarder-stubs";
+import { startStub } from "../support/http-stub";
+import { bodyOf, type Harness, START, startHarness } from "./harness";
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness({ tinybirdTimeoutMs: 300 });
+});
+afterAll(() => h.close());
+beforeEach(() => {
+  h.handler = h.newContainer();
+  h.secretAnswer = secretAnswer();
+  h.clock.now = START;
+  h.tinybird.handle(tinybirdHandler());
+});
+afterEach(() => {
+  h.tinybird.requests.length = 0;
+  h.secretsManager.requests.length = 0;
+  h.logs.length = 0;
+  h.logText.length = 0;
+});
+
+describe("what Tinybird receives", () => {
+  it("one NDJSON line: the redacted event, its svix-id as event_id and the receipt time, token in the header", async () => {
+    const event = clerkFixture("user.created");
+    const result = await h.handler(signedEvent(event, { id: "msg_2qGxExactRequest" }));
+
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result)).toEqual({ code: "forwarded", message: "Tinybird stored the event" });
+    expect(h.tinybird.requests).toHaveLength(1);
+    const sent = h.tinybird.requests[0]!;
+    expect(sent.method).toBe("POST");
+    expect(sent.path).toBe("/v0/events");
+    expect([...sent.query.entries()]).toEqual([
+      ["name", "clerk_events"],
+      ["wait", "true"],
+    ]);
+    expect(sent.headers.authorization).toBe(`Bearer ${TINYBIRD_TOKEN}`);
+    expect(sent.headers["content-type"]).toBe("application/x-ndjson");
+    expect(sent.text.endsWith("\n")).toBe(true);
+    expect(sent.text.trimEnd().split("\n")).toHaveLength(1);
+    expect(JSON.parse(sent.text)).toEqual({
+      ...createRedactor({ extraPaths: [] })(event),
+      event_id: "msg_2qGxExactRequest",
+      received_at: START,
+    });
+  });
+
+  it("keeps the payload's own keys and values (here: a millisecond timestamp as Clerk sends it live)", async () => {
+    const event = { ...clerkFixture("session.created"), timestamp: 1_716_883_200_123 };
+    await h.handler(signedEvent(event));
+    const line = JSON.parse(h.tinybird.requests[0]!.text);
+    expect(line.timestamp).toBe(1_716_883_200_123);
+    expect(line.type).toBe("session.created");
+    expect(line.data.id).toBe("sess_2g7np7Hrk0SN6kj5EDMLDaKNL0S");
+  });
+
+  it("applies REDACT_PATHS and pseudonymises with the secret's key when asked", async () => {
+    const p = await startHarness({
+      env: { REDACT_PATHS: "data.last_name, data.image_url", PSEUDONYMIZE_PERSONAL_DATA: "true" },
+    });
+    try {
+      p.secretAnswer = secretAnswer({ pseudonymizationKey: PSEUDONYMIZATION_KEY });
+      const event = clerkFixture("user.created");
+      expect((await p.handler(signedEvent(event))).statusCode).toBe(200);
+      const line = JSON.parse(p.tinybird.requests[0]!.text);
+      const expected = createRedactor({
+        extraPaths: ["data.last_name", "data.image_url"],
+        pseudonymizationKey: PSEUDONYMIZATION_KEY,
+      })(event);
+      expect(line).toEqual({ ...expected, event_id: expect.any(String), received_at: START });
+      expect(line.data.last_name).not.toBe("Doe");
+    } finally {
+      await p.close();
+    }
+  });
+
+  it("sends the data source named by TINYBIRD_DATASOURCE, URL-encoded", async () => {
+    const p = await startHarness({ env: { TINYBIRD_DATASOURCE: "clerk_events_staging" } });
+    try {
+      await p.handler(signedEvent(clerkFixture("user.created")));
+      expect(p.tinybird.requests[0]!.query.get("name")).toBe("clerk_events_staging");
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe("what Clerk is answered when Tinybird answers", () => {
+  const event = () => signedEvent(clerkFixture("organization.created"));
+
+  it("200 with a warning when Tinybird quarantined the row", async () => {
+    h.tinybird.handle(() => tinybirdStored(1));
+    const result = await h.handler(event());
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result).code).toBe("quarantined");
+    expect(h.logs[0]).toMatchObject({ level: "warn", outcome: "quarantined", quarantined_rows: 1 });
+  });
+
+  it("200 with a warning when Tinybird answers 202 (accepted, not yet confirmed)", async () => {
+    h.tinybird.handle(() => ({ status: 202, body: { successful_rows: 1, quarantined_rows: 0 } }));
+    const result = await h.handler(event());
+    expect(result.statusCode).toBe(200);
+    expect(h.logs[0]).toMatchObject({ level: "warn", outcome: "accepted_unconfirmed" });
+  });
+
+  it.each([
+    [429, { "retry-after": "17" }, "tinybird_rate_limited", "17"],
+    [429, {}, "tinybird_rate_limited", "5"],
+    [500, {}, "tinybird_unavailable", "5"],
+    [502, {}, "tinybird_unavailable", "5"],
+    [503, { "retry-after": "2" }, "tinybird_unavailable", "2"],
+    [422, {}, "tinybird_partial_write", "5"],
+  ])("503 with Retry-After when Tinybird answers %i %o", async (status, headers, code, retryAfter) => {
+    h.tinybird.handle(() => ({ status, headers, body: { error: "stand-in failure" } }));
+    const result = await h.handler(event());
+    expect(result.statusCode).toBe(503);
+    expect(result.headers).toMatchObject({ "retry-after": retryAfter });
+    expect(bodyOf(result).code).toBe(code);
+  });
+
+  it("503 with Retry-After in seconds when Tinybird's Retry-After is an HTTP date", async () => {
+    h.tinybird.handle(() => ({
+      status: 429,
+      headers: { "retry-after": new Date(START + 42_000).toUTCString() },
+    }));
+    const result = await h.handler(event());
+    expect(result.headers).toMatchObject({ "retry-after": "42" });
+  });
+
+  it.each([
+    [401, "tinybird_rejected_token"],
+    [403, "tinybird_rejected_token"],
+    [404, "tinybird_not_found"],
+    [400, "tinybird_rejected_request"],
+    [413, "tinybird_rejected_request"],
+  ])("500 (a configuration error, Svix keeps retrying) when Tinybird answers %i", async (status, code) => {
+    h.tinybird.handle(() => ({ status, body: { error: "stand-in rejection" } }));
+    const result = await h.handler(event());
+    expect(result.statusCode).toBe(500);
+    expect(bodyOf(result).code).toBe(code);
+    expect(h.logs[0]).toMatchObject({ level: "error", outcome: code, tinybird_status: status });
+  });
+
+  it("names the fix in the log, not in the answer, when Tinybird refuses the token", async () => {
+    h.tinybird.handle(() => ({ status: 403, body: { error: "Not enough permissions" } }));
+    const result = await h.handler(event());
+    expect(String(h.logs[0]!.detail)).toContain("DATASOURCES:APPEND");
+    expect(result.body).not.toContain("DATASOURCES:APPEND");
+  });
+
+  it("503 when Tinybird does not answer within the timeout", async () => {
+    h.tinybird.handle(() => new Promise(() => {}));
+    const result = await h.handler(event());
+    expect(result.statusCode).toBe(503);
+    expect(bodyOf(result).code).toBe("tinybird_timeout");
+    expect(result.headers).toMatchObject({ "retry-after": "5" });
+  });
+
+  it("503 when the connection is reset mid-request", async () => {
+    h.tinybird.handle((_req, res) => {
+      res.socket?.destroy();
+      return undefined;
+    });
+    const result = await h.handler(event());
+    expect(result.statusCode).toBe(503);
+    expect(bodyOf(result).code).toBe("tinybird_unreachable");
+  });
+
+  it("503 when nothing listens at TINYBIRD_HOST", async () => {
+    const gone = await startStub(() => ({ status: 200 }));
+    await gone.close();
+    const p = await startHarness({ env: { TINYBIRD_HOST: gone.url } });
+    try {
+      const result = await p.handler(event());
+      expect(result.statusCode).toBe(503);
+      expect(bodyOf(result).code).toBe("tinybird_unreachable");
+      expect(String(p.logs[0]!.detail)).toContain("ECONNREFUSED");
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe("what Clerk is answered when Secrets Manager fails", () => {
+  it.each([
+    ["InternalServiceError", 500],
+    ["ThrottlingException", 400],
+  ])("503 with Retry-After on %s, and the next request reads again", async (error, status) => {
+    h.secretAnswer = { error, status, message: "stand-in failure" };
+    const result = await h.handler(signedEvent(clerkFixture("user.created")));
+    expect(result.statusCode).toBe(503);
+    expect(result.headers).toMatchObject({ "retry-after": "5" });
+    expect(bodyOf(result).code).toBe("secrets_unavailable");
+    expect(h.tinybird.requests).toHaveLength(0);
+
+    h.secretAnswer = secretAnswer();
+    expect((await h.handler(signedEvent(clerkFixture("user.created")))).statusCode).toBe(200);
+  });
+
+  it("503 when Secrets Manager is unreachable", async () => {
+    const gone = await startStub(() => ({ status: 200 }));
+    await gone.close();
+    const result = await h.newContainer(gone.url)(signedEvent(clerkFixture("user.created")));
+    expect(result.statusCode).toBe(503);
+    expect(bodyOf(result).code).toBe("secrets_unavailable");
+  });
+
+  it.each([
+    ["ResourceNotFoundException", "SECRET_ID"],
+    ["AccessDeniedException", "secretsmanager:GetSecretValue"],
+    ["DecryptionFailure", "kms:Decrypt"],
+  ])("500 naming the fix on %s (retrying cannot cure it)", async (error, fix) => {
+    h.secretAnswer = { error, message: "stand-in" };
+    const result = await h.handler(signedEvent(clerkFixture("user.created")));
+    expect(result.statusCode).toBe(500);
+    expect(bodyOf(result).code).toBe("misconfigured");
+    expect(String(h.logs[0]!.detail)).toContain(fix);
+  });
+
+  it.each([
+    ["not JSON", "whsec_not-json"],
+    ["without tinybirdToken", JSON.stringify({ signingSecret: SIGNING_SECRET })],
+    ["without signingSecret", JSON.stringify({ tinybirdToken: TINYBIRD_TOKEN })],
+    [
+      "with a signing secret svix cannot decode",
+      JSON.stringify({ tinybirdToken: "t", signingSecret: "whsec_!!" }),
+    ],
+  ])("500 naming the expected shape when the secret is %s, without echoing it", async (_, secretString) => {
+    h.secretAnswer = { secretString };
+    const result = await h.handler(signedEvent(clerkFixture("user.created")));
+    expect(result.statusCode).toBe(500);
+    expect(bodyOf(result).code).toBe("misconfigured");
+    expect(h.logText.join("\n")).not.toContain(secretString);
+    expect(h.logText.join("\n")).not.toContain(TINYBIRD_TOKEN);
+  });
+
+  it("500 when pseudonymisation is on and the secret has no pseudonymizationKey", async () => {
+    const p = await startHarness({ env: { PSEUDONYMIZE_PERSONAL_DATA: "true" } });
+    try {
+      const result = await p.handler(signedEvent(clerkFixture("user.created")));
+      expect(result.statusCode).toBe(500);
+      expect(p.tinybird.requests).toHaveLength(0);
+      expect(String(p.logs[0]!.detail)).toContain('"pseudonymizationKey"');
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe("how often the secret is read", () => {
+  it("once per container, however many events", async () => {
+    for (let i = 0; i < 5; i += 1) {
+      expect((await h.handler(signedEvent(clerkFixture("session.created")))).statusCode).toBe(200);
+    }
+    expect(h.secretsManager.requests).toHaveLength(1);
+    const read = h.secretsManager.requests[0]!;
+    expect(read.headers["x-amz-target"]).toBe("secretsmanager.GetSecretValue");
+    expect(String(read.headers.authorization)).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIAFORWARDERTEST\//);
+    expect(JSON.parse(read.text)).toEqual({ SecretId: SECRET_ID });
+    expect(h.tinybird.requests).toHaveLength(5);
+
+    await h.newContainer()(signedEvent(clerkFixture("session.created")));
+    expect(h.secretsManager.requests).toHaveLength(2);
+  });
+
+  it("once for concurrent first requests", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => h.handler(signedEvent(clerkFixture("session.created")))),
+    );
+    expect(results.map((r) => r.statusCode)).toEqual(Array(8).fill(200));
+    expect(h.secretsManager.requests).toHaveLength(1);
+  });
+
+  it("once more when the signing secret was rotated, then the new one is kept", async () => {
+    await h.handler(signedEvent(clerkFixture("user.created")));
+    h.secretAnswer = secretAnswer({ signingSecret: ROTATED_SIGNING_SECRET }, "v2");
+    h.clock.now += 31_000;
+
+    const rotated = await h.handler(
+      signedEvent(clerkFixture("user.created"), { secret: ROTATED_SIGNING_SECRET }),
+    );
+    expect(rotated.statusCode).toBe(200);
+    expect(h.secretsManager.requests).toHaveLength(2);
+    expect(h.logs[1]).toMatchObject({ outcome: "forwarded", secret_refreshed: true });
+
+    await h.handler(signedEvent(clerkFixture("user.created"), { secret: ROTATED_SIGNING_SECRET }));
+    expect(h.secretsManager.requests).toHaveLength(2);
+  });
+
+  it("at most once per cooldown under a flood of forged signatures", async () => {
+    await h.handler(signedEvent(clerkFixture("user.created")));
+    h.clock.now += 31_000;
+    const forged = () =>
+      h.handler(signedEvent(clerkFixture("user.created"), { secret: ROTATED_SIGNING_SECRET }));
+
+    const flood = await Promise.all(Array.from({ length: 20 }, forged));
+    expect(flood.every((r) => r.statusCode === 401)).toBe(true);
+    for (let i = 0; i < 20; i += 1) await forged();
+    expect(h.secretsManager.requests).toHaveLength(2);
+
+    h.clock.now += 31_000;
+    await forged();
+    await forged();
+    expect(h.secretsManager.requests).toHaveLength(3);
+    expect(h.tinybird.requests).toHaveLength(1);
+  });
+
+  it("not again for a stale timestamp, which a new secret could not fix", async () => {
+    await h.handler(signedEvent(clerkFixture("user.created")));
+    h.clock.now += 31_000;
+    const stale = signedEvent(clerkFixture("user.created"), { signedAt: new Date(Date.now() - 600_000) });
+    expect((await h.handler(stale)).statusCode).toBe(401);
+    expect(h.secretsManager.requests).toHaveLength(1);
+  });
+
+  it("once more when Tinybird refuses a token that was rotated, and the event is sent again with the new one", async () => {
+    h.tinybird.handle((req) =>
+      req.headers.authorization === `Bearer ${ROTATED_TINYBIRD_TOKEN}`
+        ? tinybirdStored()
+        : { status: 403, body: { error: "invalid token" } },
+    );
+    h.secretAnswer = secretAnswer();
+    await h.handler(signedEvent(clerkFixture("user.created")));
+    h.secretAnswer = secretAnswer({ tinybirdToken: ROTATED_TINYBIRD_TOKEN }, "v2");
+    h.clock.now += 31_000;
+
+    const result = await h.handler(signedEvent(clerkFixture("user.created"), { id: "msg_retried" }));
+    expect(result.statusCode).toBe(200);
+    expect(h.secretsManager.requests).toHaveLength(2);
+    const last = h.tinybird.requests.slice(-2);
+    expect(last.map((r) => r.headers.authorization)).toEqual([
+      `Bearer ${TINYBIRD_TOKEN}`,
+      `Bearer ${ROTATED_TINYBIRD_TOKEN}`,
+    ]);
+    expect(last[0]!.text).toBe(last[1]!.text);
+  });
+
+  it("not again within the cooldown when Tinybird keeps refusing the same token", async () => {
+    h.tinybird.handle(() => ({ status: 403, body: { error: "invalid token" } }));
+    for (let i = 0; i < 3; i += 1) {
+      expect((await h.handler(signedEvent(clerkFixture("user.created")))).statusCode).toBe(500);
+    }
+    h.clock.now += 31_000;
+    expect((await h.handler(signedEvent(clerkFixture("user.created")))).statusCode).toBe(500);
+    expect(h.secretsManager.requests).toHaveLength(2);
+    expect(h.tinybird.requests).toHaveLength(4);
+  });
+});
+
+describe("the log", () => {
+  const personal = {
+    email: "jane.doe@example.com",
+    first: "Janeth",
+    last: "Doevanger",
+    ip: "203.0.113.77",
+    phone: "+15555550123",
+  };
+  const withPersonalData = () => {
+    const event = clerkFixture("user.created");
+    return {
+      ...event,
+      event_attributes: { http_request: { client_ip: personal.ip, user_agent: "Mozilla/5.0 (PII test)" } },
+      data: {
+        ...(event.data as object),
+        first_name: personal.first,
+        last_name: personal.last,
+        email_addresses: [{ id: "idn_1", email_address: personal.email }],
+        phone_numbers: [{ id: "idn_2", phone_number: personal.phone }],
+      },
+    };
+  };
+
+  it("is one JSON line per request with id, type, outcome, status and latency", async () => {
+    h.clock.now = START;
+    const event = signedEvent(withPersonalData(), { id: "msg_logged" });
+    await h.handler(event);
+    expect(h.logs).toHaveLength(1);
+    expect(h.logs[0]).toMatchObject({
+      level: "info",
+      service: "forwarder-test",
+      message: "webhook handled",
+      request_id: event.requestContext.requestId,
+      cold_start: true,
+      event_id: "msg_logged",
+      event_type: "user.created",
+      outcome: "forwarded",
+      status: 200,
+      latency_ms: 0,
+      tinybird_status: 200,
+    });
+    await h.handler(signedEvent(withPersonalData()));
+    expect(h.logs[1]).toMatchObject({ cold_start: false });
+  });
+
+  it("never carries a token, secret, signature, body or personal data, whatever the outcome", async () => {
+    const signatures: string[] = [];
+    const send = (options: Parameters<typeof signedEvent>[1] = {}, body: unknown = withPersonalData()) => {
+      const event = signedEvent(body, options);
+      signatures.push(
+        ...String(event.headers["svix-signature"])
+          .split(" ")
+          .map((s) => s.slice(3)),
+      );
+      return event;
+    };
+    await h.handler(send());
+    await h.handler(send({ secret: ROTATED_SIGNING_SECRET }));
+    await h.handler(send({ method: "GET" }));
+    await h.handler(send({}, JSON.stringify([withPersonalData()])));
+    h.tinybird.handle(() => ({ status: 400, body: { error: `bad row ${personal.email}` } }));
+    await h.handler(send());
+    h.tinybird.handle(() => ({ status: 403, body: { error: "token p.xxx invalid" } }));
+    h.clock.now += 31_000;
+    await h.handler(send());
+    h.tinybird.handle(() => tinybirdStored(1));
+    await h.handler(send());
+    h.secretAnswer = { error: "InternalServiceError", status: 500, message: "failure" };
+    await h.newContainer()(send());
+
+    const text = h.logText.join("\n");
+    expect(h.logs.length).toBeGreaterThanOrEqual(8);
+    for (const forbidden of [
+      TINYBIRD_TOKEN,
+      SIGNING_SECRET,
+      SIGNING_SECRET.replace("whsec_", ""),
+      PSEUDONYMIZATION_KEY,
+      "AKIAFORWARDERTEST",
+      "forwarder-test-secret-access-key",
+      personal.email,
+      personal.first,
+      personal.last,
+      personal.ip,
+      personal.phone,
+      "Mozilla/5.0",
+      '"data"',
+      ...signatures,
+    ]) {
+      expect(text).not.toContain(forbidden);
+    }
+  });
+});
