@@ -1,0 +1,140 @@
+/**
+ * `npm run dev` and `npm run send`: the dev server (the handler behind the API Gateway adapter,
+ * secrets from the environment) receiving events signed and sent by the send command.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { listSampleTypes, main, sendSamples } from "../../lambda/dev/send";
+import { type DevServer, startDevServer } from "../../lambda/dev/server";
+import {
+  clerkFixture,
+  ROTATED_SIGNING_SECRET,
+  SIGNING_SECRET,
+  signedEvent,
+  TINYBIRD_TOKEN,
+  tinybirdHandler,
+} from "../support/forwarder-stubs";
+import { type StubServer, startStub } from "../support/http-stub";
+
+let tinybird: StubServer;
+let dev: DevServer;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  tinybird = await startStub(tinybirdHandler());
+  dev = await startDevServer(
+    { TINYBIRD_HOST: tinybird.url, TINYBIRD_TOKEN, CLERK_WEBHOOK_SECRET: SIGNING_SECRET, PORT: "0" },
+    (line) => logs.push(line),
+  );
+});
+afterAll(async () => {
+  await dev.close();
+  await tinybird.close();
+});
+beforeEach(() => {
+  tinybird.requests.length = 0;
+  logs.length = 0;
+});
+
+describe("npm run send to npm run dev", () => {
+  it("signs each sample as a new message that the forwarder verifies and forwards", async () => {
+    const sentAt = Date.now();
+    const results = await sendSamples({
+      url: `${dev.url}/`,
+      signingSecret: SIGNING_SECRET,
+      events: ["user.created", "session.created"],
+      count: 2,
+      now: () => sentAt,
+    });
+    expect(results.map((r) => [r.type, r.status, r.code])).toEqual([
+      ["user.created", 200, "forwarded"],
+      ["user.created", 200, "forwarded"],
+      ["session.created", 200, "forwarded"],
+      ["session.created", 200, "forwarded"],
+    ]);
+    const lines = tinybird.requests.map((r) => JSON.parse(r.text));
+    expect(new Set(lines.map((l) => l.event_id)).size).toBe(4);
+    expect(lines.map((l) => l.event_id)).toEqual(results.map((r) => r.id));
+    // Live Clerk sends milliseconds; the samples' seconds are replaced by the send time.
+    expect(lines.every((l) => l.timestamp === sentAt)).toBe(true);
+    expect(lines[2]).toMatchObject({ type: "session.created", data: clerkFixture("session.created").data });
+    expect(tinybird.requests[0]!.headers.authorization).toBe(`Bearer ${TINYBIRD_TOKEN}`);
+  });
+
+  it("is refused with 401 when signed with another secret", async () => {
+    const results = await sendSamples({
+      url: dev.url,
+      signingSecret: ROTATED_SIGNING_SECRET,
+      events: ["user.created"],
+    });
+    expect(results.map((r) => [r.status, r.code])).toEqual([[401, "signature_mismatch"]]);
+    expect(tinybird.requests).toHaveLength(0);
+  });
+
+  it("has a sample for user.created, session.created and every other fixture type", () => {
+    expect(listSampleTypes()).toEqual(
+      expect.arrayContaining(["user.created", "session.created", "email.created"]),
+    );
+  });
+
+  it("prints one line per event and a summary, never the secret", async () => {
+    const printed: string[] = [];
+    const code = await main(
+      ["--url", dev.url, "--event", "user.created,organization.created"],
+      {
+        CLERK_WEBHOOK_SECRET: SIGNING_SECRET,
+      },
+      (line) => printed.push(line),
+    );
+    expect(code).toBe(0);
+    expect(printed).toHaveLength(3);
+    expect(printed[2]).toBe(`2/2 accepted by ${dev.url}`);
+    expect(printed.join("\n")).not.toContain(SIGNING_SECRET.slice(6));
+    expect(logs.join("\n")).not.toContain(SIGNING_SECRET.slice(6));
+    expect(logs.join("\n")).not.toContain(TINYBIRD_TOKEN);
+  });
+
+  it("exits 1 when an event is refused, 2 without a secret, and documents its flags", async () => {
+    const quiet = () => {};
+    expect(await main(["--url", dev.url], { CLERK_WEBHOOK_SECRET: ROTATED_SIGNING_SECRET }, quiet)).toBe(1);
+    expect(await main(["--url", dev.url], {}, quiet)).toBe(2);
+    const help: string[] = [];
+    expect(await main(["--help"], {}, (line) => help.push(line))).toBe(0);
+    for (const flag of [
+      "--url",
+      "--event",
+      "--all",
+      "--count",
+      "--samples",
+      "--keep-timestamp",
+      "CLERK_WEBHOOK_SECRET",
+    ]) {
+      expect(help.join("\n")).toContain(flag);
+    }
+  });
+});
+
+describe("the dev server's API Gateway adapter", () => {
+  it("hands a non-text body over base64-encoded, as API Gateway does, and it still verifies", async () => {
+    const event = signedEvent(clerkFixture("user.created"));
+    const response = await fetch(dev.url, {
+      method: "POST",
+      headers: { ...(event.headers as Record<string, string>), "content-type": "application/octet-stream" },
+      body: event.body!,
+    });
+    expect(response.status).toBe(200);
+    expect(JSON.parse(tinybird.requests[0]!.text).type).toBe("user.created");
+  });
+
+  it("answers 405 with the handler's headers to a GET", async () => {
+    const response = await fetch(dev.url);
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe("POST");
+    expect(await response.json()).toEqual({ code: "method_not_allowed", message: "Only POST is accepted" });
+  });
+});
+
+it("refuses to start without the token and signing secret, naming both", async () => {
+  await expect(startDevServer({ TINYBIRD_HOST: tinybird.url, PORT: "0" })).rejects.toThrow(
+    /TINYBIRD_TOKEN[\s\S]*CLERK_WEBHOOK_SECRET/,
+  );
+});
