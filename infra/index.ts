@@ -1,12 +1,15 @@
 /**
  * One stack per environment: Clerk → API Gateway → forwarder Lambda → Tinybird.
  *
- * Order of creation (each step waits on the outputs it uses):
- *   Tinybird data source ─┐
- *   secret (empty) → forwarder → HTTP API (route, stage, permission) → Clerk endpoint → secret value
- * The secret's value needs Clerk's signing secret, which exists only once the endpoint is registered
- * with the API's URL — so it is stored last. Clerk may deliver in between: the forwarder then finds no
- * secret value, answers 503 and Svix retries (within seconds, then minutes), so nothing is lost.
+ * Each resource waits for the outputs it uses, which gives this order:
+ *   1. the Tinybird data source (its name and append token) and the secret, still without a value;
+ *   2. the forwarder, configured with the data source's name and the secret's ARN;
+ *   3. the HTTP API: route, stage and invoke permission; its webhook URL resolves only after all three;
+ *   4. the Clerk endpoint, registered at that URL (it yields the signing secret);
+ *   5. the secret's value: the append token and the signing secret.
+ * The value cannot come earlier: the signing secret exists only once Clerk has the URL. If Clerk
+ * delivers between 4 and 5 (seconds, on the first deployment only), the forwarder finds no value and
+ * answers 5xx; Svix retries (after seconds, then minutes) until it succeeds, so nothing is lost.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ClerkWebhookEndpoint } from "./components/clerk-webhook-endpoint";
@@ -80,6 +83,8 @@ export const functionName = forwarder.functionName;
 export const forwarderLogGroup = forwarder.logGroupName;
 export const dataSourceName = tinybird.dataSourceName;
 export const clerkEndpointId = clerk.endpointId;
+/** For signing test deliveries (`npm run send`); read with `pulumi stack output --show-secrets`. */
+export const webhookSigningSecret = pulumi.secret(clerk.signingSecret);
 export const alarmTopicArns = alarms.topicArns;
 /** For the analytics endpoints (Tinybird pipes); read with `pulumi stack output --show-secrets`. */
 export const tinybirdReadToken = pulumi.secret(tinybird.readToken);

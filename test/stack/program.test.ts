@@ -45,6 +45,7 @@ describe("the stack", () => {
     expect(outputs.dataSourceName).toEqual({ value: "clerk_events", secret: false });
     expect(outputs.clerkEndpointId).toEqual({ value: CLERK_STDOUT.endpointId, secret: false });
     expect(outputs.tinybirdReadToken).toEqual({ value: CREDENTIALS.readToken, secret: true });
+    expect(outputs.webhookSigningSecret).toEqual({ value: CLERK_STDOUT.signingSecret, secret: true });
     expect(outputs.alarmTopicArns).toEqual({ value: [], secret: false });
   });
 
