@@ -1,0 +1,111 @@
+/**
+ * The provisioning command's inputs, all from its environment (the component sets them; the admin
+ * token never appears in the command line), and the result it prints.
+ */
+import { ProvisioningError, requireEnv } from "../runtime";
+
+export type WorkspaceKind = "classic" | "forward";
+
+/** The one JSON line the command prints. `appendToken`/`readToken` are secrets (Pulumi keeps stdout secret). */
+export interface ProvisionResult {
+  kind: WorkspaceKind;
+  dataSource: string;
+  appendToken: string;
+  /** Empty when the project has no pipes yet. */
+  readToken: string;
+  /** What destroy needs: the tokens' names and the pipes this stack deployed. */
+  appendTokenName: string;
+  readTokenName: string;
+  pipes: string[];
+}
+
+export interface TinybirdConfig {
+  host: string;
+  adminToken: string;
+  /** Undefined: the datafile's own name. */
+  dataSourceName?: string;
+  workspaceKind: "auto" | WorkspaceKind;
+  deleteDataOnDestroy: boolean;
+  allowDestructiveOperations: boolean;
+  /** The last create/update's result (`PULUMI_COMMAND_STDOUT`), when there was one. */
+  previous?: ProvisionResult;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, setting: string): boolean {
+  const value = (env[name] ?? "").trim().toLowerCase();
+  if (value === "" || value === "false") return false;
+  if (value === "true") return true;
+  throw new ProvisioningError(`${name} must be true or false, got "${env[name]}" (stack config ${setting})`);
+}
+
+function host(env: NodeJS.ProcessEnv): string {
+  const value = requireEnv(
+    "TINYBIRD_HOST",
+    "set the workspace's API host: pulumi config set tinybirdHost <host>",
+    env,
+  );
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new ProvisioningError(
+      `TINYBIRD_HOST "${value}" is not a URL: use e.g. https://api.tinybird.co (tinybirdHost)`,
+    );
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new ProvisioningError(`TINYBIRD_HOST "${value}" must be an http(s) URL (tinybirdHost)`);
+  }
+  if (/^(app|ui)\./.test(url.hostname)) {
+    throw new ProvisioningError(
+      `TINYBIRD_HOST "${value}" is Tinybird's web UI: use the API host of the workspace's region, e.g. https://api.tinybird.co (tinybirdHost)`,
+    );
+  }
+  return url.origin + url.pathname.replace(/\/+$/, "");
+}
+
+/** Reads a previous stdout; anything unreadable counts as none (destroy then derives names). */
+export function parsePrevious(stdout: string | undefined): ProvisionResult | undefined {
+  if (!stdout?.trim()) return undefined;
+  try {
+    const value = JSON.parse(stdout.trim().split("\n").at(-1)!) as Partial<ProvisionResult>;
+    if ((value.kind === "classic" || value.kind === "forward") && typeof value.dataSource === "string") {
+      return {
+        kind: value.kind,
+        dataSource: value.dataSource,
+        appendToken: value.appendToken ?? "",
+        readToken: value.readToken ?? "",
+        appendTokenName: value.appendTokenName ?? "",
+        readTokenName: value.readTokenName ?? "",
+        pipes: Array.isArray(value.pipes)
+          ? value.pipes.filter((p): p is string => typeof p === "string")
+          : [],
+      };
+    }
+  } catch {
+    // Not ours: ignore.
+  }
+  return undefined;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv): TinybirdConfig {
+  const kind = (env.TINYBIRD_WORKSPACE_KIND ?? "").trim().toLowerCase() || "auto";
+  if (kind !== "auto" && kind !== "classic" && kind !== "forward") {
+    throw new ProvisioningError(
+      `TINYBIRD_WORKSPACE_KIND must be auto, classic or forward, got "${env.TINYBIRD_WORKSPACE_KIND}" (tinybirdWorkspaceKind)`,
+    );
+  }
+  const previous = parsePrevious(env.PULUMI_COMMAND_STDOUT);
+  return {
+    host: host(env),
+    adminToken: requireEnv(
+      "TINYBIRD_ADMIN_TOKEN",
+      "set the workspace admin token: pulumi config set --secret tinybirdAdminToken <token>",
+      env,
+    ).trim(),
+    dataSourceName: env.TINYBIRD_DATASOURCE?.trim() || undefined,
+    workspaceKind: kind,
+    deleteDataOnDestroy: flag(env, "TINYBIRD_DELETE_DATA_ON_DESTROY", "tinybirdDeleteDataOnDestroy"),
+    allowDestructiveOperations: flag(env, "TINYBIRD_ALLOW_DESTRUCTIVE", "tinybirdAllowDestructiveOperations"),
+    ...(previous ? { previous } : {}),
+  };
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import { parsePrevious, readConfig } from "../../infra/provisioning/tinybird/config";
+
+const base = { TINYBIRD_HOST: "https://api.tinybird.co/", TINYBIRD_ADMIN_TOKEN: " p.admin " };
+
+describe("readConfig", () => {
+  it("reads the environment with its defaults", () => {
+    expect(readConfig(base)).toEqual({
+      host: "https://api.tinybird.co",
+      adminToken: "p.admin",
+      dataSourceName: undefined,
+      workspaceKind: "auto",
+      deleteDataOnDestroy: false,
+      allowDestructiveOperations: false,
+    });
+    expect(
+      readConfig({
+        ...base,
+        TINYBIRD_DATASOURCE: "auth_events",
+        TINYBIRD_WORKSPACE_KIND: "Forward",
+        TINYBIRD_DELETE_DATA_ON_DESTROY: "true",
+        TINYBIRD_ALLOW_DESTRUCTIVE: "TRUE",
+      }),
+    ).toMatchObject({
+      dataSourceName: "auth_events",
+      workspaceKind: "forward",
+      deleteDataOnDestroy: true,
+      allowDestructiveOperations: true,
+    });
+  });
+
+  it("names the setting to fix", () => {
+    expect(() => readConfig({ TINYBIRD_ADMIN_TOKEN: "p.x" })).toThrow(
+      /TINYBIRD_HOST is not set: .*tinybirdHost/,
+    );
+    expect(() => readConfig({ TINYBIRD_HOST: "https://api.tinybird.co" })).toThrow(
+      /TINYBIRD_ADMIN_TOKEN is not set: .*pulumi config set --secret tinybirdAdminToken/,
+    );
+    expect(() => readConfig({ ...base, TINYBIRD_HOST: "https://app.tinybird.co/gcp/europe-west3" })).toThrow(
+      /is Tinybird's web UI: use the API host/,
+    );
+    expect(() => readConfig({ ...base, TINYBIRD_HOST: "api.tinybird.co" })).toThrow(
+      /must be an http\(s\) URL|is not a URL/,
+    );
+    expect(() => readConfig({ ...base, TINYBIRD_WORKSPACE_KIND: "v2" })).toThrow(
+      /auto, classic or forward.*tinybirdWorkspaceKind/,
+    );
+    expect(() => readConfig({ ...base, TINYBIRD_DELETE_DATA_ON_DESTROY: "yes" })).toThrow(
+      /must be true or false, got "yes" \(stack config tinybirdDeleteDataOnDestroy\)/,
+    );
+  });
+});
+
+describe("parsePrevious", () => {
+  it("reads the last result line and ignores anything else", () => {
+    const line = JSON.stringify({
+      kind: "classic",
+      dataSource: "d",
+      appendToken: "p.a",
+      readToken: "",
+      pipes: ["x", 3],
+    });
+    expect(parsePrevious(`noise\n${line}\n`)).toEqual({
+      kind: "classic",
+      dataSource: "d",
+      appendToken: "p.a",
+      readToken: "",
+      appendTokenName: "",
+      readTokenName: "",
+      pipes: ["x"],
+    });
+    expect(parsePrevious("")).toBeUndefined();
+    expect(parsePrevious("{not json")).toBeUndefined();
+    expect(parsePrevious('{"kind":"other"}')).toBeUndefined();
+  });
+});

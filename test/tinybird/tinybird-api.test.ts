@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { likelyFix } from "../../infra/provisioning/tinybird/diagnosis";
+import {
+  redactSecrets,
+  TinybirdApi,
+  TinybirdNetworkError,
+  tinybirdErrorText,
+} from "../../infra/provisioning/tinybird/tinybird-api";
+import { type StubServer, startStub } from "../support/http-stub";
+import { recordingSleep } from "./support/project";
+
+const TOKEN = "p.eyJ1IjogImFkbWluIn0.secret-part";
+let stub: StubServer | undefined;
+afterEach(async () => {
+  await stub?.close();
+  stub = undefined;
+});
+
+describe("redactSecrets", () => {
+  it("removes the admin token and anything shaped like a Tinybird token", () => {
+    expect(redactSecrets(`bad ${TOKEN} and p.other_token_value.abc, p.s`, [TOKEN])).toBe(
+      "bad [redacted] and p.[redacted], p.s",
+    );
+  });
+});
+
+describe("tinybirdErrorText", () => {
+  it("reads error, errors with file names, and a deployment's ERROR feedback", () => {
+    expect(tinybirdErrorText({ error: "nope" }, "")).toBe("nope");
+    expect(
+      tinybirdErrorText(
+        {
+          errors: [{ filename: "a.pipe", error: "bad SQL" }, "plain"],
+          deployment: {
+            feedback: [
+              { level: "WARNING", resource: "x", message: "ignored" },
+              { level: "ERROR", resource: null, message: "broken" },
+            ],
+          },
+        },
+        "",
+      ),
+    ).toBe("a.pipe: bad SQL; plain; broken");
+    expect(tinybirdErrorText("<html>Bad gateway</html>", "<html>Bad gateway</html>")).toBe(
+      "<html>Bad gateway</html>",
+    );
+    expect(tinybirdErrorText(undefined, "  ")).toBe("(empty answer)");
+  });
+});
+
+describe("likelyFix", () => {
+  const host = "https://api.tinybird.co";
+  it("points a 404 at the host setting", () => {
+    expect(likelyFix(404, "Not found", { host })).toMatch(
+      /check tinybirdHost .*https:\/\/api\.eu-central-1\.aws/,
+    );
+  });
+  it("tells which kind a workspace is from Tinybird's refusals", () => {
+    expect(
+      likelyFix(
+        403,
+        "This is a Tinybird Forward workspace, and this operation is only available for Tinybird Classic workspaces.",
+        { host },
+      ),
+    ).toMatch(/Forward workspace.*"forward"/);
+    expect(likelyFix(403, "Deployments are not available in Classic workspaces", { host })).toMatch(
+      /Classic workspace.*"classic"/,
+    );
+  });
+  it("has nothing to add to a 400: Tinybird's text says it", () => {
+    expect(likelyFix(400, "Invalid schema", { host })).toBe("");
+  });
+});
+
+describe("TinybirdApi transport", () => {
+  it("turns a refused connection into a retried network error naming the host", async () => {
+    const clock = recordingSleep();
+    const api = new TinybirdApi({
+      host: "http://127.0.0.1:9",
+      token: TOKEN,
+      attempts: 2,
+      sleep: clock.sleep,
+    });
+    const failure = api.request("GET", "/v0/datasources/x");
+    await expect(failure).rejects.toBeInstanceOf(TinybirdNetworkError);
+    await expect(failure).rejects.toThrow(
+      /could not reach Tinybird at http:\/\/127\.0\.0\.1:9 for GET \/v0\/datasources\/x/,
+    );
+    expect(clock.waits).toHaveLength(1);
+  });
+
+  it("gives up on an answer that never comes", async () => {
+    stub = await startStub(() => undefined);
+    const api = new TinybirdApi({ host: stub.url, token: TOKEN, attempts: 1, timeoutMs: 50 });
+    await expect(api.request("GET", "/v1/deployments")).rejects.toThrow(
+      /could not reach Tinybird .*GET \/v1\/deployments/,
+    );
+  });
+
+  it("sends the token only as a bearer header and JSON with its content type", async () => {
+    stub = await startStub(() => ({ status: 200, body: { ok: true } }));
+    const api = new TinybirdApi({ host: `${stub.url}/`, token: TOKEN });
+    const answer = await api.request("POST", "/v0/pipes", { query: { force: "true" }, json: { name: "p" } });
+    expect(answer).toEqual({ status: 200, body: { ok: true }, text: '{"ok":true}' });
+    const [req] = stub.requests;
+    expect(req!.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(req!.headers["content-type"]).toBe("application/json");
+    expect(`${req!.path}?${req!.query}`).toBe("/v0/pipes?force=true");
+  });
+});
