@@ -24,7 +24,7 @@ export const LOG_FILTERS = {
   /** Tinybird answered 401/403 to the append token: revoked, or a token of another workspace/region. */
   rejectedToken: '{ $.outcome = "tinybird_rejected_token" }',
   /** Every other 500: a failure Svix's retries cannot fix (setup, data source, or a bug). */
-  otherUnretryable: '{ $.status = 500 && $.outcome != "tinybird_rejected_token" }',
+  otherUnretryable: '{ ($.status = 500) && ($.outcome != "tinybird_rejected_token") }',
 };
 
 /**

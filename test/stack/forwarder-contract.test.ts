@@ -1,0 +1,98 @@
+/**
+ * Where the stack relies on how the forwarder behaves: the alarms' log filters must match the line it
+ * writes, and the function's timeout must leave room for its time budget.
+ */
+import { describe, expect, it } from "vitest";
+import { LOG_FILTERS } from "../../infra/components/forwarder-alarms";
+import { FORWARDER_TIMEOUT_SECONDS } from "../../infra/components/webhook-forwarder";
+import { createHandler, DEFAULT_BUDGET_MS } from "../../lambda/forwarder";
+import { createJsonLogger } from "../../lambda/logger";
+import { createTinybirdClient } from "../../lambda/tinybird";
+import { clerkFixture, SIGNING_SECRET, signedEvent, TINYBIRD_TOKEN } from "../support/forwarder-stubs";
+
+/**
+ * CloudWatch's JSON filter syntax, as far as LOG_FILTERS use it: `$.key = value` / `$.key != value`
+ * joined by `&&`, with string or number values. Throws on anything else, so a new filter cannot
+ * slip past this model unnoticed.
+ */
+function matches(pattern: string, event: Record<string, unknown>): boolean {
+  const body = /^\{\s*(.+?)\s*\}$/.exec(pattern)?.[1];
+  if (!body) throw new Error(`not a JSON filter: ${pattern}`);
+  return body.split("&&").every((part) => {
+    const m = /^\(?\s*\$\.(\w+)\s*(!=|=)\s*(?:"([^"]*)"|(\d+))\s*\)?$/.exec(part.trim());
+    if (!m) throw new Error(`unsupported condition: ${part}`);
+    const [, key, op, text, number] = m;
+    const equal = text !== undefined ? event[key!] === text : event[key!] === Number(number);
+    return op === "=" ? equal : !equal;
+  });
+}
+
+/** The one log line the real forwarder writes for a delivery that Tinybird answers with `status`. */
+async function logLineWhenTinybirdAnswers(status: number): Promise<Record<string, unknown>> {
+  const lines: Record<string, unknown>[] = [];
+  const handler = createHandler({
+    config: {
+      secretId: "arn:test",
+      tinybirdHost: "https://api.tinybird.co",
+      dataSource: "clerk_events",
+      redactPaths: [],
+      pseudonymize: false,
+    },
+    secrets: {
+      get: async () => ({
+        ok: true,
+        secret: { tinybirdToken: TINYBIRD_TOKEN, signingSecret: SIGNING_SECRET },
+      }),
+      refresh: async () => undefined,
+    },
+    tinybird: createTinybirdClient({
+      host: "https://api.tinybird.co",
+      dataSource: "clerk_events",
+      fetch: async () =>
+        new Response(
+          JSON.stringify(status === 200 ? { successful_rows: 1, quarantined_rows: 0 } : { error: "no" }),
+          {
+            status,
+            headers: { "content-type": "application/json" },
+          },
+        ),
+    }),
+    logger: createJsonLogger({ service: "contract", write: (line) => lines.push(JSON.parse(line)) }),
+  });
+  await handler(signedEvent(clerkFixture("user.created")));
+  expect(lines).toHaveLength(1);
+  return lines[0]!;
+}
+
+describe("the alarms' view of the forwarder's log", () => {
+  it("counts a token Tinybird rejects under the token alarm only", async () => {
+    for (const status of [401, 403]) {
+      const line = await logLineWhenTinybirdAnswers(status);
+      expect(line).toMatchObject({ outcome: "tinybird_rejected_token", status: 500 });
+      expect(matches(LOG_FILTERS.rejectedToken, line)).toBe(true);
+      expect(matches(LOG_FILTERS.otherUnretryable, line)).toBe(false);
+    }
+  });
+
+  it("counts any other 500 (here: the data source is gone) under the unretryable-failures alarm", async () => {
+    const line = await logLineWhenTinybirdAnswers(404);
+    expect(line).toMatchObject({ outcome: "tinybird_not_found", status: 500 });
+    expect(matches(LOG_FILTERS.otherUnretryable, line)).toBe(true);
+    expect(matches(LOG_FILTERS.rejectedToken, line)).toBe(false);
+  });
+
+  it("counts neither a stored event nor a Tinybird outage, which Svix's retries cure", async () => {
+    for (const status of [200, 503]) {
+      const line = await logLineWhenTinybirdAnswers(status);
+      expect(matches(LOG_FILTERS.rejectedToken, line)).toBe(false);
+      expect(matches(LOG_FILTERS.otherUnretryable, line)).toBe(false);
+    }
+  });
+});
+
+describe("the function's timeout", () => {
+  it("outlasts the forwarder's own time budget and stays inside Svix's 15 s", () => {
+    expect(FORWARDER_TIMEOUT_SECONDS * 1000).toBeGreaterThan(DEFAULT_BUDGET_MS);
+    expect(FORWARDER_TIMEOUT_SECONDS).toBeLessThan(15);
+  });
+});
