@@ -1,7 +1,8 @@
-// INTERFACE PLACEHOLDER: the Tinybird provisioning issue replaces the body; the Args, the outputs and
-// the command's stdout keys are the contract the stack composes against.
+import * as path from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import type { ProvisionResult } from "../provisioning/tinybird/config";
+import { hashDatafiles, loadProject } from "../provisioning/tinybird/project";
 
 export interface TinybirdDataSourceArgs {
   /** Tinybird API host of the workspace's region, e.g. `https://api.tinybird.co`. */
@@ -16,38 +17,96 @@ export interface TinybirdDataSourceArgs {
   deleteDataOnDestroy?: pulumi.Input<boolean>;
   /** Forward only: let a deployment remove workspace resources this project does not declare. */
   allowDestructiveOperations?: pulumi.Input<boolean>;
+  /** Folder holding `tinybird/` (the datafiles); default the project root. */
+  projectDir?: string;
 }
 
 /** What the provisioning command prints (one JSON line); the component parses it. */
-export interface TinybirdProvisionResult {
-  kind: "classic" | "forward";
-  dataSource: string;
-  appendToken: string;
-  readToken: string;
+export type TinybirdProvisionResult = ProvisionResult;
+
+/** The project root: the provisioning code's paths are relative to it. */
+const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+const CLI = "node --import tsx infra/provisioning/tinybird/cli.ts";
+
+/** Reads the command's result line; its text holds tokens, so a bad one is never quoted. */
+export function parseProvisionResult(stdout: string): TinybirdProvisionResult {
+  let parsed: Partial<TinybirdProvisionResult> = {};
+  try {
+    parsed = JSON.parse(stdout.trim().split("\n").pop() ?? "") as Partial<TinybirdProvisionResult>;
+  } catch {
+    // Reported below.
+  }
+  if (typeof parsed.dataSource !== "string" || typeof parsed.appendToken !== "string") {
+    throw new Error(
+      "the Tinybird provisioning command printed no {dataSource, appendToken, readToken} result",
+    );
+  }
+  return {
+    readToken: "",
+    appendTokenName: "",
+    readTokenName: "",
+    pipes: [],
+    ...parsed,
+  } as TinybirdProvisionResult;
 }
 
+/**
+ * The stack's Tinybird data source, pipes and scoped tokens, provisioned from `tinybird/` by this
+ * project's own code (Classic REST or a Forward deployment). Only the scoped append and read tokens
+ * leave it; the admin token stays in the command's environment.
+ */
 export class TinybirdDataSource extends pulumi.ComponentResource {
   public readonly dataSourceName: pulumi.Output<string>;
   /** Scoped `DATASOURCES:APPEND` token for the forwarder (secret). */
   public readonly appendToken: pulumi.Output<string>;
-  /** Read-only token for the analytics endpoints (secret). */
+  /** Read-only token for the analytics endpoints (secret); empty while there are no pipes. */
   public readonly readToken: pulumi.Output<string>;
 
   constructor(name: string, args: TinybirdDataSourceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clerk-tinybird:tinybird:TinybirdDataSource", name, {}, opts);
+    const dir = args.projectDir ?? PROJECT_ROOT;
+    // Reading the datafiles here fails `pulumi preview` on a datafile the provisioning could not deploy.
+    const fileName = loadProject(dir).dataSource.definition.name;
+    const dataSource = pulumi.output(args.dataSourceName).apply((n) => n || fileName);
+    const host = pulumi.output(args.host).apply((h) => h.trim().replace(/\/+$/, ""));
+
     const run = new command.local.Command(
       `${name}-provision`,
       {
-        create: "echo placeholder",
-        environment: { TINYBIRD_HOST: args.host, TINYBIRD_ADMIN_TOKEN: pulumi.secret(args.adminToken) },
+        create: `${CLI} create`,
+        update: `${CLI} update`,
+        delete: `${CLI} delete`,
+        dir,
+        // Credentials only here: a failing command's string is printed in full.
+        environment: {
+          TINYBIRD_HOST: host,
+          TINYBIRD_ADMIN_TOKEN: pulumi.secret(args.adminToken),
+          TINYBIRD_DATASOURCE: dataSource,
+          TINYBIRD_WORKSPACE_KIND: pulumi.output(args.workspaceKind ?? "auto"),
+          TINYBIRD_DELETE_DATA_ON_DESTROY: pulumi.output(args.deleteDataOnDestroy ?? false).apply(String),
+          TINYBIRD_ALLOW_DESTRUCTIVE: pulumi.output(args.allowDestructiveOperations ?? false).apply(String),
+          // Edited datafiles re-run `update`, which converges in place: pipes are replaced, the data
+          // source is adopted or its difference reported, the tokens keep their values.
+          TINYBIRD_DATAFILES_SHA256: hashDatafiles(dir),
+        },
+        // Another workspace or another data source name is another resource: create it, then
+        // `delete` the old one (with its stored environment and stdout: revoke its tokens, and drop
+        // its data only if deleteDataOnDestroy was set). Anything else updates in place, so a replace
+        // never revokes the tokens the forwarder is using.
+        triggers: [host, dataSource],
         logging: "none",
       },
-      { parent: this },
+      { parent: this, additionalSecretOutputs: ["stdout"] },
     );
-    const result = pulumi.secret(run.stdout.apply((s) => JSON.parse(s) as TinybirdProvisionResult));
+
+    const result = pulumi.secret(run.stdout.apply(parseProvisionResult));
     this.dataSourceName = pulumi.unsecret(result.apply((r) => r.dataSource));
     this.appendToken = pulumi.secret(result.apply((r) => r.appendToken));
     this.readToken = pulumi.secret(result.apply((r) => r.readToken));
-    this.registerOutputs({ dataSourceName: this.dataSourceName });
+    this.registerOutputs({
+      dataSourceName: this.dataSourceName,
+      appendToken: this.appendToken,
+      readToken: this.readToken,
+    });
   }
 }

@@ -1,0 +1,162 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseProvisionResult, TinybirdDataSource } from "../../infra/components/tinybird-data-source";
+import { installMocks, isSecret, only, unwrap } from "../support/pulumi-mocks";
+import { makeProject, PIPES, REPO_ROOT, removeProject } from "./support/project";
+
+const ADMIN = "p.admin-token-for-component-test";
+const printed = {
+  kind: "classic",
+  dataSource: "clerk_events",
+  appendToken: "p.append-value",
+  readToken: "p.read-value",
+  appendTokenName: "clerk_events_append",
+  readTokenName: "clerk_events_read",
+  pipes: ["signups"],
+};
+
+const { resources } = installMocks({
+  state: ({ type, inputs }) =>
+    type === "command:local:Command"
+      ? { stdout: JSON.stringify({ ...printed, dataSource: inputs.environment.TINYBIRD_DATASOURCE }) }
+      : {},
+});
+
+const roots: string[] = [];
+afterAll(() => roots.forEach(removeProject));
+function project(): string {
+  const root = makeProject({ "signups.pipe": PIPES["signups.pipe"] });
+  roots.push(root);
+  return root;
+}
+
+const COMMAND = "command:local:Command";
+const commandOf = (name: string) => only(resources, COMMAND, `${name}-provision`);
+
+describe("TinybirdDataSource", () => {
+  const tinybird = new TinybirdDataSource("tinybird", {
+    host: "https://api.eu-central-1.aws.tinybird.co/",
+    adminToken: pulumi.secret(ADMIN),
+    deleteDataOnDestroy: true,
+  });
+
+  it("runs this project's provisioning code from the project root, one command per operation", async () => {
+    await unwrap(tinybird.dataSourceName);
+    const { inputs } = commandOf("tinybird");
+    expect([inputs.create, inputs.update, inputs.delete]).toEqual([
+      "node --import tsx infra/provisioning/tinybird/cli.ts create",
+      "node --import tsx infra/provisioning/tinybird/cli.ts update",
+      "node --import tsx infra/provisioning/tinybird/cli.ts delete",
+    ]);
+    expect(inputs.dir).toBe(REPO_ROOT);
+    expect(only(resources, "clerk-tinybird:tinybird:TinybirdDataSource", "tinybird")).toBeDefined();
+  });
+
+  it("passes the admin token only in the environment, as a secret, with output logging off", async () => {
+    await unwrap(tinybird.dataSourceName);
+    const resource = commandOf("tinybird");
+    expect(resource.secretInputs).toContain("environment");
+    expect(resource.inputs.logging).toBe("none");
+    expect(resource.inputs.environment).toEqual({
+      TINYBIRD_HOST: "https://api.eu-central-1.aws.tinybird.co",
+      TINYBIRD_ADMIN_TOKEN: ADMIN,
+      TINYBIRD_DATASOURCE: "clerk_events",
+      TINYBIRD_WORKSPACE_KIND: "auto",
+      TINYBIRD_DELETE_DATA_ON_DESTROY: "true",
+      TINYBIRD_ALLOW_DESTRUCTIVE: "false",
+      TINYBIRD_DATAFILES_SHA256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    const { environment, ...rest } = resource.inputs;
+    expect(JSON.stringify(rest)).not.toContain(ADMIN);
+  });
+
+  it("outputs the data source name in clear and both tokens as secrets", async () => {
+    expect(await unwrap(tinybird.dataSourceName)).toBe("clerk_events");
+    expect(await isSecret(tinybird.dataSourceName)).toBe(false);
+    expect(await unwrap(tinybird.appendToken)).toBe("p.append-value");
+    expect(await isSecret(tinybird.appendToken)).toBe(true);
+    expect(await unwrap(tinybird.readToken)).toBe("p.read-value");
+    expect(await isSecret(tinybird.readToken)).toBe(true);
+  });
+});
+
+describe("what re-runs and what replaces", () => {
+  const root = project();
+  const before = new TinybirdDataSource("before", {
+    host: "https://api.tinybird.co",
+    adminToken: ADMIN,
+    projectDir: root,
+  });
+  const hashBefore = unwrap(before.dataSourceName).then(
+    () => commandOf("before").inputs.environment.TINYBIRD_DATAFILES_SHA256,
+  );
+
+  it("an edited datafile changes the environment (update in place), not the triggers (replace)", async () => {
+    await hashBefore;
+    writeFileSync(
+      join(root, "tinybird/endpoints/signups.pipe"),
+      PIPES["signups.pipe"].replace("count()", "uniq(user_id)"),
+    );
+    const after = new TinybirdDataSource("after", {
+      host: "https://api.tinybird.co",
+      adminToken: ADMIN,
+      projectDir: root,
+    });
+    await unwrap(after.dataSourceName);
+    const [a, b] = [commandOf("before").inputs, commandOf("after").inputs];
+    expect(b.environment.TINYBIRD_DATAFILES_SHA256).not.toBe(a.environment.TINYBIRD_DATAFILES_SHA256);
+    expect(b.triggers).toEqual(a.triggers);
+    expect(a.triggers).toEqual(["https://api.tinybird.co", "clerk_events"]);
+  });
+
+  it("another data source name or workspace host replaces", async () => {
+    const renamed = new TinybirdDataSource("renamed", {
+      host: "https://api.us-east.aws.tinybird.co",
+      adminToken: ADMIN,
+      dataSourceName: "auth_events",
+      projectDir: root,
+    });
+    expect(await unwrap(renamed.dataSourceName)).toBe("auth_events");
+    expect(commandOf("renamed").inputs.triggers).toEqual([
+      "https://api.us-east.aws.tinybird.co",
+      "auth_events",
+    ]);
+  });
+
+  it("an explicit default name is not a new resource", async () => {
+    const explicit = new TinybirdDataSource("explicit", {
+      host: "https://api.tinybird.co",
+      adminToken: ADMIN,
+      dataSourceName: "clerk_events",
+      projectDir: root,
+    });
+    await unwrap(explicit.dataSourceName);
+    expect(commandOf("explicit").inputs.triggers).toEqual(commandOf("before").inputs.triggers);
+  });
+
+  it("a datafile the provisioning could not deploy fails the program, naming the file", () => {
+    const broken = project();
+    writeFileSync(join(broken, "tinybird/endpoints/bad.pipe"), "NODE n\nINCLUDE shared.incl\n");
+    expect(
+      () =>
+        new TinybirdDataSource("broken", {
+          host: "https://api.tinybird.co",
+          adminToken: ADMIN,
+          projectDir: broken,
+        }),
+    ).toThrow(/tinybird\/endpoints\/bad\.pipe line 2: unsupported instruction INCLUDE/);
+  });
+});
+
+describe("parseProvisionResult", () => {
+  it("reads the last line and never quotes output it cannot read", () => {
+    expect(parseProvisionResult(`\n${JSON.stringify(printed)}\n`)).toEqual(printed);
+    const attempt = () => parseProvisionResult('{"appendToken": "p.leaked"');
+    expect(attempt).toThrow(
+      "the Tinybird provisioning command printed no {dataSource, appendToken, readToken} result",
+    );
+    expect(attempt).not.toThrow(/leaked/);
+  });
+});
