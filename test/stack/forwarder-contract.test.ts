@@ -2,13 +2,14 @@
  * Where the stack relies on how the forwarder behaves: the alarms' log filters must match the line it
  * writes, and the function's timeout must leave room for its time budget.
  */
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOG_FILTERS } from "../../infra/components/forwarder-alarms";
 import { FORWARDER_TIMEOUT_SECONDS } from "../../infra/components/webhook-forwarder";
 import { createHandler, DEFAULT_BUDGET_MS } from "../../lambda/forwarder";
 import { createJsonLogger } from "../../lambda/logger";
 import { createTinybirdClient } from "../../lambda/tinybird";
 import { clerkFixture, SIGNING_SECRET, signedEvent, TINYBIRD_TOKEN } from "../support/forwarder-stubs";
+import { type StubServer, startStub } from "../support/http-stub";
 
 /**
  * CloudWatch's JSON filter syntax, as far as LOG_FILTERS use it: `$.key = value` / `$.key != value`
@@ -27,13 +28,25 @@ function matches(pattern: string, event: Record<string, unknown>): boolean {
   });
 }
 
+let tinybird: StubServer;
+let tinybirdStatus = 200;
+beforeAll(async () => {
+  tinybird = await startStub(() =>
+    tinybirdStatus === 200
+      ? { status: 200, body: { successful_rows: 1, quarantined_rows: 0 } }
+      : { status: tinybirdStatus, body: { error: "refused by the stand-in" } },
+  );
+});
+afterAll(() => tinybird.close());
+
 /** The one log line the real forwarder writes for a delivery that Tinybird answers with `status`. */
 async function logLineWhenTinybirdAnswers(status: number): Promise<Record<string, unknown>> {
+  tinybirdStatus = status;
   const lines: Record<string, unknown>[] = [];
   const handler = createHandler({
     config: {
       secretId: "arn:test",
-      tinybirdHost: "https://api.tinybird.co",
+      tinybirdHost: tinybird.url,
       dataSource: "clerk_events",
       redactPaths: [],
       pseudonymize: false,
@@ -45,18 +58,7 @@ async function logLineWhenTinybirdAnswers(status: number): Promise<Record<string
       }),
       refresh: async () => undefined,
     },
-    tinybird: createTinybirdClient({
-      host: "https://api.tinybird.co",
-      dataSource: "clerk_events",
-      fetch: async () =>
-        new Response(
-          JSON.stringify(status === 200 ? { successful_rows: 1, quarantined_rows: 0 } : { error: "no" }),
-          {
-            status,
-            headers: { "content-type": "application/json" },
-          },
-        ),
-    }),
+    tinybird: createTinybirdClient({ host: tinybird.url, dataSource: "clerk_events" }),
     logger: createJsonLogger({ service: "contract", write: (line) => lines.push(JSON.parse(line)) }),
   });
   await handler(signedEvent(clerkFixture("user.created")));
