@@ -25,6 +25,7 @@ export type MappedRow = { row: Record<string, unknown> } | { error: string };
 // reads epoch numbers as seconds, or as milliseconds when seconds overflow. Clerk's live
 // timestamps are milliseconds (1.7e12), its fixtures seconds (1.7e9); both land on the same instant.
 const MAX_EPOCH_SECONDS = 4_294_967_295;
+const INSERT_BATCH = 5_000;
 
 const JSONPATH_STEP = /\.([A-Za-z0-9_$-]+)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\]/y;
 
@@ -165,12 +166,15 @@ export class ClickHouseHarness {
       if ("error" in mapped) result.quarantined.push({ line, error: mapped.error });
       else rows.push(JSON.stringify(mapped.row));
     }
-    if (rows.length > 0) {
+    // Bounded INSERTs keep each query's text small however long the generated history is.
+    for (let start = 0; start < rows.length; start += INSERT_BATCH) {
       this.exec(
-        `INSERT INTO \`${table}\` SETTINGS date_time_input_format = 'best_effort' FORMAT JSONEachRow\n${rows.join("\n")}`,
+        `INSERT INTO \`${table}\` SETTINGS date_time_input_format = 'best_effort' FORMAT JSONEachRow\n${rows
+          .slice(start, start + INSERT_BATCH)
+          .join("\n")}`,
       );
-      result.inserted = rows.length;
     }
+    result.inserted = rows.length;
     return result;
   }
 

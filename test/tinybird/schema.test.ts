@@ -155,6 +155,18 @@ describe("clerk_events on real ClickHouse, ingested as Tinybird maps jsonpaths",
     expect(counted!.types).toBe(45);
   });
 
+  it("ingests a long history in bounded batches, every row once", () => {
+    const base = fixture("session.created");
+    const events = Array.from({ length: 5_001 }, (_, i) =>
+      forwarded(base, `msg_bulk_${i}`, { timestamp: 1716883200000 + i * 60_000 }),
+    );
+    expect(ch.ingest(ds, events)).toEqual({ inserted: 5_001, quarantined: [] });
+    const [bulk] = ch.query<{ rows: number; last: string }>(
+      "SELECT count() AS rows, max(event_time) AS last FROM clerk_events WHERE startsWith(event_id, 'msg_bulk_')",
+    );
+    expect(bulk).toEqual({ rows: 5_001, last: "2024-05-31 19:20:00.000" });
+  });
+
   it("quarantines a line missing a column that has no DEFAULT, as Tinybird does", () => {
     const { type: _type, ...untyped } = fixture("user.created");
     const result = ch.ingest(ds, [
