@@ -67,8 +67,8 @@ describe("likelyFix", () => {
       /Classic workspace.*"classic"/,
     );
   });
-  it("has nothing to add to a 400: Tinybird's text says it", () => {
-    expect(likelyFix(400, "Invalid schema", { host })).toBe("");
+  it("sends a 400 back to the datafiles Tinybird's text points at", () => {
+    expect(likelyFix(400, "Invalid schema", { host })).toMatch(/correct the file in tinybird\//);
   });
 });
 

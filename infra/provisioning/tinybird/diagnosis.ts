@@ -48,5 +48,7 @@ export function likelyFix(status: number, detail: string, context: FailureContex
     return "Tinybird kept rate-limiting this workspace through every retry: wait a minute and run `pulumi up` again";
   if (status >= 500)
     return "Tinybird failed or was unavailable through every retry: check https://status.tinybird.co and run `pulumi up` again";
-  return "";
+  if (status === 409)
+    return "the workspace holds something in the way under that name: remove or rename it in Tinybird, then run `pulumi up` again";
+  return "Tinybird refused what the datafiles ask for: correct the file in tinybird/ that its message points at";
 }
