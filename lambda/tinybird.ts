@@ -1,16 +1,16 @@
 /**
  * Tinybird's Events API: one NDJSON line per call, `wait=true` so a 200 means the row is written,
- * the token only in the Authorization header (a `?token=` would land in access logs). Node's fetch
- * keeps connections alive between calls, so a warm container reuses one TCP+TLS connection.
+ * the token only in the Authorization header (a `?token=` would land in access logs). Connections
+ * are kept alive between calls, so a warm container reuses one TCP+TLS connection.
  * Every answer becomes a TinybirdOutcome; nothing here throws.
  */
 import { parseRetryAfter } from "../infra/provisioning/runtime";
+import { createKeepAlivePost } from "./http-post";
 import type { TinybirdOutcome } from "./outcome";
 
 export interface TinybirdClientOptions {
   host: string;
   dataSource: string;
-  fetch?: typeof fetch;
   now?: () => number;
 }
 
@@ -23,39 +23,24 @@ export interface TinybirdClient {
 const RETRY_AFTER_BOUNDS = { min: 1, max: 300 } as const;
 
 export function createTinybirdClient(options: TinybirdClientOptions): TinybirdClient {
-  const doFetch = options.fetch ?? fetch;
+  const post = createKeepAlivePost();
   const now = options.now ?? Date.now;
-  const url = `${options.host}/v0/events?name=${encodeURIComponent(options.dataSource)}&wait=true`;
+  const url = new URL(`${options.host}/v0/events?name=${encodeURIComponent(options.dataSource)}&wait=true`);
   const where = `data source "${options.dataSource}" at ${options.host}`;
 
   return {
     async append(line, token, timeoutMs) {
-      let response: Response;
-      let text: string;
-      try {
-        response = await doFetch(url, {
-          method: "POST",
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/x-ndjson" },
-          body: `${line}\n`,
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        // Read to the end even when unused: an unread body keeps the connection from being reused.
-        text = await response.text();
-      } catch (error) {
-        if (error instanceof Error && error.name === "TimeoutError") {
-          return { kind: "tinybird_timeout", timeoutMs };
-        }
-        return {
-          kind: "tinybird_unreachable",
-          detail: `POST ${where} failed: ${describeNetworkError(error)}`,
-        };
+      const headers = { authorization: `Bearer ${token}`, "content-type": "application/x-ndjson" };
+      const result = await post(url, headers, `${line}\n`, timeoutMs);
+      if (!result.ok && result.failure === "timeout") return { kind: "tinybird_timeout", timeoutMs };
+      if (!result.ok) {
+        return { kind: "tinybird_unreachable", detail: `POST ${where} failed: ${result.detail}` };
       }
-      return classify(response, text);
+      return classify(result.status, result.headers["retry-after"], result.text);
     },
   };
 
-  function classify(response: Response, text: string): TinybirdOutcome {
-    const status = response.status;
+  function classify(status: number, retryAfter: string | undefined, text: string): TinybirdOutcome {
     if (status === 200 || status === 201) {
       const quarantinedRows = rowCount(text, "quarantined_rows");
       return quarantinedRows > 0
@@ -89,7 +74,7 @@ export function createTinybirdClient(options: TinybirdClientOptions): TinybirdCl
       };
     }
     if (status === 429 || status >= 500) {
-      const ms = parseRetryAfter(response.headers.get("retry-after"), now());
+      const ms = parseRetryAfter(retryAfter, now());
       return {
         kind: status === 429 ? "tinybird_rate_limited" : "tinybird_unavailable",
         tinybirdStatus: status,
@@ -118,11 +103,4 @@ function rowCount(text: string, key: string): number {
 
 function clampSeconds(ms: number): number {
   return Math.min(RETRY_AFTER_BOUNDS.max, Math.max(RETRY_AFTER_BOUNDS.min, Math.ceil(ms / 1000)));
-}
-
-/** fetch's "fetch failed" hides the cause (ECONNREFUSED, ENOTFOUND…) in `cause`. */
-function describeNetworkError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause as { code?: string; message?: string } | undefined;
-  return cause?.code ?? cause?.message ?? error.message;
 }

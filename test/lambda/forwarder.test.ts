@@ -187,6 +187,22 @@ describe("what Clerk is answered when Tinybird answers", () => {
     expect(bodyOf(result).code).toBe("tinybird_unreachable");
   });
 
+  it("sends again on a new connection when a kept-alive one turns out closed (a container thawed)", async () => {
+    await h.handler(event());
+    const pooledPort = h.tinybird.requests[0]!.remotePort;
+    h.tinybird.handle((req, res) => {
+      if (req.remotePort !== pooledPort) return tinybirdStored();
+      res.socket?.destroy();
+      return undefined;
+    });
+    const result = await h.handler(event());
+    expect(result.statusCode).toBe(200);
+    const [, dropped, resent] = h.tinybird.requests;
+    expect(dropped!.remotePort).toBe(pooledPort);
+    expect(resent!.remotePort).not.toBe(pooledPort);
+    expect(resent!.text).toBe(dropped!.text);
+  });
+
   it("503 when nothing listens at TINYBIRD_HOST", async () => {
     const gone = await startStub(() => ({ status: 200 }));
     await gone.close();

@@ -89,6 +89,8 @@ export function awsEnvironment(secretsManagerUrl: string): Record<string, string
     AWS_ACCESS_KEY_ID: "AKIAFORWARDERTEST",
     AWS_SECRET_ACCESS_KEY: "forwarder-test-secret-access-key",
     AWS_EC2_METADATA_DISABLED: "true",
+    // The SDK warns once per process that it will need Node 22; Lambda runs 22+, and it is noise here.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
 }
 
