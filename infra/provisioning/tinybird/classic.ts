@@ -2,6 +2,13 @@
  * Classic workspaces: the data source, the pipes and two scoped tokens through the REST APIs
  * (Data Sources, Pipes, Tokens). Every step converges, so create and update are the same run:
  * what exists and matches is adopted, what differs is reported, never dropped.
+ *
+ * The Classic API as relied on here (Tinybird's docs and its server's handlers): data sources are
+ * described by `GET /v0/datasources/<name>` (404 when missing) and created by a form POST, which
+ * answers 400 "already exists" for a taken name; tokens are read by name with their value
+ * (`GET /v0/tokens/<name>` → `{name, scopes: [{type, resource}], token}`), created by a form POST
+ * (`name`, `description`, `scope` repeated), given new scopes by PUT (the scopes sent replace the
+ * old ones, the value stays) and revoked by DELETE; pipes are deleted with `DELETE /v0/pipes/<name>`.
  */
 import { ProvisioningError } from "../runtime";
 import { dataSourceCreateParams, pipeCreateBody } from "./classic-params";
