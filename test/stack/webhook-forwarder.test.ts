@@ -1,5 +1,10 @@
+import type * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { FORWARDER_TIMEOUT_SECONDS, WebhookForwarder } from "../../infra/components/webhook-forwarder";
+import {
+  FORWARDER_TIMEOUT_SECONDS,
+  forwarderArchive,
+  WebhookForwarder,
+} from "../../infra/components/webhook-forwarder";
 import { only, unwrap } from "../support/pulumi-mocks";
 import {
   ACCOUNT,
@@ -128,5 +133,16 @@ describe("WebhookForwarder", () => {
     const fn = registrationIndex(resources, FN, "plain-fn");
     expect(registrationIndex(resources, POLICY, "plain-logs")).toBeLessThan(fn);
     expect(registrationIndex(resources, POLICY, "plain-read-secret")).toBeLessThan(fn);
+  });
+});
+
+describe("the deployment package", () => {
+  it("is lambda/ bundled into index.js, which exports the handler Lambda calls", async () => {
+    const assets = (await forwarderArchive().assets) as Record<string, pulumi.asset.StringAsset>;
+    expect(Object.keys(assets)).toEqual(["index.js"]);
+    const code = await assets["index.js"]!.text;
+    const module = { exports: {} as Record<string, unknown> };
+    new Function("module", "exports", "require", code)(module, module.exports, require);
+    expect(typeof module.exports.handler).toBe("function");
   });
 });
