@@ -6,14 +6,24 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { parseSecret, type SecretRead } from "./secrets";
 
+export interface SecretsManagerTimeouts {
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
 /**
  * Short timeouts and one retry: a read must leave most of Svix's 15 s for Tinybird. A read that
  * fails answers 503 and Svix retries the event later.
  */
-export function createSecretsManagerClient(): SecretsManagerClient {
+export function createSecretsManagerClient(timeouts: SecretsManagerTimeouts = {}): SecretsManagerClient {
   return new SecretsManagerClient({
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
+    requestHandler: {
+      connectionTimeout: timeouts.connectionTimeoutMs ?? 1_000,
+      requestTimeout: timeouts.requestTimeoutMs ?? 2_000,
+      // Without it the SDK only logs a warning when requestTimeout passes, and waits on.
+      throwOnRequestTimeout: true,
+    },
   });
 }
 

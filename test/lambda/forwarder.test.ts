@@ -13,6 +13,7 @@ import {
   SECRET_ID,
   SIGNING_SECRET,
   secretAnswer,
+  secretsManagerHandler,
   signedEvent,
   TINYBIRD_TOKEN,
   tinybirdHandler,
@@ -240,6 +241,20 @@ describe("what Clerk is answered when Secrets Manager fails", () => {
     const result = await h.newContainer(gone.url)(signedEvent(clerkFixture("user.created")));
     expect(result.statusCode).toBe(503);
     expect(bodyOf(result).code).toBe("secrets_unavailable");
+  });
+
+  it("503 when Secrets Manager does not answer in time", async () => {
+    h.secretsManager.handle(() => new Promise(() => {}));
+    try {
+      const quick = h.newContainer(undefined, { requestTimeoutMs: 150 });
+      const result = await quick(signedEvent(clerkFixture("user.created")));
+      expect(result.statusCode).toBe(503);
+      expect(bodyOf(result).code).toBe("secrets_unavailable");
+      expect(String(h.logs[0]!.detail)).toContain("TimeoutError");
+      expect(h.secretsManager.requests).toHaveLength(2);
+    } finally {
+      h.secretsManager.handle(secretsManagerHandler(() => h.secretAnswer));
+    }
   });
 
   it.each([

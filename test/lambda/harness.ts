@@ -7,7 +7,11 @@ import { type ForwarderConfig, loadConfig } from "../../lambda/config";
 import { createHandler, type Handler } from "../../lambda/forwarder";
 import { createJsonLogger } from "../../lambda/logger";
 import { createSecretCache } from "../../lambda/secrets";
-import { createSecretsManagerClient, createSecretsManagerReader } from "../../lambda/secrets-manager";
+import {
+  createSecretsManagerClient,
+  createSecretsManagerReader,
+  type SecretsManagerTimeouts,
+} from "../../lambda/secrets-manager";
 import { createTinybirdClient } from "../../lambda/tinybird";
 import {
   awsEnvironment,
@@ -35,7 +39,7 @@ export interface Harness {
    * A fresh handler (a new container) over the same stand-ins. The SDK client finds Secrets Manager
    * through AWS_ENDPOINT_URL_SECRETS_MANAGER, set here to the stand-in (or the URL given).
    */
-  newContainer(secretsManagerUrl?: string): Handler;
+  newContainer(secretsManagerUrl?: string, timeouts?: SecretsManagerTimeouts): Handler;
   close(): Promise<void>;
 }
 
@@ -61,14 +65,19 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logText: string[] = [];
   const now = () => clock.now;
 
-  const newContainer = (secretsManagerUrl = secretsManager.url) => {
+  const newContainer = (secretsManagerUrl = secretsManager.url, timeouts: SecretsManagerTimeouts = {}) => {
     Object.assign(process.env, awsEnvironment(secretsManagerUrl));
     return createHandler({
       config,
-      secrets: createSecretCache(createSecretsManagerReader(createSecretsManagerClient(), SECRET_ID), {
-        now,
-        ...(options.refreshCooldownMs === undefined ? {} : { refreshCooldownMs: options.refreshCooldownMs }),
-      }),
+      secrets: createSecretCache(
+        createSecretsManagerReader(createSecretsManagerClient(timeouts), SECRET_ID),
+        {
+          now,
+          ...(options.refreshCooldownMs === undefined
+            ? {}
+            : { refreshCooldownMs: options.refreshCooldownMs }),
+        },
+      ),
       tinybird: createTinybirdClient({ host: config.tinybirdHost, dataSource: config.dataSource, now }),
       logger: createJsonLogger({
         service: "forwarder-test",
