@@ -9,7 +9,7 @@ import type { ForwarderConfig } from "./config";
 import type { LogFields, Logger } from "./logger";
 import { levelOf, type Outcome, toResponse } from "./outcome";
 import { createRedactor, type Redactor } from "./redaction";
-import { messageIdOf, readSignedRequest } from "./request";
+import { messageIdOf, readSignedRequest, type SignedRequest } from "./request";
 import type { ForwarderSecret, SecretSource } from "./secrets";
 import type { TinybirdClient } from "./tinybird";
 import { createVerifier, type Verifier } from "./verify";
@@ -91,49 +91,67 @@ export function createHandler(deps: ForwarderDeps): Handler {
   async function forward(event: APIGatewayProxyEventV2, receivedAt: number, trace: Trace): Promise<Outcome> {
     const read = readSignedRequest(event);
     if (!read.ok) return read.outcome;
-    const request = read.request;
+    const verified = await verify(read.request, trace);
+    if (!verified.ok) return verified.outcome;
 
-    const first = await deps.secrets.get();
-    if (!first.ok) return first.failure;
-    let ready = prepare(first.secret);
-    if (!("verify" in ready)) return ready;
-    let verification = ready.verify(request);
-    if (!verification.ok && verification.outcome.kind === "signature_mismatch") {
-      // The signing secret may have been rotated since it was cached.
-      const newer = await deps.secrets.refresh(ready.secret);
-      if (newer) {
-        trace.secretRefreshed = true;
-        ready = prepare(newer);
-        if (!("verify" in ready)) return ready;
-        verification = ready.verify(request);
-      }
-    }
-    if (!verification.ok) return verification.outcome;
-
-    const payload = verification.payload;
+    const payload = verified.payload;
     if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
       return { kind: "invalid_payload", detail: "the verified body is JSON but not an object" };
     }
     const clerkEvent = payload as Record<string, unknown>;
     if (typeof clerkEvent.type === "string") trace.eventType = clerkEvent.type.slice(0, 100);
 
+    const { prepared } = verified;
     const line = JSON.stringify({
-      ...ready.redact(clerkEvent),
-      event_id: request.id,
+      ...prepared.redact(clerkEvent),
+      event_id: read.request.id,
       received_at: receivedAt,
     });
-    const append = (token: string): Promise<Outcome> => {
+    return append(line, prepared.secret, receivedAt, trace);
+  }
+
+  /** Verifies with the cached secret, and once more with a re-read one if the signature fails. */
+  async function verify(
+    request: SignedRequest,
+    trace: Trace,
+  ): Promise<{ ok: true; payload: unknown; prepared: Prepared } | { ok: false; outcome: Outcome }> {
+    const cached = await deps.secrets.get();
+    if (!cached.ok) return { ok: false, outcome: cached.failure };
+    let prepared = prepare(cached.secret);
+    if (!("verify" in prepared)) return { ok: false, outcome: prepared };
+    let verification = prepared.verify(request);
+    if (!verification.ok && verification.outcome.kind === "signature_mismatch") {
+      // The signing secret may have been rotated since it was cached.
+      const newer = await deps.secrets.refresh(prepared.secret);
+      if (newer) {
+        trace.secretRefreshed = true;
+        prepared = prepare(newer);
+        if (!("verify" in prepared)) return { ok: false, outcome: prepared };
+        verification = prepared.verify(request);
+      }
+    }
+    return verification.ok ? { ok: true, payload: verification.payload, prepared } : verification;
+  }
+
+  /** Appends the line, and once more with a re-read token if Tinybird refuses the cached one. */
+  async function append(
+    line: string,
+    secret: ForwarderSecret,
+    receivedAt: number,
+    trace: Trace,
+  ): Promise<Outcome> {
+    const send = (token: string): Promise<Outcome> => {
       const left = receivedAt + budgetMs - now();
       if (left < MIN_CALL_MS) return Promise.resolve({ kind: "tinybird_timeout", timeoutMs: 0 });
       return deps.tinybird.append(line, token, Math.min(tinybirdTimeoutMs, left));
     };
-    const outcome = await append(ready.secret.tinybirdToken);
+    const outcome = await send(secret.tinybirdToken);
     if (outcome.kind !== "tinybird_rejected_token") return outcome;
     // The token may have been rotated since it was cached.
-    const newer = await deps.secrets.refresh(ready.secret);
-    if (!newer || newer.tinybirdToken === ready.secret.tinybirdToken) return outcome;
+    const newer = await deps.secrets.refresh(secret);
+    if (!newer || newer.tinybirdToken === secret.tinybirdToken) return outcome;
     trace.secretRefreshed = true;
-    return append(newer.tinybirdToken);
+    return send(newer.tinybirdToken);
   }
 
   return serve(deps.logger, now, forward);
