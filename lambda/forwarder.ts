@@ -25,10 +25,13 @@ export interface ForwarderDeps {
   /** Longest wait for one Tinybird call. */
   tinybirdTimeoutMs?: number;
   /**
-   * Time from receipt after which no Tinybird call starts: Svix gives up after 15 s, and a reply
-   * it never sees is a retry anyway. Keep the Lambda timeout above it.
+   * Time from receipt by which every request is answered: no Tinybird call runs past it and no
+   * secret re-read starts that could. Svix gives up after 15 s, and a reply it never sees is a retry
+   * anyway. Keep the Lambda timeout above it.
    */
   budgetMs?: number;
+  /** The longest a secret read can take (0 for a source that never calls out). */
+  secretReadMaxMs?: number;
 }
 
 export const DEFAULT_TINYBIRD_TIMEOUT_MS = 5_000;
@@ -53,6 +56,7 @@ export function createHandler(deps: ForwarderDeps): Handler {
   const now = deps.now ?? Date.now;
   const tinybirdTimeoutMs = deps.tinybirdTimeoutMs ?? DEFAULT_TINYBIRD_TIMEOUT_MS;
   const budgetMs = deps.budgetMs ?? DEFAULT_BUDGET_MS;
+  const secretReadMaxMs = deps.secretReadMaxMs ?? 0;
   const { config } = deps;
   const secretName = config.secretId ?? "(from the environment)";
   let last: { secret: ForwarderSecret; result: Prepared | Outcome } | undefined;
@@ -91,7 +95,8 @@ export function createHandler(deps: ForwarderDeps): Handler {
   async function forward(event: APIGatewayProxyEventV2, receivedAt: number, trace: Trace): Promise<Outcome> {
     const read = readSignedRequest(event);
     if (!read.ok) return read.outcome;
-    const verified = await verify(read.request, trace);
+    const left = () => receivedAt + budgetMs - now();
+    const verified = await verify(read.request, left, trace);
     if (!verified.ok) return verified.outcome;
 
     const payload = verified.payload;
@@ -107,12 +112,13 @@ export function createHandler(deps: ForwarderDeps): Handler {
       event_id: read.request.id,
       received_at: receivedAt,
     });
-    return append(line, prepared.secret, receivedAt, trace);
+    return append(line, prepared.secret, left, trace);
   }
 
   /** Verifies with the cached secret, and once more with a re-read one if the signature fails. */
   async function verify(
     request: SignedRequest,
+    left: () => number,
     trace: Trace,
   ): Promise<{ ok: true; payload: unknown; prepared: Prepared } | { ok: false; outcome: Outcome }> {
     const cached = await deps.secrets.get();
@@ -120,7 +126,7 @@ export function createHandler(deps: ForwarderDeps): Handler {
     let prepared = prepare(cached.secret);
     if (!("verify" in prepared)) return { ok: false, outcome: prepared };
     let verification = prepared.verify(request);
-    if (!verification.ok && verification.outcome.kind === "signature_mismatch") {
+    if (!verification.ok && verification.outcome.kind === "signature_mismatch" && left() > secretReadMaxMs) {
       // The signing secret may have been rotated since it was cached.
       const newer = await deps.secrets.refresh(prepared.secret);
       if (newer) {
@@ -137,16 +143,17 @@ export function createHandler(deps: ForwarderDeps): Handler {
   async function append(
     line: string,
     secret: ForwarderSecret,
-    receivedAt: number,
+    left: () => number,
     trace: Trace,
   ): Promise<Outcome> {
     const send = (token: string): Promise<Outcome> => {
-      const left = receivedAt + budgetMs - now();
-      if (left < MIN_CALL_MS) return Promise.resolve({ kind: "tinybird_timeout", timeoutMs: 0 });
-      return deps.tinybird.append(line, token, Math.min(tinybirdTimeoutMs, left));
+      const ms = left();
+      if (ms < MIN_CALL_MS) return Promise.resolve({ kind: "tinybird_timeout", timeoutMs: 0 });
+      return deps.tinybird.append(line, token, Math.min(tinybirdTimeoutMs, ms));
     };
     const outcome = await send(secret.tinybirdToken);
-    if (outcome.kind !== "tinybird_rejected_token") return outcome;
+    // A re-read that could outlast the budget is not started: the 500 stands and Svix retries.
+    if (outcome.kind !== "tinybird_rejected_token" || left() <= secretReadMaxMs) return outcome;
     // The token may have been rotated since it was cached.
     const newer = await deps.secrets.refresh(secret);
     if (!newer || newer.tinybirdToken === secret.tinybirdToken) return outcome;

@@ -8,7 +8,11 @@ import { loadConfig } from "./config";
 import { createHandler, createMisconfiguredHandler, type Handler } from "./forwarder";
 import { createJsonLogger } from "./logger";
 import { createSecretCache } from "./secrets";
-import { createSecretsManagerClient, createSecretsManagerReader } from "./secrets-manager";
+import {
+  createSecretsManagerClient,
+  createSecretsManagerReader,
+  SECRET_READ_MAX_MS,
+} from "./secrets-manager";
 import { createTinybirdClient } from "./tinybird";
 
 export const SERVICE = "clerk-tinybird-forwarder";
@@ -23,6 +27,7 @@ function createFromEnvironment(env: NodeJS.ProcessEnv): Handler {
     secrets: createSecretCache(createSecretsManagerReader(createSecretsManagerClient(), config.secretId!)),
     tinybird: createTinybirdClient({ host: config.tinybirdHost, dataSource: config.dataSource }),
     logger,
+    secretReadMaxMs: SECRET_READ_MAX_MS,
   });
 }
 

@@ -11,16 +11,22 @@ export interface SecretsManagerTimeouts {
   requestTimeoutMs?: number;
 }
 
+const ATTEMPTS = 2;
+const CONNECTION_TIMEOUT_MS = 1_000;
+const REQUEST_TIMEOUT_MS = 1_500;
+/** The longest a read can take: every attempt timing out, plus the SDK's backoff between them. */
+export const SECRET_READ_MAX_MS = ATTEMPTS * (CONNECTION_TIMEOUT_MS + REQUEST_TIMEOUT_MS) + 500;
+
 /**
  * Short timeouts and one retry: a read must leave most of Svix's 15 s for Tinybird. A read that
  * fails answers 503 and Svix retries the event later.
  */
 export function createSecretsManagerClient(timeouts: SecretsManagerTimeouts = {}): SecretsManagerClient {
   return new SecretsManagerClient({
-    maxAttempts: 2,
+    maxAttempts: ATTEMPTS,
     requestHandler: {
-      connectionTimeout: timeouts.connectionTimeoutMs ?? 1_000,
-      requestTimeout: timeouts.requestTimeoutMs ?? 2_000,
+      connectionTimeout: timeouts.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS,
+      requestTimeout: timeouts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
       // Without it the SDK only logs a warning when requestTimeout passes, and waits on.
       throwOnRequestTimeout: true,
     },

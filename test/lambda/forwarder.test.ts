@@ -11,6 +11,7 @@ import {
   ROTATED_SIGNING_SECRET,
   ROTATED_TINYBIRD_TOKEN,
   SECRET_ID,
+  type SecretValue,
   SIGNING_SECRET,
   secretAnswer,
   secretsManagerHandler,
@@ -397,6 +398,59 @@ describe("how often the secret is read", () => {
     expect(h.secretsManager.requests).toHaveLength(2);
     expect(h.tinybird.requests).toHaveLength(4);
   });
+});
+
+describe("the 10 s budget", () => {
+  let b: Harness;
+  beforeAll(async () => {
+    b = await startHarness({ refreshCooldownMs: 1_000 });
+  });
+  afterAll(() => b.close());
+
+  /** Secrets Manager answering after `ms` on the forwarder's clock: `first` the first time, then `later`. */
+  const secretsManager = (ms: number, first: SecretValue, later: SecretValue) => {
+    b.secretsManager.requests.length = 0;
+    b.secretsManager.handle((req, res) => {
+      b.clock.now += ms;
+      const value = b.secretsManager.requests.length === 1 ? first : later;
+      return secretsManagerHandler(() => secretAnswer(value))(req, res);
+    });
+  };
+
+  it.each([
+    [2_000, 200, 2],
+    [6_000, 401, 1],
+  ])(
+    "re-reads a rotated signing secret only if the read cannot outlast it (a read takes %i ms)",
+    async (ms, status, reads) => {
+      b.clock.now = START;
+      secretsManager(ms, {}, { signingSecret: ROTATED_SIGNING_SECRET });
+      const result = await b.newContainer()(
+        signedEvent(clerkFixture("user.created"), { secret: ROTATED_SIGNING_SECRET }),
+      );
+      expect(result.statusCode).toBe(status);
+      expect(b.secretsManager.requests).toHaveLength(reads);
+    },
+  );
+
+  it.each([
+    [1_000, 200, 2],
+    [5_000, 500, 1],
+  ])(
+    "re-reads a rotated Tinybird token only if the read cannot outlast it (Tinybird takes %i ms)",
+    async (ms, status, reads) => {
+      b.clock.now = START;
+      secretsManager(0, {}, { tinybirdToken: ROTATED_TINYBIRD_TOKEN });
+      b.tinybird.handle((req) => {
+        if (req.headers.authorization === `Bearer ${ROTATED_TINYBIRD_TOKEN}`) return tinybirdStored();
+        b.clock.now += ms;
+        return { status: 403, body: { error: "invalid token" } };
+      });
+      const result = await b.newContainer()(signedEvent(clerkFixture("user.created")));
+      expect(result.statusCode).toBe(status);
+      expect(b.secretsManager.requests).toHaveLength(reads);
+    },
+  );
 });
 
 describe("the log", () => {

@@ -10,6 +10,7 @@ import { createSecretCache } from "../../lambda/secrets";
 import {
   createSecretsManagerClient,
   createSecretsManagerReader,
+  SECRET_READ_MAX_MS,
   type SecretsManagerTimeouts,
 } from "../../lambda/secrets-manager";
 import { createTinybirdClient } from "../../lambda/tinybird";
@@ -88,6 +89,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         },
       }),
       now,
+      secretReadMaxMs: SECRET_READ_MAX_MS,
       ...(options.tinybirdTimeoutMs === undefined ? {} : { tinybirdTimeoutMs: options.tinybirdTimeoutMs }),
     });
   };
