@@ -1,0 +1,307 @@
+/**
+ * The analytics figures computed directly in TypeScript from the generated Clerk events (one entry
+ * per event, no re-deliveries), with the definitions the pipes' descriptions state. The pipes' SQL is
+ * checked against these; nothing here reads SQL or the stored rows.
+ */
+import type { StoredEvent } from "./history";
+
+export type Params = Record<string, string | undefined>;
+type Granularity = "day" | "week" | "month";
+
+const DAY = 86_400_000;
+const ACTIVITY = new Set(["session.created", "session.pending", "session.ended"]);
+
+/** `YYYY-MM-DD` of an epoch-millisecond instant, UTC. */
+export const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const addDays = (day: string, n: number) => dayOf(Date.parse(`${day}T00:00:00Z`) + n * DAY);
+
+function periodOf(day: string, granularity: Granularity): string {
+  if (granularity === "month") return `${day.slice(0, 7)}-01`;
+  if (granularity === "week") {
+    const weekday = new Date(`${day}T00:00:00Z`).getUTCDay(); // 0 = Sunday
+    return addDays(day, -((weekday + 6) % 7));
+  }
+  return day;
+}
+
+interface Range {
+  start: string;
+  end: string;
+  today: string;
+  granularity: Granularity;
+  days: string[];
+  periods: string[];
+}
+
+function reportRange(params: Params, defaultDays: number, now: Date): Range {
+  const today = dayOf(now.getTime());
+  const start = params.start_date ?? addDays(today, -(defaultDays - 1));
+  const end = params.end_date ?? today;
+  const granularity = (params.granularity ?? "day") as Granularity;
+  const days: string[] = [];
+  for (let d = start; d <= end; d = addDays(d, 1)) days.push(d);
+  const periods = [...new Set(days.map((d) => periodOf(d, granularity)))];
+  return { start, end, today, granularity, days, periods };
+}
+
+const eventDay = (e: StoredEvent) => dayOf(e.timestamp);
+const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
+
+function tally<K extends string>(range: Range, keys: readonly K[]) {
+  const counts = new Map(
+    range.periods.map((p) => [p, Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>]),
+  );
+  return {
+    add(day: string, key: K, by = 1) {
+      if (day < range.start || day > range.end) return false;
+      counts.get(periodOf(day, range.granularity))![key] += by;
+      return true;
+    },
+    rows: () => [...counts.entries()].map(([period, c]) => ({ period, ...c })),
+  };
+}
+
+/** Per period: events of `addType` and `removeType`, their difference, and the running total. */
+function growth(events: StoredEvent[], range: Range, addType: string, removeType: string) {
+  const counts = tally(range, ["added", "removed"] as const);
+  let total = 0;
+  for (const e of events) {
+    const sign = e.type === addType ? 1 : e.type === removeType ? -1 : 0;
+    if (sign === 0) continue;
+    if (eventDay(e) < range.start) total += sign;
+    counts.add(eventDay(e), sign > 0 ? "added" : "removed");
+  }
+  return counts.rows().map((r) => {
+    total += r.added - r.removed;
+    return { ...r, net: r.added - r.removed, total };
+  });
+}
+
+export function userGrowth(events: StoredEvent[], params: Params, now: Date) {
+  return growth(events, reportRange(params, 90, now), "user.created", "user.deleted").map((r) => ({
+    period: r.period,
+    signups: r.added,
+    deletions: r.removed,
+    net_growth: r.net,
+    total_users: r.total,
+  }));
+}
+
+export function organizationGrowth(events: StoredEvent[], params: Params, now: Date) {
+  const range = reportRange(params, 90, now);
+  const memberships = growth(
+    events,
+    range,
+    "organizationMembership.created",
+    "organizationMembership.deleted",
+  );
+  return growth(events, range, "organization.created", "organization.deleted").map((o, i) => {
+    const m = memberships[i]!;
+    return {
+      period: o.period,
+      organizations_created: o.added,
+      organizations_deleted: o.removed,
+      net_organizations: o.net,
+      total_organizations: o.total,
+      memberships_added: m.added,
+      memberships_removed: m.removed,
+      net_memberships: m.net,
+      total_memberships: m.total,
+    };
+  });
+}
+
+/** For each user, the set of days they were active (a session created, pending or ended). */
+function activeDays(events: StoredEvent[]): Map<string, Set<string>> {
+  const byUser = new Map<string, Set<string>>();
+  for (const e of events) {
+    const userId: string = e.data.user_id ?? "";
+    if (!ACTIVITY.has(e.type) || userId === "") continue;
+    if (!byUser.has(userId)) byUser.set(userId, new Set());
+    byUser.get(userId)!.add(eventDay(e));
+  }
+  return byUser;
+}
+
+export function activeUsers(events: StoredEvent[], params: Params, now: Date) {
+  const range = reportRange(params, 30, now);
+  const activity = activeDays(events);
+  const signIns = new Map<string, number>();
+  for (const e of events) {
+    if (e.type === "session.created") signIns.set(eventDay(e), (signIns.get(eventDay(e)) ?? 0) + 1);
+  }
+  const activeWithin = (from: string, to: string) =>
+    [...activity.values()].filter((days) => [...days].some((d) => d >= from && d <= to)).length;
+  return range.days.map((day) => {
+    const dau = activeWithin(day, day);
+    const mau = activeWithin(addDays(day, -29), day);
+    return {
+      day,
+      dau,
+      wau: activeWithin(addDays(day, -6), day),
+      mau,
+      stickiness: mau === 0 ? 0 : round4(dau / mau),
+      sign_ins: signIns.get(day) ?? 0,
+    };
+  });
+}
+
+export function churn(events: StoredEvent[], params: Params, now: Date) {
+  const range = reportRange(params, 90, now);
+  const inactiveDays = Number(params.inactive_days ?? 30);
+  const deletedOn = new Map<string, string>();
+  for (const e of events) {
+    if (e.type !== "user.deleted") continue;
+    const previous = deletedOn.get(e.data.id);
+    if (previous === undefined || eventDay(e) < previous) deletedOn.set(e.data.id, eventDay(e));
+  }
+  const deleted = new Map(range.periods.map((p) => [p, new Set<string>()]));
+  const inactive = new Map(range.periods.map((p) => [p, new Set<string>()]));
+  for (const [userId, day] of deletedOn) {
+    if (day >= range.start && day <= range.end) deleted.get(periodOf(day, range.granularity))!.add(userId);
+  }
+  const lastCountable = [range.end, range.today].sort()[0]!;
+  for (const [userId, daySet] of activeDays(events)) {
+    const days = [...daySet].sort();
+    days.forEach((day, i) => {
+      const churnDay = addDays(day, inactiveDays);
+      const next = days[i + 1];
+      const deletedDay = deletedOn.get(userId);
+      if (next !== undefined && next <= churnDay) return;
+      if (churnDay < range.start || churnDay > lastCountable) return;
+      if (deletedDay !== undefined && deletedDay <= churnDay) return;
+      inactive.get(periodOf(churnDay, range.granularity))!.add(userId);
+    });
+  }
+  return range.periods.map((period) => ({
+    period,
+    users_deleted: deleted.get(period)!.size,
+    users_inactive: inactive.get(period)!.size,
+    inactive_days: inactiveDays,
+  }));
+}
+
+const NORMAL_DELIVERY = new Set(["", "queued", "sending", "sent", "delivered"]);
+
+export function authFriction(events: StoredEvent[], params: Params, now: Date) {
+  const range = reportRange(params, 30, now);
+  const rows = new Map(
+    range.periods.map((period) => [
+      period,
+      {
+        sessions: {} as Record<string, number>,
+        revokedUsers: new Set<string>(),
+        lockedUsers: new Set<string>(),
+        messages: { email: {} as Record<string, number>, sms: {} as Record<string, number> },
+      },
+    ]),
+  );
+  for (const e of events) {
+    const day = eventDay(e);
+    if (day < range.start || day > range.end) continue;
+    const row = rows.get(periodOf(day, range.granularity))!;
+    if (e.type.startsWith("session.")) {
+      row.sessions[e.type] = (row.sessions[e.type] ?? 0) + 1;
+      if (e.type === "session.revoked") row.revokedUsers.add(e.data.user_id);
+    } else if (e.type === "user.updated" && e.data.locked === true) {
+      row.lockedUsers.add(e.data.id);
+    } else if (e.type === "email.created" || e.type === "sms.created") {
+      const statuses = row.messages[e.type === "email.created" ? "email" : "sms"];
+      const status: string = e.data.status ?? "";
+      statuses[status] = (statuses[status] ?? 0) + 1;
+    }
+  }
+  const total = (statuses: Record<string, number>) => Object.values(statuses).reduce((a, b) => a + b, 0);
+  const failed = (statuses: Record<string, number>) =>
+    Object.entries(statuses).reduce((sum, [status, n]) => sum + (NORMAL_DELIVERY.has(status) ? 0 : n), 0);
+  return [...rows.entries()].map(([period, row]) => {
+    const emails = total(row.messages.email);
+    const sms = total(row.messages.sms);
+    return {
+      period,
+      sign_ins: row.sessions["session.created"] ?? 0,
+      sessions_pending: row.sessions["session.pending"] ?? 0,
+      sessions_ended: row.sessions["session.ended"] ?? 0,
+      sessions_removed: row.sessions["session.removed"] ?? 0,
+      sessions_revoked: row.sessions["session.revoked"] ?? 0,
+      users_with_revoked_sessions: row.revokedUsers.size,
+      users_locked: row.lockedUsers.size,
+      emails,
+      emails_failed: failed(row.messages.email),
+      email_failure_rate: emails === 0 ? 0 : round4(failed(row.messages.email) / emails),
+      email_statuses: row.messages.email,
+      sms,
+      sms_failed: failed(row.messages.sms),
+      sms_failure_rate: sms === 0 ? 0 : round4(failed(row.messages.sms) / sms),
+      sms_statuses: row.messages.sms,
+    };
+  });
+}
+
+/** The (dimension, method) pairs one user profile shows. */
+function profileMethods(profile: Record<string, any>): [string, string][] {
+  const strategies = (items: any[]) =>
+    [
+      ...new Set(items.map((i) => i?.verification?.strategy ?? "").filter((s: string) => s !== "")),
+    ] as string[];
+  const providers = [...new Set((profile.external_accounts as any[]).map((a) => a.provider ?? ""))].filter(
+    Boolean,
+  );
+  const factors: [string, boolean][] = [
+    ["password", profile.password_enabled === true],
+    ["passkey", profile.passkeys.length > 0],
+    ["two_factor", profile.two_factor_enabled === true],
+    ["totp", profile.totp_enabled === true],
+    ["backup_code", profile.backup_code_enabled === true],
+    ["web3_wallet", profile.web3_wallets.length > 0],
+    ["enterprise_sso", profile.enterprise_accounts.length + profile.saml_accounts.length > 0],
+  ];
+  return [
+    ...strategies(profile.email_addresses).map((s): [string, string] => ["email_verification", s]),
+    ...strategies(profile.phone_numbers).map((s): [string, string] => ["phone_verification", s]),
+    ...providers.map((p): [string, string] => ["oauth_provider", p as string]),
+    ...factors.filter(([, on]) => on).map(([name]): [string, string] => ["factor", name]),
+  ];
+}
+
+export function signInMethods(events: StoredEvent[], params: Params, now: Date) {
+  const range = reportRange(params, 90, now);
+  const inRange = (e: StoredEvent) => eventDay(e) >= range.start && eventDay(e) <= range.end;
+  const deletedUsers = new Set(
+    events.filter((e) => e.type === "user.deleted" && eventDay(e) <= range.end).map((e) => e.data.id),
+  );
+  const latest = new Map<string, StoredEvent>();
+  for (const e of events) {
+    if ((e.type !== "user.created" && e.type !== "user.updated") || !inRange(e)) continue;
+    const seen = latest.get(e.data.id);
+    if (!seen || e.timestamp > seen.timestamp) latest.set(e.data.id, e);
+  }
+  const profiles = [...latest.values()].filter((e) => !deletedUsers.has(e.data.id));
+
+  const users = new Map<string, Set<string>>();
+  const add = (dimension: string, method: string, userId: string) => {
+    const key = `${dimension}\0${method}`;
+    if (!users.has(key)) users.set(key, new Set());
+    users.get(key)!.add(userId);
+  };
+  for (const e of profiles) for (const [d, m] of profileMethods(e.data)) add(d, m, e.data.id);
+  const signedIn = new Set<string>();
+  for (const e of events) {
+    if (e.type !== "session.created" || !inRange(e) || !e.data.user_id) continue;
+    signedIn.add(e.data.user_id);
+    add("device_type", e.data.latest_activity?.device_type || "unknown", e.data.user_id);
+  }
+  return [...users.entries()]
+    .map(([key, ids]) => {
+      const [dimension, method] = key.split("\0") as [string, string];
+      const population = dimension === "device_type" ? signedIn.size : profiles.length;
+      return { dimension, method, users: ids.size, share: round4(ids.size / population) };
+    })
+    .sort((a, b) =>
+      a.dimension !== b.dimension
+        ? a.dimension < b.dimension
+          ? -1
+          : 1
+        : b.users - a.users || (a.method < b.method ? -1 : a.method > b.method ? 1 : 0),
+    );
+}

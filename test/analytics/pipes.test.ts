@@ -1,0 +1,227 @@
+import { resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadProject } from "../../infra/provisioning/tinybird/project";
+import { type ClickHouseHarness, openClickHouse } from "../support/clickhouse";
+import { renderPipeSql, TemplateError } from "../support/tinybird-template";
+import { generateHistory } from "./history";
+import * as oracle from "./oracle";
+
+const ROOT = resolve(__dirname, "../..");
+const project = loadProject(ROOT);
+const history = generateHistory();
+
+const PIPES = [
+  "user_growth",
+  "organization_growth",
+  "active_users",
+  "churn",
+  "auth_friction",
+  "sign_in_methods",
+];
+
+function pipe(name: string) {
+  const found = project.pipes.find((p) => p.definition.name === name);
+  if (!found) throw new Error(`tinybird/endpoints/${name}.pipe is missing`);
+  return found.definition;
+}
+
+let ch: ClickHouseHarness;
+
+beforeAll(() => {
+  ch = openClickHouse();
+  ch.createTable(project.dataSource.definition);
+  const result = ch.ingest(project.dataSource.definition, history.lines);
+  expect(result.quarantined).toEqual([]);
+});
+
+afterAll(() => ch?.close());
+
+/** Calls a pipe as its endpoint would be called, with the history's "now" as the clock. */
+function call(name: string, params: oracle.Params): Record<string, unknown>[] {
+  return ch.query(renderPipeSql(pipe(name), params, { now: history.now }));
+}
+
+/** Same rows, ratios compared to 3 decimals (both sides round to 4; ClickHouse breaks ties to even). */
+function expectSameFigures(actual: Record<string, unknown>[], expected: object[], ratios: string[] = []) {
+  const split = (rows: object[]) =>
+    rows.map((row) => {
+      const exact = { ...row } as Record<string, unknown>;
+      const inexact: Record<string, number> = {};
+      for (const key of ratios) {
+        inexact[key] = Number(exact[key]);
+        delete exact[key];
+      }
+      return { exact, inexact };
+    });
+  const [got, want] = [split(actual), split(expected)];
+  expect(got.map((r) => r.exact)).toEqual(want.map((r) => r.exact));
+  got.forEach((row, i) => {
+    for (const key of ratios)
+      expect(row.inexact[key], `${key} of row ${i}`).toBeCloseTo(want[i]!.inexact[key]!, 3);
+  });
+}
+
+describe("the analytics pipes as deployed", () => {
+  it("are all in tinybird/endpoints, readable with the clerk_read token, each published as an endpoint", () => {
+    expect(project.pipes.map((p) => p.definition.name).sort()).toEqual([...PIPES].sort());
+    for (const { definition } of project.pipes) {
+      expect(definition.tokens, definition.name).toEqual([{ name: "clerk_read", permission: "READ" }]);
+      expect(definition.endpointNode, definition.name).toBe(definition.nodes.at(-1)!.name);
+      expect(definition.description, definition.name).toMatch(/Parameters:/);
+    }
+  });
+
+  it("read a history in which Svix re-delivered events of every family the pipes count", () => {
+    const [{ rows, events }] = ch.query<{ rows: number; events: number }>(
+      "SELECT count() AS rows, uniqExact(event_id) AS events FROM clerk_events",
+    ) as [{ rows: number; events: number }];
+    expect(events).toBe(history.events.length);
+    expect(rows).toBeGreaterThan(events);
+    const repeated = ch.query<{ event_type: string }>(
+      "SELECT DISTINCT event_type FROM (SELECT event_type, event_id FROM clerk_events GROUP BY event_type, event_id HAVING count() > 1)",
+    );
+    expect(repeated.map((r) => r.event_type).sort()).toEqual(
+      expect.arrayContaining([
+        "email.created",
+        "organizationMembership.created",
+        "session.created",
+        "user.created",
+        "user.updated",
+      ]),
+    );
+  });
+});
+
+describe("user_growth", () => {
+  it.each([
+    ["the last 90 days by day (defaults)", {}],
+    ["weeks of an explicit range", { granularity: "week", start_date: "2024-10-15", end_date: "2025-02-10" }],
+    [
+      "months of the whole history",
+      { granularity: "month", start_date: "2024-10-01", end_date: "2025-03-31" },
+    ],
+  ])("counts sign-ups, deletions, net growth and the running total: %s", (_, params) => {
+    expectSameFigures(call("user_growth", params), oracle.userGrowth(history.events, params, history.now));
+  });
+
+  it("starts the running total from the users counted before the range", () => {
+    const [first] = call("user_growth", { start_date: "2025-03-01", end_date: "2025-03-01" });
+    const before = history.events.filter((e) => e.timestamp < Date.UTC(2025, 2, 2));
+    const created = before.filter((e) => e.type === "user.created").length;
+    const deleted = before.filter((e) => e.type === "user.deleted").length;
+    expect(first).toMatchObject({ period: "2025-03-01", total_users: created - deleted });
+  });
+});
+
+describe("organization_growth", () => {
+  it.each([
+    ["the last 90 days by day (defaults)", {}],
+    ["weeks", { granularity: "week", start_date: "2024-12-02", end_date: "2025-03-30" }],
+    [
+      "months of the whole history",
+      { granularity: "month", start_date: "2024-10-01", end_date: "2025-03-31" },
+    ],
+  ])("counts organizations and memberships created, removed, net and running totals: %s", (_, params) => {
+    expectSameFigures(
+      call("organization_growth", params),
+      oracle.organizationGrowth(history.events, params, history.now),
+    );
+  });
+});
+
+describe("active_users", () => {
+  it.each([
+    ["the last 30 days (defaults)", {}],
+    ["December", { start_date: "2024-12-01", end_date: "2024-12-31" }],
+    [
+      "the first days of the history, before any MAU window is full",
+      { start_date: "2024-09-28", end_date: "2024-10-20" },
+    ],
+  ])("gives DAU, WAU, MAU, stickiness and sign-ins per day: %s", (_, params) => {
+    expectSameFigures(call("active_users", params), oracle.activeUsers(history.events, params, history.now), [
+      "stickiness",
+    ]);
+  });
+});
+
+describe("churn", () => {
+  it.each([
+    ["the last 90 days by day, 30 inactive days (defaults)", {}],
+    [
+      "weeks, 14 inactive days",
+      { granularity: "week", inactive_days: "14", start_date: "2024-11-01", end_date: "2025-03-31" },
+    ],
+    [
+      "months, 45 inactive days",
+      { granularity: "month", inactive_days: "45", start_date: "2024-10-01", end_date: "2025-03-31" },
+    ],
+    [
+      "a range running past today, 7 inactive days",
+      { inactive_days: "7", start_date: "2025-03-01", end_date: "2025-04-30" },
+    ],
+  ])("counts users deleted and users gone inactive per period: %s", (_, params) => {
+    expectSameFigures(call("churn", params), oracle.churn(history.events, params, history.now));
+  });
+
+  it("finds inactive users to report in the generated history", () => {
+    const rows = call("churn", { granularity: "month", start_date: "2024-10-01", end_date: "2025-03-31" });
+    expect(rows.reduce((sum, r) => sum + Number(r.users_inactive), 0)).toBeGreaterThan(100);
+    expect(rows.reduce((sum, r) => sum + Number(r.users_deleted), 0)).toBeGreaterThan(20);
+  });
+});
+
+describe("auth_friction", () => {
+  it.each([
+    ["the last 30 days by day (defaults)", {}],
+    ["weeks", { granularity: "week", start_date: "2025-01-06", end_date: "2025-03-30" }],
+    ["months", { granularity: "month", start_date: "2024-10-01", end_date: "2025-03-31" }],
+  ])("counts session outcomes, lockouts and failed e-mail/SMS deliveries: %s", (_, params) => {
+    expectSameFigures(
+      call("auth_friction", params),
+      oracle.authFriction(history.events, params, history.now),
+      ["email_failure_rate", "sms_failure_rate"],
+    );
+  });
+});
+
+describe("sign_in_methods", () => {
+  it.each([
+    ["the last 90 days (defaults)", {}],
+    ["the first quarter of the history", { start_date: "2024-10-01", end_date: "2024-12-31" }],
+  ])("counts users per verification strategy, OAuth provider, factor and device: %s", (_, params) => {
+    const rows = call("sign_in_methods", params);
+    expectSameFigures(rows, oracle.signInMethods(history.events, params, history.now), ["share"]);
+    expect(new Set(rows.map((r) => r.dimension))).toEqual(
+      new Set(["email_verification", "phone_verification", "oauth_provider", "factor", "device_type"]),
+    );
+  });
+});
+
+describe("ClickHouse versions", () => {
+  it("give the same figures with ClickHouse's previous query analyzer, which older servers run", () => {
+    const params = { granularity: "week", start_date: "2025-01-01", end_date: "2025-03-31" };
+    const current = PIPES.map((name) => call(name, params));
+    ch.exec("SET enable_analyzer = 0");
+    try {
+      expect(PIPES.map((name) => call(name, params))).toEqual(current);
+    } finally {
+      ch.exec("SET enable_analyzer = 1");
+    }
+  });
+});
+
+describe("parameter errors the endpoints answer with", () => {
+  it.each([
+    ["user_growth", { granularity: "year" }, "granularity must be one of day, week, month"],
+    [
+      "auth_friction",
+      { start_date: "2025-03-02", end_date: "2025-03-01" },
+      "start_date must not be after end_date",
+    ],
+    ["churn", { inactive_days: "0" }, "inactive_days must be at least 1"],
+    ["churn", { inactive_days: "a week" }, "Error validating 'a week' to type Int32"],
+    ["active_users", { start_date: "01/03/2025" }, "Error validating '01/03/2025' to type Date"],
+  ])("%s with %j: %s", (name, params, message) => {
+    expect(() => renderPipeSql(pipe(name), params, { now: history.now })).toThrow(new TemplateError(message));
+  });
+});
