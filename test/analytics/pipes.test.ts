@@ -71,6 +71,14 @@ describe("the analytics pipes as deployed", () => {
     }
   });
 
+  it("name no node like a pipe or the data source (Tinybird keeps those names unique workspace-wide)", () => {
+    const resources = new Set([project.dataSource.definition.name, ...PIPES]);
+    const clashes = project.pipes.flatMap(({ definition }) =>
+      definition.nodes.filter((n) => resources.has(n.name)).map((n) => `${definition.name}.${n.name}`),
+    );
+    expect(clashes).toEqual([]);
+  });
+
   it("read a history in which Svix re-delivered events of every family the pipes count", () => {
     const [{ rows, events }] = ch.query<{ rows: number; events: number }>(
       "SELECT count() AS rows, uniqExact(event_id) AS events FROM clerk_events",
