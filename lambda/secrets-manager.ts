@@ -43,6 +43,15 @@ const OPERATOR_FIXES: Record<string, string> = {
   InvalidParameterException: "check SECRET_ID",
 };
 
+/**
+ * On a first deployment the secret exists before its value: the stack stores the value only after
+ * Clerk registered the endpoint (the signing secret comes from that). A delivery in that window is
+ * retried later (503), not reported as a misconfiguration.
+ */
+function isValueNotYetStored(name: string, message: string): boolean {
+  return name === "ResourceNotFoundException" && /secret value for staging label/i.test(message);
+}
+
 export function createSecretsManagerReader(
   client: SecretsManagerClient,
   secretId: string,
@@ -56,7 +65,7 @@ export function createSecretsManagerReader(
       const name = error instanceof Error ? error.name : "Error";
       const message = error instanceof Error ? error.message : String(error);
       const fix = OPERATOR_FIXES[name];
-      if (fix) {
+      if (fix && !isValueNotYetStored(name, message)) {
         return {
           ok: false,
           failure: { kind: "misconfigured", detail: `Secrets Manager: ${name} for ${secretId}: ${fix}` },

@@ -270,6 +270,18 @@ describe("what Clerk is answered when Secrets Manager fails", () => {
     expect(String(h.logs[0]!.detail)).toContain(fix);
   });
 
+  it("503 while the secret has no value yet (first deployment, before the stack stores it)", async () => {
+    h.secretAnswer = {
+      error: "ResourceNotFoundException",
+      message: "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
+    };
+    const result = await h.handler(signedEvent(clerkFixture("user.created")));
+    expect(result.statusCode).toBe(503);
+    expect(bodyOf(result).code).toBe("secrets_unavailable");
+    expect(result.headers?.["retry-after"]).toMatch(/^\d+$/);
+    expect(h.tinybird.requests).toHaveLength(0);
+  });
+
   it.each([
     ["not JSON", "whsec_not-json"],
     ["without tinybirdToken", JSON.stringify({ signingSecret: SIGNING_SECRET })],
