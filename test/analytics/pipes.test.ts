@@ -205,6 +205,23 @@ describe("sign_in_methods", () => {
   });
 });
 
+describe("a stack that names the data source differently", () => {
+  it("gets the same figures from the pipes rewritten for that name", () => {
+    const renamed = loadProject(ROOT, { dataSourceName: "auth_events" });
+    ch.exec("CREATE TABLE auth_events AS clerk_events");
+    ch.exec("INSERT INTO auth_events SELECT * FROM clerk_events");
+    try {
+      for (const { definition } of renamed.pipes) {
+        expect(definition.nodes.filter((n) => /\bclerk_events\b/.test(n.sql))).toEqual([]);
+        const rows = ch.query(renderPipeSql(definition, {}, { now: history.now }));
+        expect(rows, definition.name).toEqual(call(definition.name, {}));
+      }
+    } finally {
+      ch.exec("DROP TABLE auth_events");
+    }
+  });
+});
+
 describe("ClickHouse versions", () => {
   it("give the same figures with ClickHouse's previous query analyzer, which older servers run", () => {
     const params = { granularity: "week", start_date: "2025-01-01", end_date: "2025-03-31" };
