@@ -1,35 +1,12 @@
-import { execFile } from "node:child_process";
-import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLERK_KEY, type ClerkSvixFake, startClerkSvixFake } from "../support/clerk-svix-fake";
+import { runProvisioningCli } from "../support/provisioning-cli";
 
-const ROOT = path.resolve(__dirname, "..", "..");
 const UID = "clerk-tinybird.clerk-tinybird.ci";
 
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the registration CLI exactly as the component's local.Command does (async: the fakes live here). */
-function cli(op: string, env: Record<string, string>): Promise<Outcome> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "infra/provisioning/clerk/webhook-endpoint.ts", op],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+/** Runs the registration CLI as the component's local.Command does. */
+const cli = (op: string, env: Record<string, string>) =>
+  runProvisioningCli("infra/provisioning/clerk/webhook-endpoint.ts", op, env);
 
 let fake: ClerkSvixFake;
 

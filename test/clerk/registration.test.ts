@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MANAGED_BY } from "../../infra/provisioning/clerk/endpoint";
 import { type RegistrationResult, runOperation } from "../../infra/provisioning/clerk/operations";
-import { type CommandIO, runCommand } from "../../infra/provisioning/runtime";
+import { runCommand } from "../../infra/provisioning/runtime";
 import { CLERK_KEY, type ClerkSvixFake, startClerkSvixFake } from "../support/clerk-svix-fake";
 import { jsonBody, type RecordedRequest } from "../support/http-stub";
+import { captureIO } from "../support/provisioning-cli";
 
 const URL_A = "https://abc123.execute-api.eu-west-1.amazonaws.com/webhooks/clerk";
 const URL_B = "https://def456.execute-api.eu-west-1.amazonaws.com/webhooks/clerk";
@@ -46,18 +47,9 @@ const run = (op: string, env: NodeJS.ProcessEnv) => runOperation(op, env, deps()
 
 /** Runs an operation through the command shell, as the CLI does, capturing its two streams. */
 async function runCaptured(op: string, env: NodeJS.ProcessEnv) {
-  const out: string[] = [];
-  const err: string[] = [];
-  let code: number | undefined;
-  const io: CommandIO = {
-    stdout: (l) => out.push(l),
-    stderr: (l) => err.push(l),
-    exit: (c) => {
-      code = c;
-    },
-  };
-  await runCommand(() => run(op, env), io);
-  return { out, err: err.join("\n"), code };
+  const c = captureIO();
+  await runCommand(() => run(op, env), c.io);
+  return { out: c.out, err: c.err.join("\n"), code: c.code() };
 }
 
 /** The next run's environment, as local.Command hands it: the previous stdout included. */

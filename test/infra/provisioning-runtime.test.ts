@@ -1,26 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
-  type CommandIO,
   ProvisioningError,
   parseRetryAfter,
   requireEnv,
   runCommand,
   withRetry,
 } from "../../infra/provisioning/runtime";
-
-function captureIO() {
-  const out: string[] = [];
-  const err: string[] = [];
-  let code: number | undefined;
-  const io: CommandIO = {
-    stdout: (l) => out.push(l),
-    stderr: (l) => err.push(l),
-    exit: (c) => {
-      code = c;
-    },
-  };
-  return { io, out, err, code: () => code };
-}
+import { captureIO } from "../support/provisioning-cli";
 
 describe("withRetry", () => {
   it("retries retryable failures with growing, capped delays and returns the eventual result", async () => {

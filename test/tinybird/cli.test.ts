@@ -1,25 +1,10 @@
-import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runProvisioningCli } from "../support/provisioning-cli";
 import { ADMIN_TOKEN, type FakeTinybird, startFakeTinybird } from "./support/fake-tinybird";
-import { REPO_ROOT } from "./support/project";
 
-interface Exit {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the command exactly as the component's local.Command does: `dir` = project root, inputs in env. */
-function cli(operation: string, env: Record<string, string>): Promise<Exit> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "infra/provisioning/tinybird/cli.ts", operation],
-      { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? "", ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+/** Runs the command as the component's local.Command does: `dir` = project root, inputs in env. */
+const cli = (operation: string, env: Record<string, string>) =>
+  runProvisioningCli("infra/provisioning/tinybird/cli.ts", operation, env);
 
 describe("the provisioning command as a child process", () => {
   let fake: FakeTinybird;

@@ -1,0 +1,53 @@
+import { execFile } from "node:child_process";
+import * as path from "node:path";
+import type { CommandIO } from "../../infra/provisioning/runtime";
+
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+export interface CliExit {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a provisioning command exactly as its component's `local.Command` does: `node --import tsx
+ * <script> <operation>` from the project root, every input in the environment and nothing else
+ * inherited, so a test sees what an operator would (async: the stand-in servers live in this process).
+ */
+export function runProvisioningCli(
+  script: string,
+  operation: string,
+  env: Record<string, string>,
+): Promise<CliExit> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", script, operation],
+      {
+        cwd: REPO_ROOT,
+        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+        timeout: 60_000,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** A `CommandIO` that keeps what a command printed and the exit code it set. */
+export function captureIO() {
+  const out: string[] = [];
+  const err: string[] = [];
+  let code: number | undefined;
+  const io: CommandIO = {
+    stdout: (l) => out.push(l),
+    stderr: (l) => err.push(l),
+    exit: (c) => {
+      code = c;
+    },
+  };
+  return { io, out, err, code: () => code };
+}
