@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { load } from "js-yaml";
 import { describe, expect, it } from "vitest";
 import {
   CONFIG_DEFAULTS,
@@ -13,8 +14,6 @@ import {
 import { unwrap } from "../support/pulumi-mocks";
 import { CREDENTIALS, VALID_CONFIG, VALID_SECRET_KEYS } from "./harness";
 
-// js-yaml ships with @pulumi/pulumi; only its `load` is needed to read the project files.
-const { load } = require("js-yaml") as { load(text: string): unknown };
 const ROOT = join(__dirname, "..", "..");
 
 /** A stack's settings as Pulumi hands them to the program: qualified keys, lists as JSON. */
