@@ -78,12 +78,12 @@ const SECRETS_MANAGER_FAULTS = [
 ] as const;
 type SecretsManagerFault = (typeof SECRETS_MANAGER_FAULTS)[number];
 const SECRETS_MANAGER_WEIGHTS: readonly (readonly [SecretsManagerFault, number])[] = [
-  ["ok", 0.8],
-  ["InternalServiceError", 0.07],
-  // The SDK backs off up to 500 ms after a throttle: rarer, to keep the run short.
-  ["ThrottlingException", 0.03],
-  ["timeout", 0.05],
-  ["reset", 0.05],
+  ["ok", 0.7],
+  ["InternalServiceError", 0.1],
+  // The SDK backs off up to a second after a throttle: rarer, to keep the run short.
+  ["ThrottlingException", 0.04],
+  ["timeout", 0.08],
+  ["reset", 0.08],
 ];
 
 const watch = new LeakWatch();
@@ -128,7 +128,10 @@ beforeAll(async () => {
   let secretsManagerRequests = 0;
   const answer = (reply: SecretsManagerAnswer) => secretsManagerHandler(() => reply);
   secretsManager = await startStub((req, res) => {
-    const fault = pick(SECRETS_MANAGER_WEIGHTS, draw(SEED, "secrets", secretsManagerRequests));
+    // The first requests meet each fault once, so every seed covers them all; the rest are drawn.
+    const fault =
+      SECRETS_MANAGER_FAULTS[secretsManagerRequests] ??
+      pick(SECRETS_MANAGER_WEIGHTS, draw(SEED, "secrets", secretsManagerRequests));
     secretsManagerRequests += 1;
     secretsManagerFaults.set(fault, (secretsManagerFaults.get(fault) ?? 0) + 1);
     switch (fault) {

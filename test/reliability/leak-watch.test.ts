@@ -41,6 +41,7 @@ describe("the leak watch", () => {
 
   it("lets through what is not an input's: other addresses, clock times, ids, the forwarder's own words", () => {
     const watch = watched();
+    watch.input("junk with bare colons :: and a clock 10:20:30");
     watch.output(
       "log",
       JSON.stringify({
@@ -50,6 +51,8 @@ describe("the leak watch", () => {
         request_id: "0b7d6c1e-5a43-4c1b-9a2e-0d1f2e3c4b5a",
         detail: 'POST data source "clerk_events" at http://127.0.0.1:40123 failed: ECONNRESET',
         other: "someone@else.example 198.51.100.1",
+        method: "::",
+        at: "10:20:30",
       }),
     );
     watch.output("answer body", '{"code":"signature_mismatch","message":"The signature does not match"}');

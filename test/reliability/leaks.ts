@@ -129,8 +129,11 @@ export class LeakWatch {
 }
 
 function isIpv6(text: string): boolean {
-  // The pattern also matches clock times (09:00:00); an IPv6 address has a hex letter, `::` or 8 groups.
-  return /[A-Fa-f]/.test(text) || text.includes("::") || text.split(":").length === 8;
+  // The pattern also matches clock times (09:00:00) and bare colons: an IPv6 address has at least
+  // two groups, and a hex letter, a `::` or all 8 groups.
+  const groups = text.split(":");
+  if (groups.filter((group) => group !== "").length < 2) return false;
+  return /[A-Fa-f]/.test(text) || text.includes("::") || groups.length === 8;
 }
 
 function mask(value: string): string {
