@@ -122,6 +122,8 @@ interface Case {
   signatures: string[];
   /** For a forwarded case, the one line Tinybird must get. */
   line?: Record<string, unknown>;
+  /** Fields the log line must carry besides outcome and status. */
+  log?: Record<string, unknown>;
 }
 
 interface Genuine {
@@ -250,7 +252,7 @@ async function check(c: Case): Promise<void> {
   if (c.expected.status === 405) expect(result.headers).toMatchObject({ allow: "POST" });
   if (c.expected.status < 500) expect(result.headers?.["retry-after"]).toBeUndefined();
   expect(logLines.length - linesBefore).toBe(1);
-  expect(logLines.at(-1)).toMatchObject({ outcome: c.expected.code, status: c.expected.status });
+  expect(logLines.at(-1)).toMatchObject({ outcome: c.expected.code, status: c.expected.status, ...c.log });
   if (c.expected.status === 200) {
     expect(appended.length - appendsBefore).toBe(1);
     expect(JSON.parse(appended.at(-1)!)).toEqual(c.line);
@@ -295,7 +297,11 @@ describe("bad input never reaches Tinybird and gets the 4xx its defect calls for
             missing.some((part) => name.toLowerCase().endsWith(`-${part}`)) ? [name, ""] : [name, value],
           )
           .filter(([, value]) => empty || value !== "");
-        return rejected(400, "missing_headers", request, [genuineSignature(g)]);
+        const named = PARTS.filter((part) => missing.includes(part)).map((part) => `svix-${part}`);
+        return {
+          ...rejected(400, "missing_headers", request, [genuineSignature(g)]),
+          log: { missing: named.join(",") },
+        };
       },
     );
   });
