@@ -7,38 +7,13 @@
  * `it.fails` keeps the suite green while the bug stands; once it is fixed that test fails: make it `it`.
  */
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../lambda/config";
-import { createHandler } from "../../lambda/forwarder";
-import { createJsonLogger } from "../../lambda/logger";
-import { staticSecretSource } from "../../lambda/secrets";
-import type { TinybirdClient } from "../../lambda/tinybird";
-import {
-  clerkFixture,
-  SECRET_ID,
-  SIGNING_SECRET,
-  signedEvent,
-  TINYBIRD_TOKEN,
-} from "../support/forwarder-stubs";
+import { clerkFixture, signedEvent } from "../support/forwarder-stubs";
+import { inMemoryForwarder } from "./in-memory-forwarder";
 
 const DEPTH = 3_000;
 
 function setUp() {
-  const appended: string[] = [];
-  const logs: Record<string, unknown>[] = [];
-  const loaded = loadConfig({ SECRET_ID, TINYBIRD_HOST: "http://127.0.0.1:9" });
-  if (!loaded.ok) throw new Error(loaded.problems.join("; "));
-  const tinybird: TinybirdClient = {
-    async append(line) {
-      appended.push(line);
-      return { kind: "forwarded", tinybirdStatus: 200 };
-    },
-  };
-  const handler = createHandler({
-    config: loaded.config,
-    secrets: staticSecretSource({ tinybirdToken: TINYBIRD_TOKEN, signingSecret: SIGNING_SECRET }),
-    tinybird,
-    logger: createJsonLogger({ service: "deep-nesting", write: (line) => logs.push(JSON.parse(line)) }),
-  });
+  const { handler, appended, logs } = inMemoryForwarder();
   const user = clerkFixture("user.updated");
   const nested = JSON.parse(`${"[".repeat(DEPTH)}${"]".repeat(DEPTH)}`) as unknown;
   const event = { ...user, data: { ...(user.data as object), unsafe_metadata: { deep: nested } } };
