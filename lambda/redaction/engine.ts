@@ -18,6 +18,15 @@ export interface EngineOptions {
 
 export type Redact = (event: Record<string, unknown>) => Record<string, unknown>;
 
+/**
+ * How deep the walk goes before a subtree becomes `TOO_DEEP`. Clerk's own payloads nest about six
+ * levels; only user-controlled metadata can go deeper, and a few thousand levels would overflow the
+ * walk's stack (and JSON.stringify's after it), answering 500 on every retry until the event is lost.
+ * Replacing what cannot be inspected is also the only safe privacy choice for it.
+ */
+export const MAX_DEPTH = 64;
+export const TOO_DEEP = "[nested too deep]";
+
 export function compileRedactor(options: EngineOptions): Redact {
   const { rules, marker } = options;
   const has = (kind: RedactionRule["kind"]) => rules.some((rule) => rule.kind === kind);
@@ -59,6 +68,7 @@ export function compileRedactor(options: EngineOptions): Redact {
     path: PathNode | undefined,
     secret: boolean,
     personal: PersonalKind | undefined,
+    depth: number,
   ): unknown => {
     if (value === null) return null;
     if (path?.terminal) return marker;
@@ -69,6 +79,7 @@ export function compileRedactor(options: EngineOptions): Redact {
         // An OTP can arrive as a number (`otp_code: 123456`); counts and timestamps never sit in a secret.
         return secret ? marker : value;
       case "object":
+        if (depth >= MAX_DEPTH) return TOO_DEEP;
         break;
       default:
         return value;
@@ -76,7 +87,8 @@ export function compileRedactor(options: EngineOptions): Redact {
     if (Array.isArray(value)) {
       const copy: unknown[] = new Array(value.length);
       // Array elements inherit the field's meaning: `backup_codes: [...]`, `ip_addresses: [...]`.
-      for (let i = 0; i < value.length; i++) copy[i] = walk(value[i], childNode(path, i), secret, personal);
+      for (let i = 0; i < value.length; i++)
+        copy[i] = walk(value[i], childNode(path, i), secret, personal, depth + 1);
       return copy;
     }
     const source = value as Record<string, unknown>;
@@ -85,7 +97,7 @@ export function compileRedactor(options: EngineOptions): Redact {
       const field = judgeNames ? classify(key) : undefined;
       // Inside a secret-named object every field is secret except those describing it (`type`, `expires_at`).
       const childSecret = byName && field ? (secret ? !field.describesSecret : field.secret) : secret;
-      const child = walk(source[key], childNode(path, key), childSecret, field?.personal);
+      const child = walk(source[key], childNode(path, key), childSecret, field?.personal, depth + 1);
       if (key === "__proto__") {
         // JSON.parse makes "__proto__" an own key; plain assignment would set the copy's prototype instead.
         Object.defineProperty(copy, key, {
@@ -104,6 +116,6 @@ export function compileRedactor(options: EngineOptions): Redact {
   return (event) => {
     const type = event.type;
     const path = typeof type === "string" && byType.has(type) ? byType.get(type) : everyType;
-    return walk(event, path, false, undefined) as Record<string, unknown>;
+    return walk(event, path, false, undefined, 0) as Record<string, unknown>;
   };
 }

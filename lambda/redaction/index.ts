@@ -5,6 +5,7 @@
 import { compileRedactor } from "./engine";
 import { DEFAULT_RULES } from "./rules";
 
+export { MAX_DEPTH, TOO_DEEP } from "./engine";
 export { RedactionConfigError } from "./errors";
 export { PSEUDONYM_PREFIX } from "./pseudonymize";
 export { DEFAULT_RULES } from "./rules";
