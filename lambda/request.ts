@@ -55,10 +55,19 @@ export function readSignedRequest(event: APIGatewayProxyEventV2, maxBytes = MAX_
 }
 
 /** The message id for logs, read the same way whether or not the request turns out valid. */
+/**
+ * The message id for the log line. It is read before verification, so anyone can send one: only an
+ * id shaped like Svix's (`msg_…`: letters, digits, `_`, `-`, `.`) is logged as sent, so forged
+ * requests cannot write arbitrary text into the logs.
+ */
 export function messageIdOf(event: APIGatewayProxyEventV2): string | undefined {
   const headers = lowerCaseHeaders(event.headers);
-  return (headers["svix-id"] ?? headers["webhook-id"])?.slice(0, 128);
+  const id = headers["svix-id"] ?? headers["webhook-id"];
+  if (id === undefined) return undefined;
+  return SAFE_ID.test(id) ? id : "(malformed)";
 }
+
+const SAFE_ID = /^[A-Za-z0-9_.-]{1,128}$/;
 
 function lowerCaseHeaders(headers: APIGatewayProxyEventV2["headers"] | undefined): Record<string, string> {
   const result: Record<string, string> = {};

@@ -100,7 +100,9 @@ export async function serveApiGateway(
       const event = toApiGatewayEvent({
         method: req.method ?? "GET",
         url: req.url ?? "/",
-        headers: req.headers,
+        // API Gateway joins a repeated header's values with ","; node's `req.headers` drops or
+        // ", "-joins some of them.
+        headers: req.headersDistinct,
         body: Buffer.concat(chunks),
         sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
       });

@@ -2,7 +2,10 @@
  * `npm run dev` and `npm run send`: the dev server (the handler behind the API Gateway adapter,
  * secrets from the environment) receiving events signed and sent by the send command.
  */
+import { request } from "node:http";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { serveApiGateway } from "../../lambda/dev/api-gateway-adapter";
 import { listSampleTypes, main, sendSamples } from "../../lambda/dev/send";
 import { type DevServer, startDevServer } from "../../lambda/dev/server";
 import {
@@ -123,6 +126,28 @@ describe("the dev server's API Gateway adapter", () => {
     });
     expect(response.status).toBe(200);
     expect(JSON.parse(tinybird.requests[0]!.text).type).toBe("user.created");
+  });
+
+  it("joins a repeated header's values with a comma, as API Gateway does", async () => {
+    const seen: APIGatewayProxyEventV2[] = [];
+    const gateway = await serveApiGateway(async (event) => {
+      seen.push(event);
+      return { statusCode: 204 };
+    });
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(gateway.url, { method: "POST", headers: { "x-repeated": ["a", "b"] } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on("error", reject);
+        req.end("{}");
+      });
+      expect(status).toBe(204);
+      expect(seen[0]!.headers["x-repeated"]).toBe("a,b");
+    } finally {
+      await gateway.close();
+    }
   });
 
   it("answers 405 with the handler's headers to a GET", async () => {

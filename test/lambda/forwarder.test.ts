@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createRedactor } from "../../lambda/redaction";
 import {
+  apiGatewayEvent,
   clerkFixture,
   PSEUDONYMIZATION_KEY,
   ROTATED_SIGNING_SECRET,
@@ -508,6 +509,16 @@ describe("the log", () => {
     });
     await h.handler(signedEvent(withPersonalData()));
     expect(h.logs[1]).toMatchObject({ cold_start: false });
+  });
+
+  it("logs an unverified message id only when it is shaped like Svix's", async () => {
+    const forged = 'msg_1" injected {"level":"error"}\nsecond line';
+    const result = await h.handler(
+      apiGatewayEvent("{}", { "svix-id": forged, "svix-timestamp": "1", "svix-signature": "v1,AAAA" }),
+    );
+    expect(result.statusCode).toBe(401);
+    expect(h.logs.at(-1)).toMatchObject({ event_id: "(malformed)" });
+    expect(h.logText.join("\n")).not.toContain("injected");
   });
 
   it("never carries a token, secret, signature, body or personal data, whatever the outcome", async () => {
