@@ -1,8 +1,9 @@
 /**
  * The forwarder's handler, built from its dependencies so tests and `npm run dev` can give it
  * stand-ins: read the request, verify it with the cached secret (once more with a re-read secret if
- * the signature fails), redact, append to Tinybird (once more with a re-read token if Tinybird
- * refuses it), then answer through the one outcome → HTTP mapping and log one line. It never throws.
+ * the signature fails or the cached value is unusable), redact, append to Tinybird (once more with a
+ * re-read token if Tinybird refuses it), then answer through the one outcome → HTTP mapping and log
+ * one line. It never throws.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { ForwarderConfig } from "./config";
@@ -44,6 +45,11 @@ interface Trace {
   eventType?: string;
   secretRefreshed: boolean;
 }
+
+/** Verification ends a newer secret value may turn out differently. */
+const REREAD_CURES: ReadonlySet<Outcome["kind"]> = new Set(["signature_mismatch", "misconfigured"]);
+
+type Checked = { ok: true; payload: unknown; prepared: Prepared } | { ok: false; outcome: Outcome };
 
 /** Everything built from one secret value: rebuilt only when the value changes. */
 interface Prepared {
@@ -115,27 +121,26 @@ export function createHandler(deps: ForwarderDeps): Handler {
     return append(line, prepared.secret, left, trace);
   }
 
-  /** Verifies with the cached secret, and once more with a re-read one if the signature fails. */
-  async function verify(
-    request: SignedRequest,
-    left: () => number,
-    trace: Trace,
-  ): Promise<{ ok: true; payload: unknown; prepared: Prepared } | { ok: false; outcome: Outcome }> {
+  /**
+   * Verifies with the cached secret, and once more with a re-read one if the signature fails (the
+   * signing secret may have been rotated) or the cached value cannot be used (an operator may have
+   * fixed it since: without a re-read a warm container would answer 500 until Lambda retired it).
+   */
+  async function verify(request: SignedRequest, left: () => number, trace: Trace): Promise<Checked> {
     const cached = await deps.secrets.get();
     if (!cached.ok) return { ok: false, outcome: cached.failure };
-    let prepared = prepare(cached.secret);
+    const first = verifyWith(cached.secret, request);
+    if (first.ok || !REREAD_CURES.has(first.outcome.kind) || left() <= secretReadMaxMs) return first;
+    const newer = await deps.secrets.refresh(cached.secret);
+    if (!newer) return first;
+    trace.secretRefreshed = true;
+    return verifyWith(newer, request);
+  }
+
+  function verifyWith(secret: ForwarderSecret, request: SignedRequest): Checked {
+    const prepared = prepare(secret);
     if (!("verify" in prepared)) return { ok: false, outcome: prepared };
-    let verification = prepared.verify(request);
-    if (!verification.ok && verification.outcome.kind === "signature_mismatch" && left() > secretReadMaxMs) {
-      // The signing secret may have been rotated since it was cached.
-      const newer = await deps.secrets.refresh(prepared.secret);
-      if (newer) {
-        trace.secretRefreshed = true;
-        prepared = prepare(newer);
-        if (!("verify" in prepared)) return { ok: false, outcome: prepared };
-        verification = prepared.verify(request);
-      }
-    }
+    const verification = prepared.verify(request);
     return verification.ok ? { ok: true, payload: verification.payload, prepared } : verification;
   }
 

@@ -1,7 +1,8 @@
 /**
  * The forwarder's secret value and its per-container cache. The cache reads once, shares one
  * in-flight read between concurrent callers, and re-reads on demand (a signature that fails, a token
- * Tinybird refuses: the secret may have been rotated) at most once per cooldown, so a flood of forged
+ * Tinybird refuses, a value the forwarder cannot use: the secret may have been rotated or fixed) at
+ * most once per cooldown, so a flood of forged
  * requests costs at most one Secrets Manager call per cooldown.
  */
 

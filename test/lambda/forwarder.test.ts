@@ -311,6 +311,35 @@ describe("what Clerk is answered when Secrets Manager fails", () => {
       await p.close();
     }
   });
+
+  it("serves again in the same container once the operator fixed a signing secret it could not use", async () => {
+    h.secretAnswer = {
+      secretString: JSON.stringify({ tinybirdToken: TINYBIRD_TOKEN, signingSecret: "whsec_!!" }),
+    };
+    expect((await h.handler(signedEvent(clerkFixture("user.created")))).statusCode).toBe(500);
+    h.secretAnswer = secretAnswer();
+    // Within the cooldown the secret is not read again: the 500 stands, Svix retries later.
+    expect((await h.handler(signedEvent(clerkFixture("user.created")))).statusCode).toBe(500);
+    expect(h.secretsManager.requests).toHaveLength(1);
+
+    h.clock.now += 31_000;
+    expect((await h.handler(signedEvent(clerkFixture("user.created")))).statusCode).toBe(200);
+    expect(h.secretsManager.requests).toHaveLength(2);
+    expect(h.logs.at(-1)).toMatchObject({ outcome: "forwarded", secret_refreshed: true });
+  });
+
+  it("serves again in the same container once the operator added the pseudonymizationKey", async () => {
+    const p = await startHarness({ env: { PSEUDONYMIZE_PERSONAL_DATA: "true" } });
+    try {
+      expect((await p.handler(signedEvent(clerkFixture("user.created")))).statusCode).toBe(500);
+      p.secretAnswer = secretAnswer({ pseudonymizationKey: PSEUDONYMIZATION_KEY });
+      p.clock.now += 31_000;
+      expect((await p.handler(signedEvent(clerkFixture("user.created")))).statusCode).toBe(200);
+      expect(p.secretsManager.requests).toHaveLength(2);
+    } finally {
+      await p.close();
+    }
+  });
 });
 
 describe("how often the secret is read", () => {
