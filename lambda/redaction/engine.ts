@@ -95,9 +95,12 @@ export function compileRedactor(options: EngineOptions): Redact {
     const copy: Record<string, unknown> = {};
     for (const key of Object.keys(source)) {
       const field = judgeNames ? classify(key) : undefined;
-      // Inside a secret-named object every field is secret except those describing it (`type`, `expires_at`).
-      const childSecret = byName && field ? (secret ? !field.describesSecret : field.secret) : secret;
-      const child = walk(source[key], childNode(path, key), childSecret, field?.personal, depth + 1);
+      const value = source[key];
+      // Inside a secret-named object every field is secret except the scalars describing it (`type`,
+      // `expires_at`): an object or array can hold the secret again whatever its name (`provider: {…}`).
+      const describes = field?.describesSecret === true && (typeof value !== "object" || value === null);
+      const childSecret = byName && field ? (secret ? !describes : field.secret) : secret;
+      const child = walk(value, childNode(path, key), childSecret, field?.personal, depth + 1);
       if (key === "__proto__") {
         // JSON.parse makes "__proto__" an own key; plain assignment would set the copy's prototype instead.
         Object.defineProperty(copy, key, {

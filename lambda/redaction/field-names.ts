@@ -6,7 +6,7 @@ export type PersonalKind = "email" | "phone" | "ip" | "identifier";
 export interface FieldClass {
   /** The value is a credential (strings and numbers in it are redacted). */
   readonly secret: boolean;
-  /** The name describes a secret (`*_enabled`, `*_at`, `*_type`…): kept, even inside a secret-named object. */
+  /** The name describes a secret (`*_enabled`, `*_at`, `*_type`…): kept, even as a scalar inside a secret. */
   readonly describesSecret: boolean;
   /** Personal data pseudonymised when a key is configured. */
   readonly personal: PersonalKind | undefined;

@@ -171,7 +171,7 @@ export const FIELD_NAME_WORDS = {
   /**
    * A name ending in one of these describes a secret instead of holding it (`password_enabled`,
    * `backup_code_enabled`, `token_expires_at`, `otp_code_length`, `code_challenge_method`): kept, and inside a
-   * secret-named object such a field is kept too (`token: { value: "…", type: "bearer" }`).
+   * secret-named object such a field's scalar is kept too (`token: { value: "…", type: "bearer" }`).
    */
   describesSecret: [
     "enabled",

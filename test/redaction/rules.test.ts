@@ -148,6 +148,17 @@ describe("secret-named fields", () => {
   it("redacts a numeric one-time code", () => {
     expect(redactedUnder("otp_code", 123456)).toBe(REDACTED);
   });
+
+  it("keeps only the scalars of a describing field inside a secret: an object under one stays secret", () => {
+    expect(redactedUnder("secrets", { provider: { stripe: "sk_live_1" }, type: "api" })).toEqual({
+      provider: { stripe: REDACTED },
+      type: "api",
+    });
+    expect(redactedUnder("token", { status: { value: "tok_1", type: "bearer" }, expires_at: 1 })).toEqual({
+      status: { value: REDACTED, type: "bearer" },
+      expires_at: 1,
+    });
+  });
 });
 
 describe("false-positive traps: flags and metadata the analytics need are kept", () => {
