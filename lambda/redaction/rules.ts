@@ -6,7 +6,8 @@
  * - `path`: a known place in one event type (dot path, `*` = any key or index);
  * - `field-name`: any string or number under a field whose name marks it as a secret, anywhere;
  * - `url-credential`: the value of a credential-like query/fragment parameter in any string (a URL on its
- *   own or inside text), and the password of a URL's user-info; the rest of the URL is kept;
+ *   own or inside text), and the password of a URL's user-info; the rest of the URL is kept (a link
+ *   percent-encoded as a whole, outside any parameter, goes whole);
  * - `personal-data` is not here: it is pseudonymisation (off by default), see PERSONAL_DATA below.
  */
 

@@ -2,7 +2,8 @@
  * Credentials carried by URLs inside any string: the value of a credential-like query or fragment parameter
  * (`?token=…`, `&__clerk_ticket=…`, `#key=…`, `&amp;code=…` in HTML) and a user-info password
  * (`https://user:pass@host`). Only those values become the marker; the origin, path and the other
- * parameters stay as sent, so analytics still see which page a link pointed to.
+ * parameters stay as sent, so analytics still see which page a link pointed to. A string holding a
+ * link percent-encoded as a whole (`https%3A%2F%2F…%3Ftoken%3D…`) has no value to cut out: it goes whole.
  */
 
 // A parameter starts the string or follows ?, &, # or ; (`&amp;` in HTML ends in ;). Its value stops at the
@@ -11,6 +12,8 @@ const PARAMETER = /(^|[?&#;])([^=&#?;\s"'<>]{1,100})=([^&#?;\s"'<>]*)/g;
 const USER_INFO_PASSWORD = /(:\/\/[^/\s:@"'<>]*:)([^/\s@"'<>]+)@/g;
 // Enough decoding for a link wrapped in another link's redirect parameter, twice.
 const MAX_DECODE_DEPTH = 3;
+// `=` percent-encoded once or more (`%3D`, `%253D`): a link encoded as a whole hides its parameters.
+const ENCODED_EQUALS = /%(?:25)*3d/i;
 
 export type ParameterJudge = (name: string) => boolean;
 
@@ -18,7 +21,8 @@ export function redactUrlCredentials(text: string, isCredential: ParameterJudge,
   // Most strings (ids, names, timestamps) carry neither `=` nor `@`: skip the regexes for them.
   const hasParameter = text.includes("=");
   const hasUserInfo = text.includes("@") && text.includes("://");
-  if (!hasParameter && !hasUserInfo) return text;
+  const hasEncoded = text.includes("%") && ENCODED_EQUALS.test(text);
+  if (!hasParameter && !hasUserInfo && !hasEncoded) return text;
   let out = text;
   if (hasParameter) {
     out = out.replace(PARAMETER, (match, separator: string, name: string, value: string) => {
@@ -30,6 +34,8 @@ export function redactUrlCredentials(text: string, isCredential: ParameterJudge,
     });
   }
   if (hasUserInfo) out = out.replace(USER_INFO_PASSWORD, (_match, head: string) => `${head}${marker}@`);
+  // What is left encoded is not any parameter's value: there is no value to cut out, so all of it goes.
+  if (hasEncoded && carriesCredential(out, isCredential, marker, 1)) return marker;
   return out;
 }
 

@@ -263,6 +263,15 @@ describe("URL credentials", () => {
     expect(inField(url)).toBe(expected);
   });
 
+  it("redacts a link percent-encoded as a whole when it carries a credential, and keeps one that does not", () => {
+    expect(inField(encodeURIComponent("https://acme.com/accept?__clerk_ticket=tk_1"))).toBe(REDACTED);
+    expect(inField(encodeURIComponent(encodeURIComponent("https://acme.com/v1/verify?token=t_1")))).toBe(
+      REDACTED,
+    );
+    const harmless = encodeURIComponent("https://app.acme.com/dashboard?tab=usage");
+    expect(inField(harmless)).toBe(harmless);
+  });
+
   it("finds links inside text and HTML (&amp; separates parameters; a value runs to whitespace, as JWTs hold dots)", () => {
     const html =
       '<a href="https://acme.com/v1/verify?redirect_url=%2F&amp;token=tok_1">Sign in</a> or https://acme.com/x?ticket=t.2. Thanks';
