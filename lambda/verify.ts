@@ -13,6 +13,12 @@ export type Verifier = (request: SignedRequest) => Verification;
 
 export type VerifierResult = { ok: true; verify: Verifier } | { ok: false; detail: string };
 
+/**
+ * The shortest HMAC key accepted. Svix issues 24 bytes; svix itself takes any length, even none
+ * (`whsec_`), and a signature under an empty or tiny key is one anybody can make.
+ */
+export const MIN_SIGNING_KEY_BYTES = 16;
+
 /** Builds a verifier for one signing secret (`whsec_…`); a secret svix can't decode is a config error. */
 export function createVerifier(signingSecret: string): VerifierResult {
   let webhook: Webhook;
@@ -20,6 +26,15 @@ export function createVerifier(signingSecret: string): VerifierResult {
     webhook = new Webhook(signingSecret);
   } catch {
     return { ok: false, detail: 'the secret\'s "signingSecret" is not a Svix signing secret (whsec_…)' };
+  }
+  const keyBytes = Buffer.byteLength(signingSecret.replace(/^whsec_/, ""), "base64");
+  if (keyBytes < MIN_SIGNING_KEY_BYTES) {
+    return {
+      ok: false,
+      detail:
+        `the secret's "signingSecret" holds a ${keyBytes}-byte key, too short to keep forgeries out: ` +
+        "store the endpoint's signing secret as Clerk shows it (whsec_ and 32 characters)",
+    };
   }
   return {
     ok: true,

@@ -300,6 +300,23 @@ describe("what Clerk is answered when Secrets Manager fails", () => {
     expect(h.logText.join("\n")).not.toContain(TINYBIRD_TOKEN);
   });
 
+  it.each([
+    ["empty", "whsec_"],
+    ["9 bytes", "whsec_c2hvcnQta2V5"],
+  ])(
+    "500, and nothing forwarded, when the signing secret's key is %s: too short to keep forgeries out",
+    async (_, weak) => {
+      h.secretAnswer = {
+        secretString: JSON.stringify({ tinybirdToken: TINYBIRD_TOKEN, signingSecret: weak }),
+      };
+      const forged = await h.handler(signedEvent(clerkFixture("user.created"), { secret: weak }));
+      expect(forged.statusCode).toBe(500);
+      expect(bodyOf(forged).code).toBe("misconfigured");
+      expect(String(h.logs[0]!.detail)).toContain("signingSecret");
+      expect(h.tinybird.requests).toHaveLength(0);
+    },
+  );
+
   it("500 when pseudonymisation is on and the secret has no pseudonymizationKey", async () => {
     const p = await startHarness({ env: { PSEUDONYMIZE_PERSONAL_DATA: "true" } });
     try {
