@@ -54,7 +54,6 @@ export function readSignedRequest(event: APIGatewayProxyEventV2, maxBytes = MAX_
   };
 }
 
-/** The message id for logs, read the same way whether or not the request turns out valid. */
 /**
  * The message id for the log line. It is read before verification, so anyone can send one: only an
  * id shaped like Svix's (`msg_…`: letters, digits, `_`, `-`, `.`) is logged as sent, so forged
