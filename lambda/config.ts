@@ -1,4 +1,5 @@
 /** The forwarder's settings, read once from the environment, with errors that name the variable. */
+import { parsePath } from "./redaction/paths";
 
 export interface ForwarderConfig {
   /** Secrets Manager secret (ARN or name); absent only where secrets come from elsewhere (npm run dev). */
@@ -52,6 +53,13 @@ export function loadConfig(
     .split(",")
     .map((path) => path.trim())
     .filter((path) => path !== "");
+  for (const path of redactPaths) {
+    try {
+      parsePath(path);
+    } catch (error) {
+      problems.push(`REDACT_PATHS: ${(error as Error).message}`);
+    }
+  }
 
   const flag = value("PSEUDONYMIZE_PERSONAL_DATA")?.toLowerCase() ?? "false";
   if (flag !== "true" && flag !== "false") {

@@ -46,6 +46,16 @@ describe("the forwarder's environment", () => {
     ]);
   });
 
+  it("names a REDACT_PATHS entry that is not a dot path, at start rather than on every event", () => {
+    const loaded = loadConfig({ ...base, REDACT_PATHS: "data.private_metadata, data..email" });
+    expect(loaded.ok).toBe(false);
+    expect(loaded.ok ? [] : loaded.problems).toEqual([
+      expect.stringMatching(
+        /^REDACT_PATHS: redaction path "data\.\.email" is not a dot path: segment 2 is empty/,
+      ),
+    ]);
+  });
+
   it("does not need SECRET_ID where secrets come from the environment (npm run dev)", () => {
     expect(loadConfig({ TINYBIRD_HOST: "http://localhost:7181" }, { needsSecretId: false }).ok).toBe(true);
   });
