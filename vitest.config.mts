@@ -6,6 +6,7 @@ export default defineConfig({
     // chDB segfaults under worker threads, and Pulumi's mocks are process-global: one fork per file.
     pool: "forks",
     isolate: true,
+    reporters: ["default", "./test/support/summary-reporter.mts"],
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },
