@@ -81,6 +81,15 @@ export function createTinybirdClient(options: TinybirdClientOptions): TinybirdCl
         ...(ms === undefined ? {} : { retryAfterSeconds: clampSeconds(ms) }),
       };
     }
+    if (status >= 300 && status < 400) {
+      return {
+        kind: "tinybird_rejected_request",
+        tinybirdStatus: status,
+        detail:
+          `Tinybird answered ${status} (a redirect, not followed: the token would go with it) for ${where}: ` +
+          "set TINYBIRD_HOST to the workspace's https region host, e.g. https://api.tinybird.co",
+      };
+    }
     // 400, 413 and anything else: Tinybird's reply text may quote the row, so it is never logged.
     return {
       kind: "tinybird_rejected_request",

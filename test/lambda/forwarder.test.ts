@@ -165,6 +165,18 @@ describe("what Clerk is answered when Tinybird answers", () => {
     expect(h.logs[0]).toMatchObject({ level: "error", outcome: code, tinybird_status: status });
   });
 
+  it.each([301, 308])(
+    "500 naming TINYBIRD_HOST, not the schema, when Tinybird redirects (%i: http:// for an https host)",
+    async (status) => {
+      h.tinybird.handle(() => ({ status, headers: { location: "https://api.tinybird.co/v0/events" } }));
+      const result = await h.handler(event());
+      expect(result.statusCode).toBe(500);
+      expect(h.tinybird.requests).toHaveLength(1);
+      expect(String(h.logs[0]!.detail)).toContain("TINYBIRD_HOST");
+      expect(String(h.logs[0]!.detail)).not.toContain("schema");
+    },
+  );
+
   it("names the fix in the log, not in the answer, when Tinybird refuses the token", async () => {
     h.tinybird.handle(() => ({ status: 403, body: { error: "Not enough permissions" } }));
     const result = await h.handler(event());
