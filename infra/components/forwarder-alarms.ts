@@ -61,6 +61,11 @@ export class ForwarderAlarms extends pulumi.ComponentResource {
       alarmActions: topics,
       okActions: topics,
     };
+    // A failure the forwarder cannot get past recurs only when Svix retries (after 5 s, 5 min, 30 min, 2 h…)
+    // or Clerk sends a new event. Judged minute by minute, such an alarm would report OK a minute after each
+    // failure while every delivery still fails; any failure in the last hour keeps it in ALARM instead. It
+    // still fires within a minute of the first one.
+    const firstMinuteUntilAQuietHour = { period: 60, evaluationPeriods: 60, datapointsToAlarm: 1 };
     const api = { namespace: "AWS/ApiGateway", dimensions: { ApiId: args.apiId, Stage: args.stageName } };
     const lambda = { namespace: "AWS/Lambda", dimensions: { FunctionName: args.functionName } };
     const namespace = args.metricNamespace ?? `ClerkTinybird/${pulumi.getProject()}/${pulumi.getStack()}`;
@@ -86,10 +91,10 @@ export class ForwarderAlarms extends pulumi.ComponentResource {
           alarmDescription:
             "Tinybird rejected the forwarder's append token (revoked, or from another workspace or region): " +
             "no event is being stored, and Svix drops them after about a day of retries. Check the token in " +
-            "Tinybird → Tokens and tinybirdHost, then run `pulumi up` to provision a new token.",
+            "Tinybird → Tokens and tinybirdHost, then run `pulumi up` to provision a new token. The alarm " +
+            "returns to OK after an hour without a rejected delivery.",
           ...countInLogs("rejected-token", "TinybirdRejectedToken", LOG_FILTERS.rejectedToken),
-          period: 60,
-          evaluationPeriods: 1,
+          ...firstMinuteUntilAQuietHour,
           ...whenAtLeastOne,
         },
         { parent: this },
@@ -100,10 +105,10 @@ export class ForwarderAlarms extends pulumi.ComponentResource {
           alarmDescription:
             "The forwarder answered 500: a failure retrying cannot fix (outcome misconfigured, " +
             "tinybird_not_found, tinybird_rejected_request or internal_error). Svix keeps retrying for about " +
-            "a day. The forwarder's log line for the request names the cause.",
+            "a day. The forwarder's log line for the request names the cause. The alarm returns to OK after " +
+            "an hour without such an answer.",
           ...countInLogs("unretryable-failures", "UnretryableFailures", LOG_FILTERS.otherUnretryable),
-          period: 60,
-          evaluationPeriods: 1,
+          ...firstMinuteUntilAQuietHour,
           ...whenAtLeastOne,
         },
         { parent: this },

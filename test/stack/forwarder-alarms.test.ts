@@ -41,7 +41,7 @@ describe("ForwarderAlarms", () => {
       metricName: filter.metricTransformation.name,
       statistic: "Sum",
       period: 60,
-      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
       threshold: 1,
       comparisonOperator: "GreaterThanOrEqualToThreshold",
       treatMissingData: "notBreaching",
@@ -52,6 +52,18 @@ describe("ForwarderAlarms", () => {
   it("keeps the logged metrics of each stack apart", () => {
     const filter = only(resources, FILTER, "paged-rejected-token").inputs;
     expect(filter.metricTransformation.namespace).toBe("ClerkTinybird/clerk-tinybird/prod");
+  });
+
+  it("reports OK only after an hour without a failing delivery, not in the quiet between Svix's retries", () => {
+    // Svix retries after 5 s, 5 min, 30 min, 2 h…: a one-minute window would say OK a minute after each
+    // failure while every delivery still fails.
+    for (const name of ["paged-tinybird-rejects-token", "paged-unretryable-failures"]) {
+      const a = alarm(name).inputs;
+      expect(a, name).toMatchObject({ period: 60, datapointsToAlarm: 1, treatMissingData: "notBreaching" });
+      expect(a.period * a.evaluationPeriods, name).toBeGreaterThanOrEqual(3600);
+      // CloudWatch's limit on an alarm's evaluation range.
+      expect(a.period * a.evaluationPeriods, name).toBeLessThanOrEqual(86400);
+    }
   });
 
   it("pages on any other 500 the forwarder answers, which retries cannot fix", () => {
