@@ -3,11 +3,10 @@
  * keep-alive HTTP round trip on 127.0.0.1 (the floor of the Tinybird call) and serialising the event.
  * Target: redaction must not move the warm per-event figure noticeably.
  */
-import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { createRedactor } from "../../lambda/redaction/index";
+import { clerkFixture } from "../support/forwarder-stubs";
 
 const WARMUP = 2_000;
 const RUNS = 20_000;
@@ -64,10 +63,6 @@ async function measureLocalRoundTrip(): Promise<Figures> {
 const µs = (x: number) => `${x.toFixed(1).padStart(7)} µs`;
 
 export async function run(): Promise<void> {
-  const fixture = (name: string) =>
-    JSON.parse(
-      readFileSync(join(__dirname, "..", "fixtures", "clerk-events", `${name}.json`), "utf8"),
-    ) as Record<string, unknown>;
   const plain = createRedactor();
   const keyed = createRedactor({
     pseudonymizationKey: "bench-key-0123456789abcdef0123456789",
@@ -76,7 +71,7 @@ export async function run(): Promise<void> {
 
   const rows: [string, Figures][] = [];
   for (const name of ["email.created", "session.created"]) {
-    const event = fixture(name);
+    const event = clerkFixture(name);
     rows.push([`${name}: redact (defaults)`, measure(() => plain(event))]);
     rows.push([`${name}: redact + pseudonymise + 2 extra paths`, measure(() => keyed(event))]);
     rows.push([`${name}: JSON.stringify (paid anyway)`, measure(() => JSON.stringify(event))]);

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { createRedactor, REDACTED, RedactionConfigError } from "../../lambda/redaction/index";
-import { fixtureEvent, getPath } from "./support";
+import { clerkFixture } from "../support/forwarder-stubs";
+import { getPath } from "./support";
 
 function userWithAddresses(): Record<string, unknown> {
-  const event = fixtureEvent("user.updated");
+  const event = clerkFixture("user.updated");
   (event.data as Record<string, unknown>).email_addresses = [
     {
       id: "idn_1",
@@ -18,7 +19,7 @@ function userWithAddresses(): Record<string, unknown> {
 
 describe("extra paths (stack config redactPaths)", () => {
   it("replaces a whole object with the marker, keeping the key in place", () => {
-    const input = fixtureEvent("session.created");
+    const input = clerkFixture("session.created");
     const out = createRedactor({ extraPaths: ["data.user.private_metadata"] })(input);
     expect(getPath(out, "data.user.private_metadata")).toBe(REDACTED);
     expect(Object.keys(getPath(out, "data.user") as object)).toEqual(
@@ -27,7 +28,7 @@ describe("extra paths (stack config redactPaths)", () => {
   });
 
   it("leaves null alone: there is nothing to hide (user.created has private_metadata: null)", () => {
-    const out = createRedactor({ extraPaths: ["data.private_metadata"] })(fixtureEvent("user.created"));
+    const out = createRedactor({ extraPaths: ["data.private_metadata"] })(clerkFixture("user.created"));
     expect(getPath(out, "data.private_metadata")).toBeNull();
   });
 
@@ -51,7 +52,7 @@ describe("extra paths (stack config redactPaths)", () => {
   });
 
   it("matches any key with *, and applies overlapping paths together", () => {
-    const input = fixtureEvent("organizationMembership.created");
+    const input = clerkFixture("organizationMembership.created");
     const out = createRedactor({ extraPaths: ["data.*.image_url", "data.organization.slug"] })(input);
     expect(getPath(out, "data.organization.image_url")).toBe(REDACTED);
     expect(getPath(out, "data.public_user_data.image_url")).toBe(REDACTED);
@@ -62,21 +63,21 @@ describe("extra paths (stack config redactPaths)", () => {
 
   it("adds to the default rules, in every event type", () => {
     const redact = createRedactor({ extraPaths: ["data.user_id"] });
-    const email = redact(fixtureEvent("email.created"));
+    const email = redact(clerkFixture("email.created"));
     expect(getPath(email, "data.user_id")).toBe(REDACTED);
     expect(getPath(email, "data.body")).toBe(REDACTED);
-    expect(getPath(redact(fixtureEvent("session.created")), "data.user_id")).toBe(REDACTED);
+    expect(getPath(redact(clerkFixture("session.created")), "data.user_id")).toBe(REDACTED);
   });
 
   it("changes nothing where a path does not exist", () => {
-    const input = fixtureEvent("role.created");
+    const input = clerkFixture("role.created");
     expect(JSON.stringify(createRedactor({ extraPaths: ["data.nope.*.x"] })(input))).toBe(
       JSON.stringify(input),
     );
   });
 
   it("accepts surrounding spaces and ignores blank entries (as REDACT_PATHS splits on commas)", () => {
-    const out = createRedactor({ extraPaths: [" data.slug ", "", "  "] })(fixtureEvent("sms.created"));
+    const out = createRedactor({ extraPaths: [" data.slug ", "", "  "] })(clerkFixture("sms.created"));
     expect(getPath(out, "data.slug")).toBe(REDACTED);
   });
 

@@ -6,7 +6,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createRedactor, REDACTED } from "../../lambda/redaction/index";
-import { containsToken, deepFreeze, fixtureEvent } from "./support";
+import { clerkFixture } from "../support/forwarder-stubs";
+import { containsToken, deepFreeze } from "./support";
 
 /** An input tree and what the redactor must turn it into. */
 type Pair = readonly [input: unknown, expected: unknown];
@@ -173,7 +174,7 @@ describe("generated variants", () => {
   });
 
   it("magic-link and invitation e-mails: no token survives, the message's metadata is kept", () => {
-    const template = fixtureEvent("email.created");
+    const template = clerkFixture("email.created");
     fc.assert(
       fc.property(
         host,
@@ -218,7 +219,7 @@ describe("generated variants", () => {
   it("codes in unexpected places of an sms.created event", () => {
     fc.assert(
       fc.property(numericSecret, (code) => {
-        const template = fixtureEvent("sms.created");
+        const template = clerkFixture("sms.created");
         const event = deepFreeze({
           ...template,
           data: { ...(template.data as object), data: { otp_code: String(code), retry: { code } } },

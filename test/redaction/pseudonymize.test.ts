@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createRedactor, PSEUDONYM_PREFIX, RedactionConfigError } from "../../lambda/redaction/index";
-import { fixtureEvent, getPath } from "./support";
+import { clerkFixture } from "../support/forwarder-stubs";
+import { getPath } from "./support";
 
 const KEY_A = "key-a-0123456789abcdef0123456789";
 const KEY_B = "key-b-0123456789abcdef0123456789";
@@ -23,11 +24,11 @@ describe("pseudonymisation of personal data", () => {
       "session.created",
       "paymentAttempt.created",
     ]) {
-      const input = fixtureEvent(name);
+      const input = clerkFixture(name);
       const out = createRedactor()(input);
       expect(JSON.stringify(out.event_attributes)).toBe(JSON.stringify(input.event_attributes));
     }
-    expect(getPath(createRedactor()(fixtureEvent("waitlistEntry.created")), "data.email_address")).toBe(
+    expect(getPath(createRedactor()(clerkFixture("waitlistEntry.created")), "data.email_address")).toBe(
       "john.doe@example.com",
     );
   });
@@ -75,7 +76,7 @@ describe("pseudonymisation of personal data", () => {
 
   it("replaces IPs under IP-named fields, not version strings that look like one", () => {
     const redact = createRedactor({ pseudonymizationKey: KEY_A });
-    const out = redact(fixtureEvent("session.created"));
+    const out = redact(clerkFixture("session.created"));
     expect(getPath(out, "data.latest_activity.ip_address")).toMatch(PSEUDONYM);
     expect(getPath(out, "event_attributes.http_request.client_ip")).toBe(
       getPath(out, "data.latest_activity.ip_address"),
@@ -96,7 +97,7 @@ describe("pseudonymisation of personal data", () => {
   });
 
   it("pseudonymises addresses inside a user's email_addresses and phone_numbers, keeping their ids", () => {
-    const input = fixtureEvent("user.updated");
+    const input = clerkFixture("user.updated");
     const data = input.data as Record<string, unknown>;
     data.email_addresses = [
       { id: "idn_1", email_address: "a@acme.com", verification: { strategy: "email_code" } },
@@ -113,13 +114,13 @@ describe("pseudonymisation of personal data", () => {
 
   it("keeps names, usernames, ids, the sender's own number and sender name", () => {
     const redact = createRedactor({ pseudonymizationKey: KEY_A });
-    const sms = redact(fixtureEvent("sms.created"));
+    const sms = redact(clerkFixture("sms.created"));
     expect(getPath(sms, "data.from_phone_number")).toBe("+12345678901");
     expect(getPath(sms, "data.phone_number_id")).toBe("idn_2g7np7Hrk0SN6kj5EDMLDaKNL0S");
-    const email = redact(fixtureEvent("email.created"));
+    const email = redact(clerkFixture("email.created"));
     expect(getPath(email, "data.from_email_name")).toBe("notifications");
     expect(getPath(email, "data.email_address_id")).toBe("idn_abcd");
-    const user = redact(fixtureEvent("user.updated"));
+    const user = redact(clerkFixture("user.updated"));
     expect([
       getPath(user, "data.first_name"),
       getPath(user, "data.last_name"),

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { compileRedactor } from "../../lambda/redaction/engine";
 import { createRedactor, REDACTED } from "../../lambda/redaction/index";
 import { DEFAULT_RULES, type DefaultRuleId } from "../../lambda/redaction/rules";
-import { fixtureEvent, getPath } from "./support";
+import { clerkFixture } from "../support/forwarder-stubs";
+import { getPath } from "./support";
 
 /** A redactor with just this one rule, and one with no rule at all (to show the input carries the secret). */
 function onlyRule(id: DefaultRuleId) {
@@ -25,19 +26,19 @@ interface RuleCase {
 // Keyed by rule id: the type checker refuses a rule in rules.ts without a case here.
 const CASES: Record<DefaultRuleId, RuleCase> = {
   "email-otp-code": {
-    input: () => fixtureEvent("email.created"),
+    input: () => clerkFixture("email.created"),
     expect: { "data.data.otp_code": REDACTED, "data.slug": "verification_code", "data.status": "queued" },
   },
   "email-body": {
-    input: () => fixtureEvent("email.created"),
+    input: () => clerkFixture("email.created"),
     expect: { "data.body": REDACTED, "data.body_plain": REDACTED, "data.id": "ema_abcd" },
   },
   "email-subject": {
-    input: () => fixtureEvent("email.created"),
+    input: () => clerkFixture("email.created"),
     expect: { "data.subject": REDACTED, "data.from_email_name": "notifications" },
   },
   "sms-message": {
-    input: () => fixtureEvent("sms.created"),
+    input: () => clerkFixture("sms.created"),
     expect: {
       "data.message": REDACTED,
       "data.slug": "verification_code",
@@ -72,7 +73,7 @@ const CASES: Record<DefaultRuleId, RuleCase> = {
     },
   },
   "url-credential": {
-    input: () => fixtureEvent("organizationInvitation.created"),
+    input: () => clerkFixture("organizationInvitation.created"),
     expect: {
       "data.url": `https://accounts.acme.com/accept-invitation?token=${REDACTED}`,
       "data.email_address": "jane.doe@acme.com",
@@ -196,7 +197,7 @@ describe("false-positive traps: flags and metadata the analytics need are kept",
   });
 
   it("keeps verification.strategy email_code of organizationDomain.updated", () => {
-    const out = redact(fixtureEvent("organizationDomain.updated"));
+    const out = redact(clerkFixture("organizationDomain.updated"));
     expect(getPath(out, "data.verification")).toEqual({
       status: "verified",
       strategy: "email_code",
@@ -206,12 +207,12 @@ describe("false-positive traps: flags and metadata the analytics need are kept",
   });
 
   it("keeps the user's security flags of user.updated", () => {
-    const input = fixtureEvent("user.updated");
+    const input = clerkFixture("user.updated");
     expect(JSON.stringify(redact(input))).toBe(JSON.stringify(input));
   });
 
   it("keeps role and permission keys (role.created)", () => {
-    const out = redact(fixtureEvent("role.created"));
+    const out = redact(clerkFixture("role.created"));
     expect(getPath(out, "data.key")).toBe("org:content_manager");
     expect(getPath(out, "data.permissions.0.key")).toBe("org:posts:create");
   });

@@ -1,8 +1,7 @@
 /** Fixture loading and small object helpers for the redaction tests. */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-
-export const FIXTURE_DIR = join(__dirname, "..", "fixtures", "clerk-events");
+import { listSampleTypes, SAMPLES_DIR } from "../../lambda/dev/send";
 
 export interface Fixture {
   /** The event type, e.g. `email.created` (the file name without `.json`). */
@@ -12,17 +11,10 @@ export interface Fixture {
 }
 
 export function loadFixtures(): Fixture[] {
-  return readdirSync(FIXTURE_DIR)
-    .filter((file) => file.endsWith(".json"))
-    .sort()
-    .map((file) => ({
-      name: file.replace(/\.json$/, ""),
-      raw: readFileSync(join(FIXTURE_DIR, file), "utf8"),
-    }));
-}
-
-export function fixtureEvent(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(FIXTURE_DIR, `${name}.json`), "utf8")) as Record<string, unknown>;
+  return listSampleTypes().map((name) => ({
+    name,
+    raw: readFileSync(join(SAMPLES_DIR, `${name}.json`), "utf8"),
+  }));
 }
 
 /** Freezes a whole tree, so any mutation by the code under test throws (tests run in strict mode). */

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { Webhook } from "svix/dist/webhook";
 import { toApiGatewayEvent } from "../../lambda/dev/api-gateway-adapter";
+import { SAMPLES_DIR } from "../../lambda/dev/send";
 import type { RecordedRequest, StubHandler, StubReply } from "./http-stub";
 
 /** The Standard Webhooks test-vector key; any whsec_ value works the same. */
@@ -21,8 +22,7 @@ export const SECRET_ID =
 
 /** A Clerk payload from the repository's fixtures (`test/fixtures/clerk-events/<type>.json`). */
 export function clerkFixture(type: string): Record<string, unknown> {
-  const file = join(__dirname, "..", "fixtures", "clerk-events", `${type}.json`);
-  return JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  return JSON.parse(readFileSync(join(SAMPLES_DIR, `${type}.json`), "utf8")) as Record<string, unknown>;
 }
 
 export interface SecretValue {
