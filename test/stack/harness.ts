@@ -118,6 +118,24 @@ export async function registrationsSettled(): Promise<void> {
   await runtime.waitForRPCs();
 }
 
+/**
+ * The names of the resources an Output depends on: the engine creates whatever consumes the Output after
+ * them, and deletes it before them. `allResources` is the SDK's own record, present at run time but left
+ * out of its typings.
+ */
+export async function dependencyNames(output: pulumi.Output<unknown>): Promise<string[]> {
+  const tracked = output as pulumi.Output<unknown> & {
+    allResources?: () => Promise<Iterable<pulumi.Resource>>;
+  };
+  if (!tracked.allResources) throw new Error("@pulumi/pulumi no longer exposes Output.allResources");
+  const urns = await Promise.all(
+    [...(await tracked.allResources())].map(
+      (resource) => new Promise<string>((resolve) => resource.urn.apply(resolve)),
+    ),
+  );
+  return urns.map((urn) => urn.slice(urn.lastIndexOf("::") + 2)).sort();
+}
+
 /** The program's stack outputs, resolved, with whether each is secret. */
 export async function stackOutputs(
   program: Record<string, unknown>,

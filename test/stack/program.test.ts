@@ -123,6 +123,7 @@ describe("the stack", () => {
     expect(ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm")).toHaveLength(5);
     expect(ofType(resources, "aws:sns/topic:Topic")).toEqual([]);
     const filters = ofType(resources, "aws:cloudwatch/logMetricFilter:LogMetricFilter");
+    expect(filters).toHaveLength(2);
     for (const f of filters) expect(f.inputs.logGroupName).toBe(outputs.forwarderLogGroup?.value);
   });
 });

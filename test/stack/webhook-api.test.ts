@@ -2,15 +2,22 @@ import * as aws from "@pulumi/aws";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ACCESS_LOG_FORMAT, WebhookApi } from "../../infra/components/webhook-api";
 import { only, unwrap } from "../support/pulumi-mocks";
-import { API_ENDPOINT, EXECUTION_ARN, installStackMocks, registrationIndex } from "./harness";
+import {
+  API_ENDPOINT,
+  dependencyNames,
+  EXECUTION_ARN,
+  installStackMocks,
+  registrationIndex,
+} from "./harness";
 
 const { resources } = installStackMocks();
 const INVOKE_ARN =
   "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:fn/invocations";
 
+let api: WebhookApi;
 let webhookUrl: string;
 beforeAll(async () => {
-  const api = new WebhookApi("webhook", {
+  api = new WebhookApi("webhook", {
     functionInvokeArn: INVOKE_ARN,
     functionName: "forwarder-fn-1234",
     throttleRateLimit: 25,
@@ -64,8 +71,13 @@ describe("WebhookApi", () => {
     });
   });
 
-  it("hands out the webhook URL only once route, stage and permission exist", () => {
+  it("hands out the webhook URL only once route, stage and permission exist", async () => {
     expect(webhookUrl).toBe(`${API_ENDPOINT}/webhooks/clerk`);
+    // What the engine orders Clerk's registration by (registration order alone cannot tell: in the mocks
+    // every input is known at once).
+    expect(await dependencyNames(api.webhookUrl)).toEqual(
+      expect.arrayContaining(["webhook-route", "webhook-stage", "webhook-invoke"]),
+    );
     const consumer = registrationIndex(resources, "aws:ssm/parameter:Parameter", "consumer");
     expect(only(resources, "aws:ssm/parameter:Parameter").inputs.value).toBe(webhookUrl);
     for (const [type, name] of [
