@@ -21,7 +21,7 @@ import {
   secretsManagerHandler,
   signedEvent,
   TINYBIRD_TOKEN,
-  tinybirdHandler,
+  tinybirdStored,
 } from "../support/forwarder-stubs";
 import { type StubServer, startStub } from "../support/http-stub";
 
@@ -55,7 +55,7 @@ const FIRST_POST = {
 };
 
 export async function run(): Promise<void> {
-  const tinybird = await startStub(tinybirdHandler());
+  const tinybird = await startStub(() => tinybirdStored());
   const secretsManager = await startStub(secretsManagerHandler(() => secretAnswer()));
   const dir = mkdtempSync(join(tmpdir(), "forwarder-bench-"));
   try {

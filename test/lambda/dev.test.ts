@@ -14,7 +14,7 @@ import {
   SIGNING_SECRET,
   signedEvent,
   TINYBIRD_TOKEN,
-  tinybirdHandler,
+  tinybirdStored,
 } from "../support/forwarder-stubs";
 import { type StubServer, startStub } from "../support/http-stub";
 
@@ -23,7 +23,7 @@ let dev: DevServer;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  tinybird = await startStub(tinybirdHandler());
+  tinybird = await startStub(() => tinybirdStored());
   dev = await startDevServer(
     { TINYBIRD_HOST: tinybird.url, TINYBIRD_TOKEN, CLERK_WEBHOOK_SECRET: SIGNING_SECRET, PORT: "0" },
     (line) => logs.push(line),

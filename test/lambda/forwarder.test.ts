@@ -18,7 +18,6 @@ import {
   secretsManagerHandler,
   signedEvent,
   TINYBIRD_TOKEN,
-  tinybirdHandler,
   tinybirdStored,
 } from "../support/forwarder-stubs";
 import { startStub } from "../support/http-stub";
@@ -34,7 +33,7 @@ beforeEach(() => {
   h.handler = h.newContainer();
   h.secretAnswer = secretAnswer();
   h.clock.now = START;
-  h.tinybird.handle(tinybirdHandler());
+  h.tinybird.handle(() => tinybirdStored());
 });
 afterEach(() => {
   h.tinybird.requests.length = 0;

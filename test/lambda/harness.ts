@@ -20,7 +20,7 @@ import {
   type SecretsManagerAnswer,
   secretAnswer,
   secretsManagerHandler,
-  tinybirdHandler,
+  tinybirdStored,
 } from "../support/forwarder-stubs";
 import { type StubServer, startStub } from "../support/http-stub";
 
@@ -53,7 +53,7 @@ export interface HarnessOptions {
 export const START = Date.UTC(2026, 10, 24, 9, 0, 0);
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const tinybird = await startStub(tinybirdHandler());
+  const tinybird = await startStub(() => tinybirdStored());
   const harness = {} as Harness;
   harness.secretAnswer = secretAnswer();
   const secretsManager = await startStub(secretsManagerHandler(() => harness.secretAnswer));
@@ -129,7 +129,7 @@ export interface StandIns {
  * module, the bundle), with stdout captured because that is where its logger writes.
  */
 export async function startStandIns(): Promise<StandIns> {
-  const tinybird = await startStub(tinybirdHandler());
+  const tinybird = await startStub(() => tinybirdStored());
   const secretsManager = await startStub(secretsManagerHandler(() => secretAnswer()));
   const stdout: string[] = [];
   const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {

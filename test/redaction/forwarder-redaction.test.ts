@@ -9,9 +9,9 @@ import type { ForwarderConfig } from "../../lambda/config";
 import { createHandler, type Handler } from "../../lambda/forwarder";
 import { createJsonLogger } from "../../lambda/logger";
 import { REDACTED } from "../../lambda/redaction/index";
-import type { ForwarderSecret, SecretSource } from "../../lambda/secrets";
+import { staticSecretSource } from "../../lambda/secrets";
 import { createTinybirdClient } from "../../lambda/tinybird";
-import { SIGNING_SECRET, signedEvent, TINYBIRD_TOKEN, tinybirdHandler } from "../support/forwarder-stubs";
+import { SIGNING_SECRET, signedEvent, TINYBIRD_TOKEN, tinybirdStored } from "../support/forwarder-stubs";
 import { type StubServer, startStub } from "../support/http-stub";
 import { CREDENTIALS, personalPaths } from "./fixture-expectations";
 import { containsToken, getPath, loadFixtures, setPath } from "./support";
@@ -20,11 +20,6 @@ const NOW = Date.UTC(2026, 10, 24, 9, 0, 0);
 const KEY = "forwarder-redaction-key-0123456789abcdef";
 const fixtures = loadFixtures();
 
-/** The secret as Secrets Manager would hold it, served from memory. */
-function inMemorySecrets(secret: ForwarderSecret): SecretSource {
-  return { get: async () => ({ ok: true, secret }), refresh: async () => undefined };
-}
-
 let tinybird: StubServer;
 const logs: string[] = [];
 
@@ -32,7 +27,7 @@ function forwarder(privacy: Pick<ForwarderConfig, "redactPaths" | "pseudonymize"
   const config: ForwarderConfig = { tinybirdHost: tinybird.url, dataSource: "clerk_events", ...privacy };
   return createHandler({
     config,
-    secrets: inMemorySecrets({
+    secrets: staticSecretSource({
       tinybirdToken: TINYBIRD_TOKEN,
       signingSecret: SIGNING_SECRET,
       pseudonymizationKey: KEY,
@@ -61,7 +56,7 @@ async function forward(handler: Handler, raw: string, id: string): Promise<strin
 }
 
 beforeAll(async () => {
-  tinybird = await startStub(tinybirdHandler());
+  tinybird = await startStub(() => tinybirdStored());
 });
 afterAll(() => tinybird.close());
 beforeEach(() => {

@@ -9,7 +9,7 @@ import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { Webhook } from "svix/dist/webhook";
 import { toApiGatewayEvent } from "../../lambda/dev/api-gateway-adapter";
 import { SAMPLES_DIR } from "../../lambda/dev/send";
-import type { RecordedRequest, StubHandler, StubReply } from "./http-stub";
+import type { StubHandler, StubReply } from "./http-stub";
 
 /** The Standard Webhooks test-vector key; any whsec_ value works the same. */
 export const SIGNING_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -97,12 +97,6 @@ export function awsEnvironment(secretsManagerUrl: string): Record<string, string
 /** Tinybird's Events API answer for a stored row (`wait=true`). */
 export function tinybirdStored(quarantinedRows = 0): StubReply {
   return { status: 200, body: { successful_rows: 1 - quarantinedRows, quarantined_rows: quarantinedRows } };
-}
-
-export function tinybirdHandler(
-  reply: (req: RecordedRequest) => StubReply = () => tinybirdStored(),
-): StubHandler {
-  return (req) => reply(req);
 }
 
 export interface SignedEventOptions {
