@@ -3,6 +3,7 @@
  * at once, each naming its key and the command that fixes it — and never printing a secret.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { parsePath } from "../lambda/redaction/paths";
 
 export const PROJECT = "clerk-tinybird";
 
@@ -197,7 +198,7 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
   }
   const eventTypes = r.stringList(
     "clerkEventTypes",
-    /^[a-z][A-Za-z]*(\.[a-z][A-Za-z_]*)+$/,
+    (v) => /^[a-z][A-Za-z]*(\.[a-z][A-Za-z_]*)+$/.test(v),
     "a Clerk event type such as user.created",
   );
 
@@ -266,10 +267,11 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
     }
   }
 
-  // The forwarder receives these comma-separated (REDACT_PATHS), so a path may not contain a comma.
+  // Checked by the forwarder's own parser, so a path the stack accepts never fails at run time; it also
+  // refuses the commas that REDACT_PATHS (comma-separated) could not carry.
   const redactPaths = r.stringList(
     "redactPaths",
-    /^([A-Za-z0-9_-]+|\*)(\.([A-Za-z0-9_-]+|\*))*$/,
+    isDotPath,
     "a dot path such as data.private_metadata or data.email_addresses.*.email_address",
   );
   const pseudonymizePersonalData = r.boolean("pseudonymizePersonalData");
@@ -437,7 +439,7 @@ class Reader {
   }
 
   /** A list setting (stored by Pulumi as a JSON array); duplicates are dropped. */
-  stringList(key: keyof typeof CONFIG_DEFAULTS, item: RegExp, itemHint: string): string[] {
+  stringList(key: keyof typeof CONFIG_DEFAULTS, isItem: (v: string) => boolean, itemHint: string): string[] {
     const value = this.raw(key);
     if (value === undefined) return [];
     const fix = `pulumi config set --path '${key}[0]' <value> (one line per item: ${key}[1], ${key}[2]…), each ${itemHint}`;
@@ -451,7 +453,7 @@ class Reader {
       this.problem(key, `is "${value}", not a list of strings`, fix);
       return [];
     }
-    const bad = parsed.filter((v) => !item.test(v));
+    const bad = parsed.filter((v) => !isItem(v));
     if (bad.length > 0) {
       this.problem(
         key,
@@ -502,6 +504,15 @@ class Reader {
         `${full} is not a setting this stack reads${near ? ` (did you mean ${near}?)` : ""}; it has no effect.`,
       );
     }
+  }
+}
+
+function isDotPath(path: string): boolean {
+  try {
+    parsePath(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

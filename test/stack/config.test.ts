@@ -11,6 +11,7 @@ import {
   StackConfigError,
   TINYBIRD_HOSTS,
 } from "../../infra/config";
+import { parsePath } from "../../lambda/redaction/paths";
 import { unwrap } from "../support/pulumi-mocks";
 import { CREDENTIALS, VALID_CONFIG, VALID_SECRET_KEYS } from "./harness";
 
@@ -214,6 +215,34 @@ describe("configuration errors", () => {
     expect(problems[0]!.startsWith(`${qualified} `)).toBe(true);
     expect(problems[0]).toMatch(why);
     expect(problems[0]).toMatch(/: pulumi config (set|rm) /);
+  });
+
+  it("accepts exactly the redaction paths the forwarder's parser accepts", () => {
+    const samples = [
+      "data.private_metadata",
+      "data.email_addresses.*.email_address",
+      "*",
+      "data.phone_numbers.0.phone_number",
+      "data.some-key.x_y",
+      " data.public_metadata ",
+      "data..email",
+      "data.email.",
+      "data.private_metadata,data.x",
+      "data/private_metadata",
+      "data.$x",
+      "",
+    ];
+    for (const path of samples) {
+      let forwarderAccepts = true;
+      try {
+        parsePath(path);
+      } catch {
+        forwarderAccepts = false;
+      }
+      expect(problemsOf({ ...VALID_CONFIG, redactPaths: [path] }), JSON.stringify(path)).toHaveLength(
+        forwarderAccepts ? 0 : 1,
+      );
+    }
   });
 
   it("refuses both Clerk modes at once", () => {
