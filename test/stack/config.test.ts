@@ -302,12 +302,41 @@ describe("the project files", () => {
     }
   });
 
+  it("declares each setting so the Pulumi CLI accepts it: a known type, items for a list, a default of that type", () => {
+    // The CLI refuses the project file otherwise ("The default value specified for configuration key … is
+    // not of the expected type"), before any stack runs.
+    const ofType = (type: string, items: { type: string } | undefined, value: unknown): boolean => {
+      switch (type) {
+        case "string":
+          return typeof value === "string";
+        case "integer":
+          return Number.isInteger(value);
+        case "boolean":
+          return typeof value === "boolean";
+        case "array":
+          return (
+            Array.isArray(value) &&
+            items !== undefined &&
+            value.every((v) => ofType(items.type, undefined, v))
+          );
+        default:
+          return false;
+      }
+    };
+    for (const [key, declared] of Object.entries(project.config)) {
+      const { type, items } = declared as { type: string; items?: { type: string } };
+      expect(["string", "integer", "boolean", "array"], key).toContain(type);
+      if (type === "array") expect(items?.type, key).toBe("string");
+      if ("default" in declared) expect(ofType(type, items, declared.default), key).toBe(true);
+      if (declared.secret) expect(declared, key).not.toHaveProperty("default");
+    }
+  });
+
   it("declares the always-required settings without a default, the token as a secret", () => {
     expect(project.config.tinybirdHost).toMatchObject({ type: "string" });
     expect(project.config.tinybirdHost).not.toHaveProperty("default");
     expect(project.config.tinybirdAdminToken).toMatchObject({ type: "string", secret: true });
     expect(project.config.tinybirdAdminToken).not.toHaveProperty("default");
-    for (const key of SECRET_KEYS) expect(project.config[key] ?? {}).not.toHaveProperty("default");
   });
 
   it("declares nothing the program does not read", () => {
