@@ -1,13 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-
-/** What the forwarder reads from the secret (lambda/'s contract). */
-export interface ForwarderSecretValue {
-  tinybirdToken: string;
-  signingSecret: string;
-  pseudonymizationKey: string;
-}
+import type { ForwarderSecret as ForwarderSecretValue } from "../../lambda/secrets";
 
 export interface ForwarderSecretArgs {
   /** The scoped append token from Tinybird (secret). */
@@ -46,7 +40,8 @@ export class ForwarderSecret extends pulumi.ComponentResource {
     // rotates the key — and changes every pseudonym from then on.
     const key = new random.RandomBytes(`${name}-pseudonymization-key`, { length: 32 }, { parent: this });
 
-    const value: pulumi.Output<ForwarderSecretValue> = pulumi
+    // Typed by the forwarder's own reader, with the key always present.
+    const value: pulumi.Output<Required<ForwarderSecretValue>> = pulumi
       .all([args.tinybirdToken, args.signingSecret, key.base64])
       .apply(([tinybirdToken, signingSecret, pseudonymizationKey]) => ({
         tinybirdToken,

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ForwarderSecret } from "../../infra/components/forwarder-secret";
+import { parseSecret } from "../../lambda/secrets";
 import { only, unwrap } from "../support/pulumi-mocks";
 import { CREDENTIALS, installStackMocks, leakedCredentials, REGION, registrationIndex } from "./harness";
 
@@ -39,10 +40,14 @@ describe("ForwarderSecret", () => {
   it("stores exactly the JSON the forwarder reads, as a secret input", () => {
     const version = only(resources, VERSION, "plain-value");
     expect(version.inputs.secretId).toBe("plain-secret-id");
-    expect(JSON.parse(version.inputs.secretString)).toEqual({
-      tinybirdToken: CREDENTIALS.appendToken,
-      signingSecret: CREDENTIALS.signingSecret,
-      pseudonymizationKey: CREDENTIALS.pseudonymizationKey,
+    // Read back by the forwarder's own parser.
+    expect(parseSecret(version.inputs.secretString, "plain-secret")).toEqual({
+      ok: true,
+      secret: {
+        tinybirdToken: CREDENTIALS.appendToken,
+        signingSecret: CREDENTIALS.signingSecret,
+        pseudonymizationKey: CREDENTIALS.pseudonymizationKey,
+      },
     });
     expect(version.secretInputs).toContain("secretString");
     expect(leakedCredentials(resources)).toEqual([]);
