@@ -241,4 +241,22 @@ describe("Forward destroy", () => {
     expect(deploys()[0]!.query.get("allow_destructive_operations")).toBe("true");
     expect([ws.fake.datasources.size, ws.fake.pipes.size, ws.fake.tokens.size]).toEqual([0, 0, 0]);
   });
+
+  // A rename in the same workspace: Pulumi creates the renamed resource (whose deployment replaces
+  // clerk_events), then deletes the old one with the old resource's stored environment and output.
+  it.each([
+    ["as stored", {}],
+    ["even when the old stack allowed destructive deployments", { TINYBIRD_ALLOW_DESTRUCTIVE: "true" }],
+  ])("leaves alone a data source that replaced its own in the workspace (%s)", async (_, oldEnv) => {
+    const old = await ws.run("create", oldEnv);
+    const renamed = (await ws.run("create", {
+      TINYBIRD_DATASOURCE: "auth_events",
+      TINYBIRD_ALLOW_DESTRUCTIVE: "true",
+    })) as ProvisionResult;
+    ws.fake.requests.length = 0;
+    await ws.rerun(old, "delete", oldEnv);
+    expect(deploys()).toHaveLength(0);
+    expect([...ws.fake.datasources.keys()]).toEqual(["auth_events"]);
+    expect(ws.fake.tokens.get("clerk_append")!.token).toBe(renamed.appendToken);
+  });
 });

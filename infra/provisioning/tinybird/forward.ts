@@ -225,6 +225,11 @@ export async function provisionForward(
  * Forward destroy is a deployment too: keeping the data, the project is redeployed without its
  * TOKEN lines, which revokes the tokens; deleting it, an empty project is deployed with
  * allow_destructive_operations, which removes the data source and pipes.
+ *
+ * When the data source is no longer in the workspace, nothing of this stack is left to remove: it
+ * was destroyed already, or a renamed stack's deployment replaced it (Pulumi deletes the old
+ * resource after creating the new one). That deployment now owns the workspace, the datafile's
+ * token names included, and redeploying this project would undo it.
  */
 export async function destroyForward(
   api: TinybirdApi,
@@ -233,6 +238,12 @@ export async function destroyForward(
   options: ForwardOptions,
   previous?: ProvisionResult,
 ): Promise<void> {
+  const { name } = project.dataSource.definition;
+  const found = await api.request("GET", `/v0/datasources/${enc(name)}`, {
+    accept: [404],
+    scope: "DATASOURCES:READ",
+  });
+  if (found.status === 404) return;
   const ours = ownNames(project, previous);
   if (deleteData) {
     await deployProject(api, [], ours, options, { removingOwnData: true });
