@@ -257,12 +257,26 @@ describe("Classic destroy", () => {
     expect(ws.fake.calls()).toEqual([
       "DELETE /v0/tokens/clerk_events_append",
       "DELETE /v0/tokens/clerk_events_read",
+      "GET /v0/pipes/active_users",
       "DELETE /v0/pipes/active_users",
+      "GET /v0/pipes/signups",
       "DELETE /v0/pipes/signups",
       "DELETE /v0/datasources/clerk_events",
     ]);
     expect([ws.fake.datasources.size, ws.fake.pipes.size, ws.fake.tokens.size]).toEqual([0, 0, 0]);
     await expect(ws.run("delete", env)).resolves.toBeUndefined();
+  });
+
+  it("deleting the data after a rename, keeps the pipes the renamed stack has published since", async () => {
+    const old = await ws.run("create");
+    await ws.run("create", { TINYBIRD_DATASOURCE: "auth_events" });
+    await ws.run("delete", {
+      PULUMI_COMMAND_STDOUT: JSON.stringify(old),
+      TINYBIRD_DELETE_DATA_ON_DESTROY: "true",
+    });
+    expect([...ws.fake.datasources.keys()]).toEqual(["auth_events"]);
+    expect([...ws.fake.pipes.keys()].sort()).toEqual(["active_users", "signups"]);
+    expect([...ws.fake.tokens.keys()].sort()).toEqual(["auth_events_append", "auth_events_read"]);
   });
 
   it("derives what to revoke from the datafiles when no previous output was kept", async () => {

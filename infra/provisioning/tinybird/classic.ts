@@ -109,6 +109,23 @@ async function removeIfPresent(api: TinybirdApi, path: string, scope: string): P
   await api.request("DELETE", path, { accept: [404], scope });
 }
 
+/**
+ * Deletes a pipe this stack deployed, unless it no longer reads from the stack's data source: pipe
+ * names are the same for every data source name, so after a rename the renamed stack has replaced
+ * it (Pulumi deletes the old resource after creating the new one). What a pipe reads is its nodes'
+ * `dependencies` in `GET /v0/pipes/<name>` (Tinybird's pipe.to_json); a pipe described without them
+ * is removed by name, as before.
+ */
+async function removeOwnPipe(api: TinybirdApi, pipe: string, dataSource: string): Promise<void> {
+  const path = `/v0/pipes/${enc(pipe)}`;
+  const found = await api.request("GET", path, { accept: [404], scope: "PIPES:READ" });
+  if (found.status === 404) return;
+  const nodes = (found.body as { nodes?: { dependencies?: unknown }[] } | undefined)?.nodes ?? [];
+  const reads = nodes.flatMap((n) => (Array.isArray(n.dependencies) ? [n.dependencies as unknown[]] : []));
+  if (reads.length > 0 && !reads.some((tables) => tables.includes(dataSource))) return;
+  await removeIfPresent(api, path, "PIPES:DROP");
+}
+
 export async function provisionClassic(
   api: TinybirdApi,
   project: TinybirdProject,
@@ -130,7 +147,7 @@ export async function provisionClassic(
   const current = new Set(pipes.map((p) => p.name));
   if (previous?.kind === "classic") {
     for (const gone of previous.pipes.filter((p) => !current.has(p))) {
-      await removeIfPresent(api, `/v0/pipes/${enc(gone)}`, "PIPES:DROP");
+      await removeOwnPipe(api, gone, ds.name);
     }
   }
 
@@ -172,7 +189,7 @@ export async function destroyClassic(
     await removeIfPresent(api, `/v0/tokens/${enc(name)}`, "TOKENS");
   }
   if (!deleteData) return;
-  for (const pipe of target.pipes) await removeIfPresent(api, `/v0/pipes/${enc(pipe)}`, "PIPES:DROP");
+  for (const pipe of target.pipes) await removeOwnPipe(api, pipe, target.dataSource);
   try {
     await removeIfPresent(api, `/v0/datasources/${enc(target.dataSource)}`, "DATASOURCES:DROP");
   } catch (error) {

@@ -309,6 +309,7 @@ export async function startFakeTinybird(kind: "classic" | "forward"): Promise<Fa
         return json(200, { ...body, id: `t_${body.name}` });
       },
     ],
+    ["GET", /^\/v0\/pipes\/([^/]+)$/, (_req, name) => describePipe(name)],
     [
       "DELETE",
       /^\/v0\/pipes\/([^/]+)$/,
@@ -318,6 +319,22 @@ export async function startFakeTinybird(kind: "classic" | "forward"): Promise<Fa
       },
     ],
   ];
+
+  /**
+   * `GET /v0/pipes/<name>` as Tinybird answers it (pipe.to_json): every node with the tables it reads,
+   * `dependencies`, which Tinybird's SQL parser finds and this finds by whole-word match.
+   */
+  function describePipe(name: string): StubReply {
+    const pipe = fake.pipes.get(name) as { name: string; nodes: { name: string; sql: string }[] } | undefined;
+    if (!pipe) return error(404, `Pipe "${name}" not found`);
+    const tables = [...fake.datasources.keys(), ...pipe.nodes.map((n) => n.name)];
+    const reads = (sql: string, table: string) => new RegExp(`(?<![\\w.])${table}(?![\\w])`).test(sql);
+    return json(200, {
+      id: `t_${name}`,
+      name,
+      nodes: pipe.nodes.map((n) => ({ ...n, dependencies: tables.filter((t) => reads(n.sql, t)) })),
+    });
+  }
 
   function createDataSource(req: RecordedRequest): StubReply {
     if (kind === "forward") return error(403, FORWARD_ONLY);
