@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MANAGED_BY } from "../../infra/provisioning/clerk/endpoint";
 import { type RegistrationResult, runOperation } from "../../infra/provisioning/clerk/operations";
+import { endpointUid } from "../../infra/provisioning/clerk/settings";
 import { runCommand } from "../../infra/provisioning/runtime";
 import { CLERK_KEY, type ClerkSvixFake, startClerkSvixFake } from "../support/clerk-svix-fake";
 import { jsonBody, type RecordedRequest } from "../support/http-stub";
@@ -137,6 +138,14 @@ describe("create", () => {
     expect(fake.clerk.requests[0]!.path).toBe("/v1/webhooks/svix");
     expect(result!.appId).toBe(fake.appId);
     expect(fake.endpoints.size).toBe(1);
+  });
+
+  it("derives a uid Svix accepts (letters, digits, - _ . and at most 256) from any project and stack name", async () => {
+    const uid = endpointUid(`my project ${"x".repeat(300)}`, "team/dev ü");
+    await run("create", envFor({ ENDPOINT_UID: uid }));
+
+    expect(uid).toMatch(/^clerk-tinybird\.my-project-x+$/);
+    expect([...fake.endpoints.values()].map((e) => e.uid)).toEqual([uid]);
   });
 
   it("reads URL-safe base64 keys without padding and links without a region", async () => {
@@ -490,15 +499,24 @@ describe("errors", () => {
     );
   });
 
-  it("a Svix 422 about the settings points at the URL and event types", async () => {
-    fake.fault("svix", "POST", /\/endpoint$/, {
-      status: 422,
-      body: { code: "validation", detail: [{ loc: ["body", "filterTypes"], msg: "unknown event type" }] },
-    });
-    const { err } = await runCaptured("create", envFor({ EVENT_TYPES: "user.nope" }));
+  it("Svix's 422 for an unknown event type reads as its field and words and points at clerkEventTypes", async () => {
+    const { err } = await runCaptured("create", envFor({ EVENT_TYPES: "user.created,user.nope" }));
 
-    expect(err).toMatch(/Svix answered 422 validation .*unknown event type.*when asked to create endpoint/);
-    expect(err).toMatch(/clerkEventTypes/);
+    expect(err).toContain(
+      `Svix answered 422 ("body.eventTypes: The following event types don't exist: user.nope") when asked to create endpoint ${UID}`,
+    );
+    expect(err).toMatch(/config clerkEventTypes/);
+    expect(fake.endpoints.size).toBe(0);
+  });
+
+  it("the same 422 on an update names the update", async () => {
+    const first = await run("create", envFor());
+    const { err } = await runCaptured("update", nextRun(first, { EVENT_TYPES: "user.nope" }));
+
+    expect(err).toMatch(
+      /^Svix answered 422 \("body\.eventTypes: .*user\.nope"\) when asked to update endpoint/,
+    );
+    expect([...fake.endpoints.values()][0]!.filterTypes).toBeNull();
   });
 
   it("a non-JSON 403 page from a proxy keeps its status", async () => {

@@ -3,9 +3,14 @@
  * stub servers. They speak the contracts the real clients expect: Clerk's `{"errors":[{code,message,
  * long_message}]}` and Svix's `{code, detail}` error shapes, one-time tokens that die on first use,
  * endpoints addressable by id or uid. Faults are queued per route to play outages and rate limits.
+ *
+ * The Svix side follows the open-source server (github.com/svix/svix-webhooks, server/svix-server):
+ * its error bodies (`error.rs`), its uid and event-type validation (`core/types/mod.rs`,
+ * `v1/endpoints/endpoint/crud.rs`) and its authless one-time-token exchange (`v1/endpoints/auth.rs`).
  */
 import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
+import { listSampleTypes } from "../../lambda/dev/send";
 import { type RecordedRequest, type StubReply, type StubServer, startStub } from "./http-stub";
 
 export const CLERK_KEY = "sk_test_fakeClerkSecretKey0123456789";
@@ -57,6 +62,40 @@ const svixError = (status: number, code: string, detail: string): StubReply => (
   status,
   body: { code, detail },
 });
+
+/** Svix answers a missing app and a missing endpoint alike (`HttpError::not_found(None, None)`). */
+const svixNotFound = () => svixError(404, "not_found", "Entity not found");
+
+/** Svix's 422: `HTTPValidationError`, a `detail` list and no `code`. */
+const svixInvalid = (field: string, msg: string): StubReply => ({
+  status: 422,
+  body: { detail: [{ loc: ["body", field], msg, type: "value_error" }] },
+});
+
+/** The event types Clerk registers in its Svix environment: one fixture per type. */
+const CLERK_EVENT_TYPES = new Set(listSampleTypes());
+
+/** What svix-server refuses in an endpoint body before touching its store, or undefined. */
+function invalidEndpoint(body: Partial<FakeEndpoint>, creating: boolean): StubReply | undefined {
+  const { uid, filterTypes } = body;
+  if (uid !== undefined && uid !== null) {
+    if (uid === "") return svixInvalid("uid", "String must be at least one character");
+    if (uid.length > 256) return svixInvalid("uid", "String too long");
+    if (!/^[a-zA-Z0-9\-_.]+$/.test(uid)) {
+      return svixInvalid("uid", "String must match the following pattern: [a-zA-Z0-9\\-_.].");
+    }
+    if (uid.startsWith("ep_"))
+      return svixInvalid("uid", "Uids are not allowed to have the same prefix as the ID. Prefix with _?");
+  }
+  if (filterTypes !== undefined && filterTypes !== null) {
+    if (creating && filterTypes.length === 0) return svixInvalid("eventTypes", "length must be at least 1");
+    const missing = filterTypes.filter((t) => !CLERK_EVENT_TYPES.has(t));
+    if (missing.length > 0) {
+      return svixInvalid("eventTypes", `The following event types don't exist: ${missing.join(", ")}`);
+    }
+  }
+  return undefined;
+}
 
 export interface ClerkSvixFake {
   clerk: StubServer;
@@ -154,7 +193,7 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
     if (req.method === "POST" && req.path === "/api/v1/auth/one-time-token") {
       const { oneTimeToken } = JSON.parse(req.text || "{}") as { oneTimeToken?: string };
       if (!oneTimeToken || oneTimeTokens.get(oneTimeToken) !== false) {
-        return svixError(401, "authentication_failed", "Invalid token");
+        return svixError(401, "authentication_failed", "One time token not found. Has it already been used?");
       }
       oneTimeTokens.set(oneTimeToken, true);
       const token = `sk_svix_${randomBytes(12).toString("hex")}`;
@@ -163,16 +202,18 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
     }
     const auth = String(req.headers.authorization ?? "");
     if (!apiTokens.has(auth.replace(/^Bearer /, ""))) {
-      return svixError(401, "authentication_failed", "Invalid token");
+      return svixError(401, "authentication_failed", "Incorrect authentication credentials.");
     }
     const m = /^\/api\/v1\/app\/([^/]+)\/endpoint(?:\/([^/]+))?(\/secret)?$/.exec(req.path);
     if (!m) return svixError(404, "not_found", "Route not found");
     const [, app, idOrUid, secretPath] = m;
-    if (app !== state.appId || !state.appExists) return svixError(404, "not_found", "Application not found");
+    if (app !== state.appId || !state.appExists) return svixNotFound();
     if (!idOrUid) {
       if (req.method !== "POST") return svixError(405, "method_not_allowed", "Method not allowed");
       const body = JSON.parse(req.text) as Partial<FakeEndpoint>;
-      if (body.uid && findEndpoint(body.uid)) return svixError(409, "conflict", "uid already in use");
+      const invalid = invalidEndpoint(body, true);
+      if (invalid) return invalid;
+      if (body.uid && findEndpoint(body.uid)) return svixError(409, "conflict", "A conflict has occurred");
       endpointCount += 1;
       const endpoint: FakeEndpoint = {
         id: `ep_${endpointCount}`,
@@ -188,7 +229,7 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
       return { status: 201, body: endpointJson(endpoint) };
     }
     const endpoint = findEndpoint(decodeURIComponent(idOrUid));
-    if (!endpoint) return svixError(404, "not_found", "Endpoint not found");
+    if (!endpoint) return svixNotFound();
     if (secretPath) return { status: 200, body: { key: endpoint.secret } };
     if (req.method === "GET") return { status: 200, body: endpointJson(endpoint) };
     if (req.method === "DELETE") {
@@ -197,6 +238,8 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
     }
     if (req.method === "PATCH") {
       const patch = JSON.parse(req.text) as Partial<FakeEndpoint>;
+      const invalid = invalidEndpoint(patch, false);
+      if (invalid) return invalid;
       for (const key of ["url", "description", "filterTypes", "metadata"] as const) {
         if (key in patch) (endpoint as unknown as Record<string, unknown>)[key] = patch[key];
       }

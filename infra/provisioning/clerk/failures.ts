@@ -80,7 +80,21 @@ function networkCause(error: unknown): string | undefined {
 function textOf(value: unknown): string | undefined {
   if (typeof value === "string") return value === "" ? undefined : value;
   if (value === undefined || value === null) return undefined;
-  return JSON.stringify(value);
+  return validationText(value) ?? JSON.stringify(value);
+}
+
+/**
+ * Svix's 422 body is `{"detail": [{"loc": ["body", "eventTypes"], "msg": "…", "type": "value_error"}]}`
+ * (svix-server error.rs, `HTTPValidationError` in its OpenAPI): read as `body.eventTypes: …`.
+ */
+function validationText(detail: unknown): string | undefined {
+  if (!Array.isArray(detail) || detail.length === 0) return undefined;
+  const items = detail.map((item: { loc?: unknown; msg?: unknown }) =>
+    typeof item?.msg === "string"
+      ? `${Array.isArray(item.loc) ? `${item.loc.join(".")}: ` : ""}${item.msg}`
+      : undefined,
+  );
+  return items.every((i) => i !== undefined) ? items.join("; ") : undefined;
 }
 
 /** A failure from @clerk/backend (which reports network faults as status-less `unexpected_error`). */
