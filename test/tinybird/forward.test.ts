@@ -180,6 +180,34 @@ describe("Forward failures", () => {
     );
   });
 
+  // Tinybird deletes a failed deployment by itself: `tb deploy` reports the errors of one it finds
+  // deleting or deleted ("Deployment failed and is being deleted automatically").
+  it("reports a deployment Tinybird deleted after it failed as failed, naming the datafile", async () => {
+    ws.fake.fault("GET", "/v1/deployments/1", {
+      status: 200,
+      body: {
+        deployment: {
+          id: "1",
+          status: "deleting",
+          errors: [{ filename: "endpoints/signups.pipe", error: "Missing columns: 'user_idd'" }],
+        },
+      },
+    });
+    await expect(ws.run("create")).rejects.toThrow(
+      "Tinybird deployment 1 failed: endpoints/signups.pipe: Missing columns: 'user_idd'. Fix: correct the datafiles",
+    );
+  });
+
+  it("tells a deployment deleted without errors from a failed one: something else deployed", async () => {
+    ws.fake.fault("GET", "/v1/deployments/1", {
+      status: 200,
+      body: { deployment: { id: "1", status: "deleted", errors: [], feedback: [] } },
+    });
+    await expect(ws.run("create")).rejects.toThrow(
+      /Tinybird deployment 1 was deleted before it was ready, and reported no error.*Fix: let one deployment at a time run/,
+    );
+  });
+
   it("reports a rejected deployment with Tinybird's feedback", async () => {
     ws.fake.fault("POST", "/v1/deploy", {
       status: 200,

@@ -60,10 +60,27 @@ function twoWaysForward(foreign: string[], detail: string): ProvisioningError {
   );
 }
 
-function deploymentFailure(deployment: Deployment, what: string): ProvisioningError {
+const reportsErrors = (deployment: Deployment) =>
+  (Array.isArray(deployment.errors) && deployment.errors.length > 0) ||
+  (Array.isArray(deployment.feedback) &&
+    deployment.feedback.some((f: { level?: unknown }) => String(f?.level).toUpperCase() === "ERROR"));
+
+/**
+ * A deployment that ended before it was ready. Tinybird deletes a failed deployment by itself, so one
+ * found deleting or deleted with errors failed too (`tb deploy` reports it so); without errors,
+ * something else removed it.
+ */
+function deploymentFailure(deployment: Deployment): ProvisioningError {
+  if (deployment.status === "failed" || reportsErrors(deployment)) {
+    return new ProvisioningError(
+      `Tinybird deployment ${deployment.id} failed: ${tinybirdErrorText({ deployment }, "no details given")}. ` +
+        "Fix: correct the datafiles named above (tinybird/), then run pulumi up again",
+    );
+  }
   return new ProvisioningError(
-    `Tinybird deployment ${deployment.id} ${what}: ${tinybirdErrorText({ deployment }, "no details given")}. ` +
-      "Fix: correct the datafiles named above (tinybird/), then run pulumi up again",
+    `Tinybird deployment ${deployment.id} was deleted before it was ready, and reported no error: another ` +
+      "deployment of this workspace (tb deploy, another stack, the UI) most likely replaced it. Fix: let one deployment at a " +
+      "time run in this workspace, then run pulumi up again",
   );
 }
 
@@ -130,13 +147,7 @@ export async function deployProject(
 
   const maxPolls = options.maxPolls ?? 450;
   for (let poll = 0; deployment.status !== "data_ready" && !deployment.live; poll++) {
-    if (deployment.status === "failed") throw deploymentFailure(deployment, "failed");
-    if (deployment.status === "deleting" || deployment.status === "deleted") {
-      throw deploymentFailure(
-        deployment,
-        "was deleted while it was being prepared (another deploy running?)",
-      );
-    }
+    if (["failed", "deleting", "deleted"].includes(deployment.status)) throw deploymentFailure(deployment);
     if (poll >= maxPolls) {
       throw new ProvisioningError(
         `Tinybird deployment ${deployment.id} was still "${deployment.status}" after ${maxPolls} checks. ` +
