@@ -3,7 +3,7 @@ import { MANAGED_BY } from "../../infra/provisioning/clerk/endpoint";
 import { type RegistrationResult, runOperation } from "../../infra/provisioning/clerk/operations";
 import { endpointUid } from "../../infra/provisioning/clerk/settings";
 import { runCommand } from "../../infra/provisioning/runtime";
-import { CLERK_KEY, type ClerkSvixFake, startClerkSvixFake } from "../support/clerk-svix-fake";
+import { CLERK_KEY, type ClerkSvixFake, standardLink, startClerkSvixFake } from "../support/clerk-svix-fake";
 import { jsonBody, type RecordedRequest } from "../support/http-stub";
 import { captureIO } from "../support/provisioning-cli";
 
@@ -262,8 +262,13 @@ describe("delete", () => {
     const first = await run("create", envFor());
     fake.endpoints.clear();
 
+    fake.svix.requests.length = 0;
+
     await expect(run("delete", nextRun(first))).resolves.toBeUndefined();
-    expect(fake.svix.requests.at(-1)!.method).toBe("GET");
+    expect(calls(svixEndpointCalls())).toEqual([
+      `GET /api/v1/app/${fake.appId}/endpoint/${UID}`,
+      `GET /api/v1/app/${fake.appId}/endpoint`,
+    ]);
   });
 
   it("succeeds when the endpoint vanishes between the read and the delete", async () => {
@@ -274,6 +279,23 @@ describe("delete", () => {
     });
 
     await expect(run("delete", nextRun(first))).resolves.toBeUndefined();
+  });
+
+  it("does not take Svix's 404 for 'gone' while the app itself is unknown there (Svix answers both alike)", async () => {
+    await run("create", envFor());
+    fake.setLoginLink(({ oneTimeToken, region }) =>
+      standardLink({ appId: "app_2unknownHere", oneTimeToken, region }),
+    );
+    const { code, err } = await runCaptured("delete", envFor());
+
+    expect(code).toBe(1);
+    expect(err).toMatch(
+      /^Svix answered 404 not_found \("Entity not found"\) when asked to list the endpoints of app app_2unknownHere/,
+    );
+    expect(err).toMatch(
+      /cannot tell whether endpoint clerk-tinybird\.clerk-tinybird\.dev is gone.*Clerk dashboard.*pulumi state delete/,
+    );
+    expect(fake.endpoints.size).toBe(1);
   });
 
   it("succeeds without touching Svix when the instance has no Svix app at all", async () => {

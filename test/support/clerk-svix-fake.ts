@@ -209,6 +209,11 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
     const [, app, idOrUid, secretPath] = m;
     if (app !== state.appId || !state.appExists) return svixNotFound();
     if (!idOrUid) {
+      if (req.method === "GET") {
+        const limit = Number(req.query.get("limit") ?? 50);
+        const data = [...endpoints.values()].slice(0, limit).map(endpointJson);
+        return { status: 200, body: { data, done: data.length === endpoints.size, iterator: null } };
+      }
       if (req.method !== "POST") return svixError(405, "method_not_allowed", "Method not allowed");
       const body = JSON.parse(req.text) as Partial<FakeEndpoint>;
       const invalid = invalidEndpoint(body, true);

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { type EndpointOut, Svix } from "svix";
 import { answered, call, type RetryPolicy, type Step } from "./failures";
-import { svixEndpointFix } from "./fixes";
+import { svixEndpointFix, svixGoneUnconfirmedFix } from "./fixes";
 import type { SvixAccess } from "./svix-access";
 import { UndocumentedFlowError } from "./svix-login";
 
@@ -26,6 +26,8 @@ export interface DesiredEndpoint {
 export interface EndpointClient {
   endpoints: Svix["endpoint"];
   appId: string;
+  /** The Svix API host, for messages. */
+  apiBase: string;
   step: (action: string) => Step;
   policy: RetryPolicy;
 }
@@ -62,6 +64,7 @@ export function endpointClient(access: SvixAccess, policy: RetryPolicy): Endpoin
   return {
     endpoints: svix.endpoint,
     appId: access.appId,
+    apiBase: access.apiBase,
     step: (action) => ({ service: "Svix", action, fix }),
     policy,
   };
@@ -174,17 +177,35 @@ export async function ensureEndpoint(
 
 export type RemovalOutcome = "deleted" | "absent" | "taken-over";
 
+export interface Removal {
+  uid: string;
+  /** The owner the last create/update recorded; absent in state from before owners. */
+  owner: string | undefined;
+  /** The `local.Command`'s name, for the message that suggests `pulumi state delete`. */
+  commandName: string;
+}
+
 /**
  * Deletes the endpoint with this uid unless another resource has since taken it over (its metadata
  * names a different owner). Gone already is fine: destroy must not fail on what is not there.
  */
-export async function removeEndpoint(
-  client: EndpointClient,
-  uid: string,
-  owner: string | undefined,
-): Promise<RemovalOutcome> {
+export async function removeEndpoint(client: EndpointClient, removal: Removal): Promise<RemovalOutcome> {
+  const { uid, owner } = removal;
   const endpoint = await find(client, uid);
-  if (!endpoint) return "absent";
+  if (!endpoint) {
+    // Svix answers a missing app with the same 404 as a missing endpoint: "gone" counts only once
+    // the app itself answers.
+    await call(
+      {
+        service: "Svix",
+        action: `list the endpoints of app ${client.appId}`,
+        fix: svixGoneUnconfirmedFix(client.appId, client.apiBase, uid, removal.commandName),
+      },
+      () => client.endpoints.list(client.appId, { limit: 1 }),
+      client.policy,
+    );
+    return "absent";
+  }
   const holder = endpoint.metadata?.owner;
   if (owner !== undefined && holder !== undefined && holder !== owner) return "taken-over";
   try {

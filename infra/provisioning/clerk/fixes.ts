@@ -67,6 +67,26 @@ export function svixEndpointFix(appId: string, apiBase: string): (failure: Failu
   };
 }
 
+/**
+ * Advice when destroy cannot confirm the endpoint is gone: Svix answers a missing app with the same
+ * 404 as a missing endpoint, and an app this host does not know may still hold the endpoint.
+ */
+export function svixGoneUnconfirmedFix(
+  appId: string,
+  apiBase: string,
+  uid: string,
+  commandName: string,
+): (failure: Failure) => string {
+  const otherwise = svixEndpointFix(appId, apiBase);
+  return (failure) =>
+    failure.status === 404
+      ? `Svix at ${apiBase} does not know app ${appId}, so this stack cannot tell whether endpoint ${uid} is gone ` +
+        `(the region in Clerk's login link is missing or unknown to this stack, or the hand-over changed). Delete the ` +
+        `endpoint in the Clerk dashboard (Webhooks) if it is still there, then \`pulumi state delete <urn>\` with the URN ` +
+        `of ${commandName} (\`pulumi stack --show-urns\`) and run \`pulumi destroy\` again`
+      : otherwise(failure);
+}
+
 /** Advice for the one-time-token exchange, the most fragile, undocumented step. */
 export function exchangeFix(apiBase: string): (failure: Failure) => string {
   return (failure) => {

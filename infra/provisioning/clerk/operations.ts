@@ -97,7 +97,11 @@ async function unregister(env: NodeJS.ProcessEnv, deps: OperationDeps, secrets: 
         `delete endpoint ${settings.uid} there from the Clerk dashboard if it still exists`,
     );
   }
-  const outcome = await removeEndpoint(endpointClient(access, policy), settings.uid, previous.owner);
+  const outcome = await removeEndpoint(endpointClient(access, policy), {
+    uid: settings.uid,
+    owner: previous.owner,
+    commandName: settings.commandName,
+  });
   if (outcome === "taken-over") {
     warn(`endpoint ${settings.uid} is now managed by another resource (after a replace); left in place`);
   }
