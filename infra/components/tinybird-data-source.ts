@@ -76,7 +76,8 @@ export class TinybirdDataSource extends pulumi.ComponentResource {
         create: `${CLI} create`,
         update: `${CLI} update`,
         delete: `${CLI} delete`,
-        dir,
+        // The command's code and tsx are in this project; datafiles elsewhere are named below.
+        dir: PROJECT_ROOT,
         // Credentials only here: a failing command's string is printed in full.
         environment: {
           TINYBIRD_HOST: host,
@@ -88,6 +89,7 @@ export class TinybirdDataSource extends pulumi.ComponentResource {
           // Edited datafiles re-run `update`, which converges in place: pipes are replaced, the data
           // source is adopted or its difference reported, the tokens keep their values.
           TINYBIRD_DATAFILES_SHA256: hashDatafiles(dir),
+          ...(args.projectDir ? { TINYBIRD_PROJECT_DIR: args.projectDir } : {}),
         },
         // Another workspace or another data source name is another resource: create it, then
         // `delete` the old one (with its stored environment and stdout: revoke its tokens, and drop

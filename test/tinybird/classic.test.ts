@@ -6,7 +6,7 @@ import type { ProvisionResult } from "../../infra/provisioning/tinybird/config";
 import { loadProject } from "../../infra/provisioning/tinybird/project";
 import { runOperation } from "../../infra/provisioning/tinybird/provision";
 import { ADMIN_TOKEN } from "./support/fake-tinybird";
-import { expectTokenOnlyInHeaders, useFakeWorkspace } from "./support/project";
+import { envFor, expectTokenOnlyInHeaders, useFakeWorkspace } from "./support/project";
 
 const ws = useFakeWorkspace("classic");
 
@@ -73,6 +73,14 @@ describe("Classic create on an empty workspace", () => {
       { type: "DATASOURCES:APPEND", resource: "auth_events" },
     ]);
     expect(result).toMatchObject({ dataSource: "auth_events", appendTokenName: "auth_events_append" });
+  });
+
+  it("reads the datafiles from TINYBIRD_PROJECT_DIR when it is set", async () => {
+    rmSync(join(ws.root, "tinybird/endpoints/signups.pipe"));
+    const result = await runOperation("create", envFor(ws.fake, { TINYBIRD_PROJECT_DIR: ws.root }), {
+      sleep: ws.clock.sleep,
+    });
+    expect(result).toMatchObject({ pipes: ["active_users"] });
   });
 
   it("outputs an empty read token while the project has no pipes", async () => {

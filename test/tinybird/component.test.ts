@@ -93,6 +93,13 @@ describe("what re-runs and what replaces", () => {
     () => commandOf("before").inputs.environment.TINYBIRD_DATAFILES_SHA256,
   );
 
+  it("runs the command from the project root and names a datafile folder elsewhere in the environment", async () => {
+    await hashBefore;
+    const { inputs } = commandOf("before");
+    expect(inputs.dir).toBe(REPO_ROOT);
+    expect(inputs.environment.TINYBIRD_PROJECT_DIR).toBe(root);
+  });
+
   it("an edited datafile changes the environment (update in place), not the triggers (replace)", async () => {
     await hashBefore;
     writeFileSync(

@@ -29,6 +29,8 @@ export interface TinybirdConfig {
   allowDestructiveOperations: boolean;
   /** The last create/update's result (`PULUMI_COMMAND_STDOUT`), when there was one. */
   previous?: ProvisionResult;
+  /** The folder holding `tinybird/`, when it is not the working directory (the project root). */
+  projectDir?: string;
 }
 
 function flag(env: NodeJS.ProcessEnv, name: string, setting: string): boolean {
@@ -95,6 +97,7 @@ export function readConfig(env: NodeJS.ProcessEnv): TinybirdConfig {
     );
   }
   const previous = parsePrevious(env.PULUMI_COMMAND_STDOUT);
+  const projectDir = env.TINYBIRD_PROJECT_DIR?.trim();
   return {
     host: host(env),
     adminToken: requireEnv(
@@ -107,5 +110,6 @@ export function readConfig(env: NodeJS.ProcessEnv): TinybirdConfig {
     deleteDataOnDestroy: flag(env, "TINYBIRD_DELETE_DATA_ON_DESTROY", "tinybirdDeleteDataOnDestroy"),
     allowDestructiveOperations: flag(env, "TINYBIRD_ALLOW_DESTRUCTIVE", "tinybirdAllowDestructiveOperations"),
     ...(previous ? { previous } : {}),
+    ...(projectDir ? { projectDir } : {}),
   };
 }

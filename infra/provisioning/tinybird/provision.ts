@@ -92,7 +92,7 @@ export async function runOperation(
   const config = readConfig(env);
   const sleep = deps.sleep ?? defaultSleep;
   const api = new TinybirdApi({ host: config.host, token: config.adminToken, fetch: deps.fetch, sleep });
-  const root = deps.root ?? process.cwd();
+  const root = deps.root ?? config.projectDir ?? process.cwd();
   const forward: ForwardOptions = {
     allowDestructiveOperations: config.allowDestructiveOperations,
     sleep,
