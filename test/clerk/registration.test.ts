@@ -200,11 +200,25 @@ describe("re-runs", () => {
       url: URL_B,
       description: expect.stringContaining("stack dev"),
       filterTypes: ["user.created", "user.deleted"],
+      disabled: false,
       metadata: { managedBy: MANAGED_BY, owner: first!.owner },
     });
     expect([...fake.endpoints.values()][0]).toMatchObject({
       url: URL_B,
       filterTypes: ["user.created", "user.deleted"],
+    });
+  });
+
+  it("re-enables an endpoint Svix disabled after days of failed deliveries, keeping id and secret", async () => {
+    const first = await run("create", envFor());
+    const endpoint = [...fake.endpoints.values()][0]!;
+    endpoint.disabled = true;
+    const second = await run("update", nextRun(first));
+
+    expect(endpoint.disabled).toBe(false);
+    expect(second).toEqual(first);
+    expect(jsonBody(fake.svix.requests.find((r) => r.method === "PATCH")!)).toMatchObject({
+      disabled: false,
     });
   });
 

@@ -22,6 +22,8 @@ export interface FakeEndpoint {
   description: string;
   filterTypes: string[] | null;
   metadata: Record<string, string>;
+  /** Svix sets it after days of failed deliveries; the dashboard and PATCH can clear it. */
+  disabled: boolean;
   secret: string;
   version: number;
 }
@@ -182,7 +184,7 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
     filterTypes: e.filterTypes,
     metadata: e.metadata,
     version: e.version,
-    disabled: false,
+    disabled: e.disabled,
     createdAt: "2026-01-01T00:00:00Z",
     updatedAt: "2026-01-01T00:00:00Z",
   });
@@ -227,6 +229,7 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
         description: body.description ?? "",
         filterTypes: body.filterTypes ?? null,
         metadata: body.metadata ?? {},
+        disabled: body.disabled ?? false,
         secret: `whsec_${randomBytes(24).toString("base64")}`,
         version: 1,
       };
@@ -245,7 +248,7 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
       const patch = JSON.parse(req.text) as Partial<FakeEndpoint>;
       const invalid = invalidEndpoint(patch, false);
       if (invalid) return invalid;
-      for (const key of ["url", "description", "filterTypes", "metadata"] as const) {
+      for (const key of ["url", "description", "filterTypes", "metadata", "disabled"] as const) {
         if (key in patch) (endpoint as unknown as Record<string, unknown>)[key] = patch[key];
       }
       return { status: 200, body: endpointJson(endpoint) };

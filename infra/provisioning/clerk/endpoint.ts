@@ -1,6 +1,6 @@
 /**
  * The stack's endpoint in the instance's Svix app, found by its uid: created when missing, brought
- * in line when its URL, event types or description drifted, removed on destroy. Its metadata names
+ * in line when its URL, event types or description drifted or Svix disabled it, removed on destroy. Its metadata names
  * the Pulumi resource that owns it, so a replaced resource's late delete cannot remove the endpoint
  * its successor has just taken over.
  */
@@ -80,6 +80,7 @@ function needsUpdate(current: EndpointOut, desired: DesiredEndpoint): boolean {
     current.url !== desired.url ||
     !sameTypes(current, desired) ||
     current.description !== desired.description ||
+    current.disabled === true ||
     current.metadata?.managedBy !== MANAGED_BY ||
     current.metadata?.owner !== desired.owner
   );
@@ -154,7 +155,8 @@ export async function ensureEndpoint(
     endpoint = checkShape(
       await call(
         client.step(`update endpoint ${desired.uid} of app ${appId}`),
-        () => endpoints.patch(appId, id, { ...fields, metadata }),
+        // Svix disables an endpoint after days of failed deliveries; the stack wants it delivering.
+        () => endpoints.patch(appId, id, { ...fields, disabled: false, metadata }),
         policy,
       ),
       `the update of endpoint ${desired.uid}`,
