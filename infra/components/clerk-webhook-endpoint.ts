@@ -115,7 +115,10 @@ export class ClerkWebhookEndpoint extends pulumi.ComponentResource {
         // uid or another Clerk instance is another endpoint: create it, then delete the old one
         // with the old key.
         triggers: [uid, apiUrl, pulumi.unsecret(key.apply(instanceKind))],
-        logging: "none",
+        // stdout carries the signing secret: never logged. stderr carries only scrubbed messages
+        // and the warnings of a destroy (endpoint left to its successor, app no longer reachable),
+        // which nobody would see otherwise: a delete's output is read by no program.
+        logging: "stderr",
       },
       { parent: this, additionalSecretOutputs: ["stdout"] },
     );

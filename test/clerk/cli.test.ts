@@ -53,6 +53,21 @@ describe("the registration CLI as a child process", () => {
     expect(fake.appExists).toBe(true);
   });
 
+  it("a delete that leaves the endpoint to its successor says so on stderr (the logged stream), quoting no credential", async () => {
+    const old = await cli("create", baseEnv());
+    const successor = await cli("create", baseEnv());
+    const deleted = await cli("delete", { ...baseEnv(), PULUMI_COMMAND_STDOUT: old.stdout });
+
+    expect(deleted.code).toBe(0);
+    expect(deleted.stdout).toBe("");
+    expect(deleted.stderr).toBe(
+      `warning: endpoint ${UID} is now managed by another resource (after a replace); left in place\n`,
+    );
+    expect(fake.endpoints.size).toBe(1);
+    await cli("delete", { ...baseEnv(), PULUMI_COMMAND_STDOUT: successor.stdout });
+    expect(fake.endpoints.size).toBe(0);
+  });
+
   it("a rejected key exits 1 with one readable line on stderr that quotes no credential", async () => {
     const wrong = "sk_live_revokedKeyThatMustStayHidden";
     const failed = await cli("create", { ...baseEnv(), CLERK_SECRET_KEY: wrong });

@@ -63,7 +63,8 @@ describe("ClerkWebhookEndpoint with a Clerk secret key", () => {
       update: `${CLI} update`,
       delete: `${CLI} delete`,
       dir: path.resolve(__dirname, "..", ".."),
-      logging: "none",
+      // stdout (the signing secret) is never logged; stderr (messages, destroy's warnings) is.
+      logging: "stderr",
     });
     for (const op of ["create", "update", "delete"]) expect(cmd.inputs[op]).not.toContain(KEY);
     expect(cmd.inputs.environment).toEqual({
