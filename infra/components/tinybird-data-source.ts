@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { ProvisionResult } from "../provisioning/tinybird/config";
+import { type ProvisionResult, parseResultLine } from "../provisioning/tinybird/config";
 import { hashDatafiles, loadProject } from "../provisioning/tinybird/project";
 
 export interface TinybirdDataSourceArgs {
@@ -30,24 +30,13 @@ const CLI = "node --import tsx infra/provisioning/tinybird/cli.ts";
 
 /** Reads the command's result line; its text holds tokens, so a bad one is never quoted. */
 export function parseProvisionResult(stdout: string): TinybirdProvisionResult {
-  let parsed: Partial<TinybirdProvisionResult> = {};
-  try {
-    parsed = JSON.parse(stdout.trim().split("\n").pop() ?? "") as Partial<TinybirdProvisionResult>;
-  } catch {
-    // Reported below.
-  }
-  if (typeof parsed.dataSource !== "string" || typeof parsed.appendToken !== "string") {
+  const result = parseResultLine(stdout);
+  if (!result?.appendToken) {
     throw new Error(
       "the Tinybird provisioning command printed no {dataSource, appendToken, readToken} result",
     );
   }
-  return {
-    readToken: "",
-    appendTokenName: "",
-    readTokenName: "",
-    pipes: [],
-    ...parsed,
-  } as TinybirdProvisionResult;
+  return result;
 }
 
 /**

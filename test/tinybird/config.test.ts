@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parsePrevious, readConfig } from "../../infra/provisioning/tinybird/config";
+import { parseResultLine, readConfig } from "../../infra/provisioning/tinybird/config";
 
 const base = { TINYBIRD_HOST: "https://api.tinybird.co/", TINYBIRD_ADMIN_TOKEN: " p.admin " };
 
@@ -51,7 +51,7 @@ describe("readConfig", () => {
   });
 });
 
-describe("parsePrevious", () => {
+describe("parseResultLine", () => {
   it("reads the last result line and ignores anything else", () => {
     const line = JSON.stringify({
       kind: "classic",
@@ -60,7 +60,7 @@ describe("parsePrevious", () => {
       readToken: "",
       pipes: ["x", 3],
     });
-    expect(parsePrevious(`noise\n${line}\n`)).toEqual({
+    expect(parseResultLine(`noise\n${line}\n`)).toEqual({
       kind: "classic",
       dataSource: "d",
       appendToken: "p.a",
@@ -69,8 +69,8 @@ describe("parsePrevious", () => {
       readTokenName: "",
       pipes: ["x"],
     });
-    expect(parsePrevious("")).toBeUndefined();
-    expect(parsePrevious("{not json")).toBeUndefined();
-    expect(parsePrevious('{"kind":"other"}')).toBeUndefined();
+    expect(parseResultLine("")).toBeUndefined();
+    expect(parseResultLine("{not json")).toBeUndefined();
+    expect(parseResultLine('{"kind":"other"}')).toBeUndefined();
   });
 });

@@ -65,8 +65,11 @@ function host(env: NodeJS.ProcessEnv): string {
   return url.origin + url.pathname.replace(/\/+$/, "");
 }
 
-/** Reads a previous stdout; anything unreadable counts as none (destroy then derives names). */
-export function parsePrevious(stdout: string | undefined): ProvisionResult | undefined {
+/**
+ * Reads the result line from a run's stdout (its last line), for the next run (`PULUMI_COMMAND_STDOUT`)
+ * and for the component's outputs; anything unreadable is undefined.
+ */
+export function parseResultLine(stdout: string | undefined): ProvisionResult | undefined {
   if (!stdout?.trim()) return undefined;
   try {
     const value = JSON.parse(stdout.trim().split("\n").at(-1)!) as Partial<ProvisionResult>;
@@ -96,7 +99,8 @@ export function readConfig(env: NodeJS.ProcessEnv): TinybirdConfig {
       `TINYBIRD_WORKSPACE_KIND must be auto, classic or forward, got "${env.TINYBIRD_WORKSPACE_KIND}" (tinybirdWorkspaceKind)`,
     );
   }
-  const previous = parsePrevious(env.PULUMI_COMMAND_STDOUT);
+  // Unreadable counts as no previous run: destroy then derives the names.
+  const previous = parseResultLine(env.PULUMI_COMMAND_STDOUT);
   const projectDir = env.TINYBIRD_PROJECT_DIR?.trim();
   return {
     host: host(env),
