@@ -5,7 +5,7 @@
  * "…via deployments" (handled by the caller).
  */
 import type { WorkspaceKind } from "./config";
-import type { Deployment } from "./forward";
+import { type Deployment, deploymentsIn } from "./forward";
 import type { TinybirdApi } from "./tinybird-api";
 
 export interface Detected {
@@ -20,12 +20,6 @@ export async function detectKind(api: TinybirdApi, configured: "auto" | Workspac
     accept: [400, 403, 404, 405],
     scope: "ADMIN",
   });
-  const deployments = (body as { deployments?: unknown } | undefined)?.deployments;
-  if (status === 200 && Array.isArray(deployments)) {
-    return {
-      kind: "forward",
-      deployments: (deployments as Deployment[]).map((d) => ({ ...d, id: String(d.id) })),
-    };
-  }
-  return { kind: "classic" };
+  const deployments = status === 200 ? deploymentsIn(body) : undefined;
+  return deployments ? { kind: "forward", deployments } : { kind: "classic" };
 }

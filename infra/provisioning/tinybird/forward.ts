@@ -40,12 +40,15 @@ export interface ForwardOptions {
 const enc = encodeURIComponent;
 const DESTRUCTIVE = /destructive|will be (deleted|removed)|would (delete|remove)/i;
 
+/** The deployments of a `GET /v1/deployments` answer (ids as strings: the first one is 0), if it lists any. */
+export function deploymentsIn(body: unknown): Deployment[] | undefined {
+  const list = (body as { deployments?: unknown } | undefined)?.deployments;
+  return Array.isArray(list) ? (list as Deployment[]).map((d) => ({ ...d, id: String(d.id) })) : undefined;
+}
+
 export async function listDeployments(api: TinybirdApi): Promise<Deployment[]> {
   const { body } = await api.request("GET", "/v1/deployments", { scope: "ADMIN" });
-  return ((body as { deployments?: Deployment[] }).deployments ?? []).map((d) => ({
-    ...d,
-    id: String(d.id),
-  }));
+  return deploymentsIn(body) ?? [];
 }
 
 function twoWaysForward(foreign: string[], detail: string): ProvisioningError {
