@@ -203,6 +203,13 @@ describe("Classic failures", () => {
     );
   });
 
+  it("point a 404 at the host setting", async () => {
+    ws.fake.fault("POST", "/v0/datasources", { status: 404, body: { error: "Not found" } });
+    await expect(ws.run("create")).rejects.toThrow(
+      `Tinybird answered 404 to POST /v0/datasources: Not found. Fix: nothing answers this path on ${ws.fake.url}: check tinybirdHost`,
+    );
+  });
+
   it("point at the token and the region host when the token is refused", async () => {
     const failure = runOperation(
       "create",
