@@ -376,6 +376,19 @@ describe("one-time tokens", () => {
     expect(delays).toHaveLength(1);
   });
 
+  it("after a 429 from the exchange, waits its Retry-After and retries with a fresh link", async () => {
+    fake.fault("svix", "POST", /one-time-token/, {
+      status: 429,
+      headers: { "retry-after": "4" },
+      body: { code: "rate_limited", detail: "slow down" },
+    });
+    const result = await run("create", envFor());
+
+    expect(delays).toEqual([4000]);
+    expect(calls(fake.clerk.requests).filter((c) => c.endsWith("svix_url"))).toHaveLength(2);
+    expect(result!.endpointId).toBe([...fake.endpoints.values()][0]!.id);
+  });
+
   it("gives up naming manual mode when the token is refused even from a fresh link", async () => {
     fake.fault(
       "svix",

@@ -23,13 +23,6 @@ export interface Failure {
   cause?: string;
 }
 
-/** A raw failure from our own HTTP calls, before a step gives it a message. */
-export class ServiceFault extends Error {
-  constructor(readonly failure: Failure) {
-    super(`${failure.service} ${failure.status ?? failure.cause ?? "failure"}`);
-  }
-}
-
 export interface Step {
   service: Service;
   /** What we asked for, as a phrase: "create the instance's Svix app (POST /v1/webhooks/svix)". */
@@ -99,7 +92,6 @@ function validationText(detail: unknown): string | undefined {
 
 /** A failure from @clerk/backend (which reports network faults as status-less `unexpected_error`). */
 export function clerkFailure(error: unknown): Failure | undefined {
-  if (error instanceof ServiceFault) return error.failure;
   if (!isClerkAPIResponseError(error)) {
     const cause = networkCause(error);
     return cause ? { service: "Clerk", cause } : undefined;
@@ -120,7 +112,6 @@ export function clerkFailure(error: unknown): Failure | undefined {
 
 /** A failure from the svix client (`ApiException`) or from fetch under it. */
 export function svixFailure(error: unknown): Failure | undefined {
-  if (error instanceof ServiceFault) return error.failure;
   if (error instanceof ApiException) {
     const body = error.body as unknown;
     const fields = body && typeof body === "object" ? (body as Record<string, unknown>) : {};

@@ -4,16 +4,9 @@
  * by any answer, so a failed exchange is never repeated with it: each retry starts from a new link.
  */
 import { createClerkClient } from "@clerk/backend";
-import { parseRetryAfter, withRetry } from "../runtime";
-import {
-  answered,
-  call,
-  isTransient,
-  type RetryPolicy,
-  ServiceError,
-  ServiceFault,
-  type Step,
-} from "./failures";
+import { ApiException } from "svix";
+import { withRetry } from "../runtime";
+import { answered, call, isTransient, type RetryPolicy, ServiceError, type Step } from "./failures";
 import { clerkFix, exchangeFix } from "./fixes";
 import type { AccessSettings } from "./settings";
 import { isKnownRegion, parseSvixUrl, svixApiBase, UndocumentedFlowError } from "./svix-login";
@@ -75,28 +68,19 @@ async function exchange(apiBase: string, oneTimeToken: string): Promise<string> 
     signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
   const text = await response.text();
-  let body: Record<string, unknown> = {};
+  let parsed: unknown = text;
   try {
-    const parsed = JSON.parse(text) as unknown;
-    if (parsed && typeof parsed === "object") body = parsed as Record<string, unknown>;
+    parsed = JSON.parse(text);
   } catch {
-    // A non-JSON answer keeps its status; its text becomes the detail below.
+    // A non-JSON answer keeps its status; its text becomes the detail.
   }
-  if (!response.ok) {
-    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
-    const detail = typeof body.detail === "string" ? body.detail : text.slice(0, 300);
-    throw new ServiceFault({
-      service: "Svix",
-      status: response.status,
-      ...(typeof body.code === "string" ? { code: body.code } : {}),
-      ...(detail ? { detail } : {}),
-      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-    });
-  }
-  if (typeof body.token !== "string" || body.token === "") {
+  // The exception the svix client raises for an error answer, so one classifier reads both.
+  if (!response.ok) throw new ApiException(response.status, parsed, response.headers);
+  const token = (parsed as { token?: unknown } | null)?.token;
+  if (typeof token !== "string" || token === "") {
     throw new UndocumentedFlowError("Svix's answer to the one-time-token exchange carried no token");
   }
-  return body.token;
+  return token;
 }
 
 /**
