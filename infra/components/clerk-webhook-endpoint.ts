@@ -3,6 +3,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistrationResult } from "../provisioning/clerk/operations";
 import { CONFIG, endpointUid, normaliseApiUrl, parseEventTypes } from "../provisioning/clerk/settings";
+import { parseResultLine } from "../provisioning/runtime";
 
 export interface ClerkWebhookEndpointArgs {
   /** The forwarder's public URL (`https://…/webhooks/clerk`). */
@@ -34,16 +35,11 @@ export function instanceKind(secretKey: string): "production" | "development" | 
 }
 
 function parseResult(stdout: string): ClerkRegistrationResult {
-  let parsed: Partial<ClerkRegistrationResult> = {};
-  try {
-    parsed = JSON.parse(stdout.trim().split("\n").pop() ?? "") as Partial<ClerkRegistrationResult>;
-  } catch {
-    // Reported below; the text itself may hold the secret, so it is never quoted.
-  }
-  if (typeof parsed.endpointId !== "string" || typeof parsed.signingSecret !== "string") {
+  const { appId, endpointId, signingSecret } = parseResultLine(stdout) ?? {};
+  if (typeof endpointId !== "string" || typeof signingSecret !== "string") {
     throw new Error("the Clerk registration command printed no {endpointId, signingSecret} result");
   }
-  return { appId: parsed.appId ?? "", endpointId: parsed.endpointId, signingSecret: parsed.signingSecret };
+  return { appId: typeof appId === "string" ? appId : "", endpointId, signingSecret };
 }
 
 /**

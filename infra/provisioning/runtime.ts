@@ -78,6 +78,22 @@ const processIO: CommandIO = {
 };
 
 /**
+ * What a command printed through `runCommand`: the JSON object on the last line of its stdout, or
+ * undefined. Callers never quote the text when this fails: it may hold the result's secrets.
+ */
+export function parseResultLine(stdout: string | undefined): Record<string, unknown> | undefined {
+  const last = (stdout ?? "").trim().split("\n").pop() ?? "";
+  try {
+    const parsed = JSON.parse(last) as unknown;
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Runs one provisioning operation: its result (if any) becomes the JSON line on stdout; a thrown
  * error becomes its message alone on stderr and exit code 1. Stack traces are left out on purpose:
  * they are noise to the operator reading `pulumi up` output and may quote request data.

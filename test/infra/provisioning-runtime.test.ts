@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   ProvisioningError,
+  parseResultLine,
   parseRetryAfter,
   requireEnv,
   runCommand,
@@ -88,6 +89,22 @@ describe("requireEnv", () => {
       "TINYBIRD_HOST is not set: set tinybirdHost",
     );
     expect(requireEnv("X", "fix", { X: "v" })).toBe("v");
+  });
+});
+
+describe("parseResultLine", () => {
+  it("reads back the object runCommand printed, from the last line only", async () => {
+    const c = captureIO();
+    await runCommand(async () => ({ id: "ep_1", nested: { ok: true } }), c.io);
+
+    expect(parseResultLine(c.out.join("\n"))).toEqual({ id: "ep_1", nested: { ok: true } });
+    expect(parseResultLine(`noise from a tool\n${c.out[0]}\n`)).toEqual({ id: "ep_1", nested: { ok: true } });
+  });
+
+  it("is undefined for nothing, non-JSON, and JSON that is not an object", () => {
+    for (const stdout of [undefined, "", "  \n", "{half", "[1,2]", "null", '"text"', "42"]) {
+      expect(parseResultLine(stdout)).toBeUndefined();
+    }
   });
 });
 

@@ -2,7 +2,7 @@
  * What the registration command is asked to do, read from the environment the component's
  * `local.Command` stores. Every credential arrives here and nowhere else: never on the command line.
  */
-import { ProvisioningError, requireEnv } from "../runtime";
+import { ProvisioningError, parseResultLine, requireEnv } from "../runtime";
 
 /** Config keys the stack reads; named in every message that asks a person to change something. */
 export const CONFIG = {
@@ -48,16 +48,10 @@ export interface PreviousRun {
 }
 
 export function parsePreviousRun(stdout: string | undefined): PreviousRun {
-  if (!stdout || stdout.trim() === "") return {};
-  const lastLine = stdout.trim().split("\n").pop() ?? "";
-  try {
-    const parsed = JSON.parse(lastLine) as Record<string, unknown>;
-    const pick = (key: string) => (typeof parsed[key] === "string" ? (parsed[key] as string) : undefined);
-    return { appId: pick("appId"), endpointId: pick("endpointId"), uid: pick("uid"), owner: pick("owner") };
-  } catch {
-    // An unreadable previous result only costs the safety checks that use it.
-    return {};
-  }
+  // An unreadable previous result only costs the safety checks that use it.
+  const parsed = parseResultLine(stdout) ?? {};
+  const pick = (key: string) => (typeof parsed[key] === "string" ? (parsed[key] as string) : undefined);
+  return { appId: pick("appId"), endpointId: pick("endpointId"), uid: pick("uid"), owner: pick("owner") };
 }
 
 export interface AccessSettings {
