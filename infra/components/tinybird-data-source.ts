@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { type ProvisionResult, parseResultLine } from "../provisioning/tinybird/config";
+import { type ProvisionResult, readProvisionResult } from "../provisioning/tinybird/config";
 import { hashDatafiles, loadProject } from "../provisioning/tinybird/project";
 
 export interface TinybirdDataSourceArgs {
@@ -30,7 +30,7 @@ const CLI = "node --import tsx infra/provisioning/tinybird/cli.ts";
 
 /** Reads the command's result line; its text holds tokens, so a bad one is never quoted. */
 export function parseProvisionResult(stdout: string): TinybirdProvisionResult {
-  const result = parseResultLine(stdout);
+  const result = readProvisionResult(stdout);
   if (!result?.appendToken) {
     throw new Error(
       "the Tinybird provisioning command printed no {dataSource, appendToken, readToken} result",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseResultLine, readConfig } from "../../infra/provisioning/tinybird/config";
+import { readConfig, readProvisionResult } from "../../infra/provisioning/tinybird/config";
 
 const base = { TINYBIRD_HOST: "https://api.tinybird.co/", TINYBIRD_ADMIN_TOKEN: " p.admin " };
 
@@ -51,7 +51,7 @@ describe("readConfig", () => {
   });
 });
 
-describe("parseResultLine", () => {
+describe("readProvisionResult", () => {
   it("reads the last result line and ignores anything else", () => {
     const line = JSON.stringify({
       kind: "classic",
@@ -60,7 +60,7 @@ describe("parseResultLine", () => {
       readToken: "",
       pipes: ["x", 3],
     });
-    expect(parseResultLine(`noise\n${line}\n`)).toEqual({
+    expect(readProvisionResult(`noise\n${line}\n`)).toEqual({
       kind: "classic",
       dataSource: "d",
       appendToken: "p.a",
@@ -69,8 +69,8 @@ describe("parseResultLine", () => {
       readTokenName: "",
       pipes: ["x"],
     });
-    expect(parseResultLine("")).toBeUndefined();
-    expect(parseResultLine("{not json")).toBeUndefined();
-    expect(parseResultLine('{"kind":"other"}')).toBeUndefined();
+    expect(readProvisionResult("")).toBeUndefined();
+    expect(readProvisionResult("{not json")).toBeUndefined();
+    expect(readProvisionResult('{"kind":"other"}')).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@
  * The provisioning command's inputs, all from its environment (the component sets them; the admin
  * token never appears in the command line), and the result it prints.
  */
-import { ProvisioningError, requireEnv } from "../runtime";
+import { ProvisioningError, parseResultLine, requireEnv } from "../runtime";
 
 export type WorkspaceKind = "classic" | "forward";
 
@@ -65,31 +65,30 @@ function host(env: NodeJS.ProcessEnv): string {
   return url.origin + url.pathname.replace(/\/+$/, "");
 }
 
+const text = (value: unknown) => (typeof value === "string" ? value : "");
+
 /**
- * Reads the result line from a run's stdout (its last line), for the next run (`PULUMI_COMMAND_STDOUT`)
- * and for the component's outputs; anything unreadable is undefined.
+ * The result a run printed (runtime's parseResultLine), for the next run (`PULUMI_COMMAND_STDOUT`)
+ * and for the component's outputs; anything that is not a Tinybird result is undefined.
  */
-export function parseResultLine(stdout: string | undefined): ProvisionResult | undefined {
-  if (!stdout?.trim()) return undefined;
-  try {
-    const value = JSON.parse(stdout.trim().split("\n").at(-1)!) as Partial<ProvisionResult>;
-    if ((value.kind === "classic" || value.kind === "forward") && typeof value.dataSource === "string") {
-      return {
-        kind: value.kind,
-        dataSource: value.dataSource,
-        appendToken: value.appendToken ?? "",
-        readToken: value.readToken ?? "",
-        appendTokenName: value.appendTokenName ?? "",
-        readTokenName: value.readTokenName ?? "",
-        pipes: Array.isArray(value.pipes)
-          ? value.pipes.filter((p): p is string => typeof p === "string")
-          : [],
-      };
-    }
-  } catch {
-    // Not ours: ignore.
+export function readProvisionResult(stdout: string | undefined): ProvisionResult | undefined {
+  const value = parseResultLine(stdout);
+  if (
+    !value ||
+    (value.kind !== "classic" && value.kind !== "forward") ||
+    typeof value.dataSource !== "string"
+  ) {
+    return undefined;
   }
-  return undefined;
+  return {
+    kind: value.kind,
+    dataSource: value.dataSource,
+    appendToken: text(value.appendToken),
+    readToken: text(value.readToken),
+    appendTokenName: text(value.appendTokenName),
+    readTokenName: text(value.readTokenName),
+    pipes: Array.isArray(value.pipes) ? value.pipes.filter((p): p is string => typeof p === "string") : [],
+  };
 }
 
 export function readConfig(env: NodeJS.ProcessEnv): TinybirdConfig {
@@ -100,7 +99,7 @@ export function readConfig(env: NodeJS.ProcessEnv): TinybirdConfig {
     );
   }
   // Unreadable counts as no previous run: destroy then derives the names.
-  const previous = parseResultLine(env.PULUMI_COMMAND_STDOUT);
+  const previous = readProvisionResult(env.PULUMI_COMMAND_STDOUT);
   const projectDir = env.TINYBIRD_PROJECT_DIR?.trim();
   return {
     host: host(env),
