@@ -239,6 +239,30 @@ describe("re-runs", () => {
     expect(second!.owner).toBe(first!.owner);
   });
 
+  it("adopts the endpoint a parallel run created between its read and its create (409)", async () => {
+    const other = await run("create", envFor());
+    fake.fault("svix", "GET", new RegExp(`/endpoint/${UID}$`), {
+      status: 404,
+      body: { code: "not_found", detail: "Entity not found" },
+    });
+    const mine = await run("create", envFor());
+
+    expect(fake.endpoints.size).toBe(1);
+    expect(mine!.endpointId).toBe(other!.endpointId);
+    expect(mine!.signingSecret).toBe(other!.signingSecret);
+    expect([...fake.endpoints.values()][0]!.metadata.owner).toBe(mine!.owner);
+  });
+
+  it("repeats a failed create with the same Idempotency-Key, so one that landed unseen is not made twice", async () => {
+    fake.fault("svix", "POST", /\/endpoint$/, { status: 503, body: "unavailable" });
+    await run("create", envFor());
+
+    const creates = fake.svix.requests.filter((r) => r.method === "POST" && r.path.endsWith("/endpoint"));
+    expect(creates).toHaveLength(2);
+    expect(creates[1]!.headers["idempotency-key"]).toBe(creates[0]!.headers["idempotency-key"]);
+    expect(fake.endpoints.size).toBe(1);
+  });
+
   it("refuses an update that would leave the old endpoint behind in another instance's app", async () => {
     const first = await run("create", envFor());
     fake.appId = "app_2otherInstance";
@@ -566,6 +590,20 @@ describe("errors", () => {
       /^Svix answered 422 \("body\.eventTypes: .*user\.nope"\) when asked to update endpoint/,
     );
     expect([...fake.endpoints.values()][0]!.filterTypes).toBeNull();
+  });
+
+  it("Svix refusing the token from Clerk's link (401 on the endpoint) names the hand-over and manual mode", async () => {
+    fake.fault("svix", "GET", /\/endpoint\/[^/]+$/, {
+      status: 401,
+      body: { code: "authentication_failed", detail: "Incorrect authentication credentials." },
+    });
+    const { code, err } = await runCaptured("create", envFor());
+
+    expect(code).toBe(1);
+    expect(err).toMatch(
+      /^Svix answered 401 authentication_failed \("Incorrect authentication credentials\."\) when asked to read endpoint .*Svix refused the token obtained through Clerk's login link for app app_2fakeSvixApp.*manual mode.*clerkWebhookSigningSecret/,
+    );
+    expect(delays).toEqual([]);
   });
 
   it("a non-JSON 403 page from a proxy keeps its status", async () => {
