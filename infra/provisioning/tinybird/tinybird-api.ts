@@ -137,6 +137,8 @@ export class TinybirdApi {
     if (options.form) body = options.form;
     else if (options.multipart) body = options.multipart;
     else if (options.json !== undefined) {
+      // Exactly this value: Tinybird's Pipes API reads a JSON body only when the header equals
+      // "application/json" (APIPipeListHandler.prepare); with a charset it ignores the body.
       headers["Content-Type"] = "application/json";
       body = JSON.stringify(options.json);
     }
