@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { type EndpointOut, Svix } from "svix";
 import { answered, call, type RetryPolicy, type Step } from "./failures";
 import { svixEndpointFix, svixGoneUnconfirmedFix } from "./fixes";
-import type { SvixAccess } from "./svix-access";
+import { REQUEST_TIMEOUT_MS, type SvixAccess } from "./svix-access";
 import { UndocumentedFlowError } from "./svix-login";
 
 export const MANAGED_BY = "clerk-tinybird";
@@ -32,8 +32,6 @@ export interface EndpointClient {
   policy: RetryPolicy;
 }
 
-const REQUEST_TIMEOUT_MS = 30_000;
-
 /**
  * A fetch that turns a non-JSON error page (a proxy's HTML 403, say) into Svix's JSON error shape:
  * the svix client parses 4xx bodies as JSON and would otherwise lose the status in a SyntaxError.
@@ -41,10 +39,10 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const jsonErrorFetch: typeof fetch = async (input, init) => {
   const response = await fetch(input, init);
   if (response.ok || response.status >= 500) return response;
-  const text = await response.text();
+  const text = await response.clone().text();
   try {
     JSON.parse(text);
-    return new Response(text, { status: response.status, headers: response.headers });
+    return response;
   } catch {
     const body = JSON.stringify({ code: "non_json_answer", detail: text.slice(0, 300) });
     return new Response(body, { status: response.status, headers: { "content-type": "application/json" } });

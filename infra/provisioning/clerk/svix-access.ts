@@ -34,7 +34,8 @@ export interface SvixAccess {
   serverUrl?: string;
 }
 
-const REQUEST_TIMEOUT_MS = 30_000;
+/** How long one Svix request may take (the Clerk client offers no timeout). */
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 /** Creates the instance's Svix app; one that already exists is what we wanted. */
 export async function ensureSvixApp(
