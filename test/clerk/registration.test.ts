@@ -65,7 +65,7 @@ function credentials(result?: RegistrationResult): string[] {
   return [
     CLERK_KEY,
     ...fake.issuedTokens,
-    ...fake.apiTokens,
+    ...fake.mintedTokens,
     ...[...fake.endpoints.values()].map((e) => e.secret),
     ...(result ? [result.signingSecret] : []),
   ];
@@ -97,7 +97,9 @@ describe("create", () => {
       `GET /api/v1/app/${fake.appId}/endpoint/${UID}`,
       `POST /api/v1/app/${fake.appId}/endpoint`,
       `GET /api/v1/app/${fake.appId}/endpoint/${endpoint.id}/secret`,
+      "POST /api/v1/auth/logout",
     ]);
+    expect(fake.apiTokens.size).toBe(0);
   });
 
   it("sends the Clerk key and the Svix token only as bearer headers, and the one-time token only in a body", async () => {
@@ -108,7 +110,7 @@ describe("create", () => {
     expect(exchange!.headers.authorization).toBeUndefined();
     // The second login link (svix_url) carries the token that was exchanged; the first was never used.
     expect(jsonBody(exchange!)).toEqual({ oneTimeToken: fake.issuedTokens[1] });
-    const [apiToken] = [...fake.apiTokens];
+    const [apiToken] = fake.mintedTokens;
     for (const req of endpointCalls) expect(req.headers.authorization).toBe(`Bearer ${apiToken}`);
     const create = endpointCalls.find((r) => r.method === "POST")!;
     expect(jsonBody(create)).toEqual({
@@ -357,6 +359,32 @@ describe("delete", () => {
 
     expect(fake.endpoints.size).toBe(0);
     expect(warnings.join()).toMatch(/registered in Svix app app_2gone/);
+  });
+});
+
+describe("the Svix token", () => {
+  it("is logged out after a delete, and after a run that failed", async () => {
+    const first = await run("create", envFor());
+    await run("delete", nextRun(first));
+    fake.fault("svix", "GET", /\/endpoint\/[^/]+$/, {
+      status: 400,
+      body: { code: "bad_request", detail: "no" },
+    });
+    await expect(run("create", envFor())).rejects.toThrow(/Svix answered 400/);
+
+    const logouts = fake.svix.requests.filter((r) => r.path === "/api/v1/auth/logout");
+    expect(logouts).toHaveLength(3);
+    expect(new Set(logouts.map((r) => r.headers.authorization)).size).toBe(3);
+    expect(fake.apiTokens.size).toBe(0);
+  });
+
+  it("a failed logout fails nothing and is not retried: the token expires on its own", async () => {
+    fake.fault("svix", "POST", /\/auth\/logout$/, { status: 503, body: "down" }, 9);
+    const result = await run("create", envFor());
+
+    expect(result!.signingSecret).toBe([...fake.endpoints.values()][0]!.secret);
+    expect(fake.svix.requests.filter((r) => r.path === "/api/v1/auth/logout")).toHaveLength(1);
+    expect(delays).toEqual([]);
   });
 });
 

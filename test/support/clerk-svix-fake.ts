@@ -107,7 +107,9 @@ export interface ClerkSvixFake {
   endpoints: Map<string, FakeEndpoint>;
   /** One-time tokens handed out, in order. */
   issuedTokens: string[];
-  /** Svix API tokens the exchange minted. */
+  /** Svix API tokens the exchange minted, in order. */
+  mintedTokens: string[];
+  /** The minted tokens nobody has logged out. */
   apiTokens: Set<string>;
   /** Queue `times` answers (or misbehaviours) for requests matching method and path, ahead of the fake. */
   fault(server: "clerk" | "svix", method: string, path: RegExp, reply: FaultReply, times?: number): void;
@@ -122,6 +124,7 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
   const endpoints = new Map<string, FakeEndpoint>();
   const oneTimeTokens = new Map<string, boolean>();
   const apiTokens = new Set<string>();
+  const mintedTokens: string[] = [];
   const issuedTokens: string[] = [];
   let loginLink = options.loginLink ?? standardLink;
   let endpointCount = 0;
@@ -200,11 +203,17 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
       oneTimeTokens.set(oneTimeToken, true);
       const token = `sk_svix_${randomBytes(12).toString("hex")}`;
       apiTokens.add(token);
+      mintedTokens.push(token);
       return { status: 200, body: { token, capabilities: ["ManageEndpoint", "ViewEndpointSecret"] } };
     }
     const auth = String(req.headers.authorization ?? "");
     if (!apiTokens.has(auth.replace(/^Bearer /, ""))) {
       return svixError(401, "authentication_failed", "Incorrect authentication credentials.");
+    }
+    if (req.method === "POST" && req.path === "/api/v1/auth/logout") {
+      // "Logout an app token" (Svix API reference): the token stops working.
+      apiTokens.delete(auth.replace(/^Bearer /, ""));
+      return { status: 204 };
     }
     const m = /^\/api\/v1\/app\/([^/]+)\/endpoint(?:\/([^/]+))?(\/secret)?$/.exec(req.path);
     if (!m) return svixError(404, "not_found", "Route not found");
@@ -273,6 +282,7 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
     },
     endpoints,
     issuedTokens,
+    mintedTokens,
     apiTokens,
     fault(server, method, path, reply, times = 1) {
       faults[server].push({ method, path, reply, remaining: times });

@@ -30,6 +30,8 @@ export interface EndpointClient {
   apiBase: string;
   step: (action: string) => Step;
   policy: RetryPolicy;
+  /** Ends the Svix token's session; never fails. */
+  logout: () => Promise<void>;
 }
 
 /**
@@ -65,6 +67,9 @@ export function endpointClient(access: SvixAccess, policy: RetryPolicy): Endpoin
     apiBase: access.apiBase,
     step: (action) => ({ service: "Svix", action, fix }),
     policy,
+    // The token manages every endpoint of the instance (secrets included) and would stay valid
+    // after this run. Best effort, once: it expires on its own, and the work is done by now.
+    logout: () => svix.authentication.logout().catch(() => {}),
   };
 }
 

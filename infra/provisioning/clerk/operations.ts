@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { ProvisioningError } from "../runtime";
-import { endpointClient, ensureEndpoint, removeEndpoint } from "./endpoint";
+import { type EndpointClient, endpointClient, ensureEndpoint, removeEndpoint } from "./endpoint";
 import type { RetryPolicy } from "./failures";
 import { readDesiredSettings, readEndpointSettings } from "./settings";
 import { clerkWebhooks, ensureSvixApp, isAppMissing, openSvixAccess, type SvixAccess } from "./svix-access";
@@ -38,6 +38,20 @@ class Secrets {
   }
 }
 
+/** Works with the endpoint client, then logs its Svix token out, whatever happened. */
+async function withEndpoints<T>(
+  access: SvixAccess,
+  policy: RetryPolicy,
+  use: (client: EndpointClient) => Promise<T>,
+): Promise<T> {
+  const client = endpointClient(access, policy);
+  try {
+    return await use(client);
+  } finally {
+    await client.logout();
+  }
+}
+
 async function register(
   op: "create" | "update",
   env: NodeJS.ProcessEnv,
@@ -50,23 +64,25 @@ async function register(
   await ensureSvixApp(webhooks, settings, policy);
   const access = await openSvixAccess(webhooks, settings, policy, secrets.remember);
   const previous = settings.previous;
-  if (op === "update" && previous.appId !== undefined && previous.appId !== access.appId) {
-    // The old endpoint lives in another app this key cannot reach; adding a second one silently
-    // would leave the first sending events to this stack forever.
-    throw new ProvisioningError(
-      `The endpoint was registered in Svix app ${previous.appId}, but the Clerk secret key now leads to app ${access.appId}: ` +
-        `the key belongs to another Clerk instance, or the instance's webhooks were reset. To move this stack, run ` +
-        `\`pulumi up --replace <urn>\` with the URN of ${settings.commandName} (\`pulumi stack --show-urns\`): the old ` +
-        `endpoint is then deleted with the old key and a new one registered with the new key`,
-    );
-  }
   const owner = (op === "update" ? previous.owner : undefined) ?? randomUUID();
-  const ensured = await ensureEndpoint(endpointClient(access, policy), {
-    uid: settings.uid,
-    url: settings.url,
-    eventTypes: settings.eventTypes,
-    description: settings.description,
-    owner,
+  const ensured = await withEndpoints(access, policy, (client) => {
+    if (op === "update" && previous.appId !== undefined && previous.appId !== access.appId) {
+      // The old endpoint lives in another app this key cannot reach; adding a second one silently
+      // would leave the first sending events to this stack forever.
+      throw new ProvisioningError(
+        `The endpoint was registered in Svix app ${previous.appId}, but the Clerk secret key now leads to app ${access.appId}: ` +
+          `the key belongs to another Clerk instance, or the instance's webhooks were reset. To move this stack, run ` +
+          `\`pulumi up --replace <urn>\` with the URN of ${settings.commandName} (\`pulumi stack --show-urns\`): the old ` +
+          `endpoint is then deleted with the old key and a new one registered with the new key`,
+      );
+    }
+    return ensureEndpoint(client, {
+      uid: settings.uid,
+      url: settings.url,
+      eventTypes: settings.eventTypes,
+      description: settings.description,
+      owner,
+    });
   });
   return {
     appId: access.appId,
@@ -97,11 +113,9 @@ async function unregister(env: NodeJS.ProcessEnv, deps: OperationDeps, secrets: 
         `delete endpoint ${settings.uid} there from the Clerk dashboard if it still exists`,
     );
   }
-  const outcome = await removeEndpoint(endpointClient(access, policy), {
-    uid: settings.uid,
-    owner: previous.owner,
-    commandName: settings.commandName,
-  });
+  const outcome = await withEndpoints(access, policy, (client) =>
+    removeEndpoint(client, { uid: settings.uid, owner: previous.owner, commandName: settings.commandName }),
+  );
   if (outcome === "taken-over") {
     warn(`endpoint ${settings.uid} is now managed by another resource (after a replace); left in place`);
   }
