@@ -1,9 +1,9 @@
-import * as path from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistrationResult } from "../provisioning/clerk/operations";
 import { CONFIG, endpointUid, normaliseApiUrl, parseEventTypes } from "../provisioning/clerk/settings";
 import { parseResultLine } from "../provisioning/runtime";
+import { provisioningCommands } from "./provisioning-command";
 
 export interface ClerkWebhookEndpointArgs {
   /** The forwarder's public URL (`https://…/webhooks/clerk`). */
@@ -22,10 +22,6 @@ export interface ClerkWebhookEndpointArgs {
 
 /** What the registration command prints (one JSON line); the component parses it. */
 export type ClerkRegistrationResult = Pick<RegistrationResult, "appId" | "endpointId" | "signingSecret">;
-
-/** The project root: the provisioning code's paths are relative to it. */
-const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
-const CLI = "node --import tsx infra/provisioning/clerk/webhook-endpoint.ts";
 
 /** The instance kind a key belongs to: switching kinds always means another instance and Svix app. */
 export function instanceKind(secretKey: string): "production" | "development" | "unknown" {
@@ -90,10 +86,7 @@ export class ClerkWebhookEndpoint extends pulumi.ComponentResource {
     const run = new command.local.Command(
       commandName,
       {
-        create: `${CLI} create`,
-        update: `${CLI} update`,
-        delete: `${CLI} delete`,
-        dir: PROJECT_ROOT,
+        ...provisioningCommands("infra/provisioning/clerk/webhook-endpoint.ts"),
         // Credentials only here: a failing command's string is printed in full.
         environment: {
           CLERK_SECRET_KEY: key,

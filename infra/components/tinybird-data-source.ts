@@ -1,8 +1,8 @@
-import * as path from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { type ProvisionResult, readProvisionResult } from "../provisioning/tinybird/config";
 import { hashDatafiles, loadProject } from "../provisioning/tinybird/project";
+import { PROJECT_ROOT, provisioningCommands } from "./provisioning-command";
 
 export interface TinybirdDataSourceArgs {
   /** Tinybird API host of the workspace's region, e.g. `https://api.tinybird.co`. */
@@ -23,10 +23,6 @@ export interface TinybirdDataSourceArgs {
 
 /** What the provisioning command prints (one JSON line); the component parses it. */
 export type TinybirdProvisionResult = ProvisionResult;
-
-/** The project root: the provisioning code's paths are relative to it. */
-const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
-const CLI = "node --import tsx infra/provisioning/tinybird/cli.ts";
 
 /** Reads the command's result line; its text holds tokens, so a bad one is never quoted. */
 export function parseProvisionResult(stdout: string): TinybirdProvisionResult {
@@ -62,11 +58,8 @@ export class TinybirdDataSource extends pulumi.ComponentResource {
     const run = new command.local.Command(
       `${name}-provision`,
       {
-        create: `${CLI} create`,
-        update: `${CLI} update`,
-        delete: `${CLI} delete`,
         // The command's code and tsx are in this project; datafiles elsewhere are named below.
-        dir: PROJECT_ROOT,
+        ...provisioningCommands("infra/provisioning/tinybird/cli.ts"),
         // Credentials only here: a failing command's string is printed in full.
         environment: {
           TINYBIRD_HOST: host,
