@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadProject } from "../../infra/provisioning/tinybird/project";
-import { type ClickHouseHarness, openClickHouse } from "../support/clickhouse";
-import { renderPipeSql, TemplateError } from "../support/tinybird-template";
+import { type ClickHouseHarness, openClickHouse } from "../../local/clickhouse";
+import { renderPipeSql, TemplateError } from "../../local/tinybird-template";
 import { generateHistory } from "./history";
 import * as oracle from "./oracle";
 
