@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadProject } from "../../infra/provisioning/tinybird/project";
 import { type ClickHouseHarness, openClickHouse } from "../../local/clickhouse";
 import { renderPipeSql, TemplateError } from "../../local/tinybird-template";
-import { generateHistory } from "./history";
+import { generateHistory } from "../../local/synthetic-history";
 import * as oracle from "./oracle";
 
 const ROOT = resolve(__dirname, "../..");
