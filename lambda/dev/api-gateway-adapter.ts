@@ -88,12 +88,11 @@ export interface LocalApiGateway {
   close(): Promise<void>;
 }
 
-/** Serves `handler` on host:port (port 0 picks a free one) through the adapter. */
-export async function serveApiGateway(
+/** A node HTTP listener that passes each request to `handler` as API Gateway would. */
+export function apiGatewayListener(
   handler: ApiGatewayHandler,
-  { port = 0, host = "127.0.0.1" }: { port?: number; host?: string } = {},
-): Promise<LocalApiGateway> {
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
@@ -114,7 +113,15 @@ export async function serveApiGateway(
           res.end('{"message":"Internal Server Error"}');
         });
     });
-  });
+  };
+}
+
+/** Serves `handler` on host:port (port 0 picks a free one) through the adapter. */
+export async function serveApiGateway(
+  handler: ApiGatewayHandler,
+  { port = 0, host = "127.0.0.1" }: { port?: number; host?: string } = {},
+): Promise<LocalApiGateway> {
+  const server = createServer(apiGatewayListener(handler));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, resolve);

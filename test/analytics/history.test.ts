@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { generateHistory, HISTORY_NOW, type StoredEvent } from "./history";
+import { generateHistory, HISTORY_NOW, type StoredEvent } from "../../local/synthetic-history";
 
 const FIXTURES = resolve(__dirname, "../fixtures/clerk-events");
 const history = generateHistory();

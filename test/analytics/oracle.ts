@@ -3,7 +3,7 @@
  * per event, no re-deliveries), with the definitions the pipes' descriptions state. The pipes' SQL is
  * checked against these; nothing here reads SQL or the stored rows.
  */
-import type { StoredEvent } from "./history";
+import type { StoredEvent } from "../../local/synthetic-history";
 
 export type Params = Record<string, string | undefined>;
 type Granularity = "day" | "week" | "month";

@@ -1,9 +1,9 @@
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadProject } from "../../infra/provisioning/tinybird/project";
-import { type ClickHouseHarness, openClickHouse } from "../support/clickhouse";
-import { renderPipeSql, TemplateError } from "../support/tinybird-template";
-import { generateHistory } from "./history";
+import { type ClickHouseHarness, openClickHouse } from "../../local/clickhouse";
+import { generateHistory } from "../../local/synthetic-history";
+import { renderPipeSql, TemplateError } from "../../local/tinybird-template";
 import * as oracle from "./oracle";
 
 const ROOT = resolve(__dirname, "../..");

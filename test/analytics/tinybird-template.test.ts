@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parsePipe } from "../../infra/provisioning/tinybird/pipe-file";
-import { pinClock, renderPipeSql, renderSql, TemplateError } from "../support/tinybird-template";
+import { pinClock, renderPipeSql, renderSql, TemplateError } from "../../local/tinybird-template";
 
 const t = (body: string) => `%\n${body}`;
 

@@ -2,7 +2,12 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadProject } from "../../infra/provisioning/tinybird/project";
-import { type ClickHouseHarness, evaluateJsonPath, openClickHouse, tinybirdRow } from "../support/clickhouse";
+import {
+  type ClickHouseHarness,
+  evaluateJsonPath,
+  openClickHouse,
+  tinybirdRow,
+} from "../../local/clickhouse";
 
 const ROOT = resolve(__dirname, "../..");
 const FIXTURES = join(ROOT, "test/fixtures/clerk-events");

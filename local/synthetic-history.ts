@@ -41,6 +41,10 @@ export interface History {
 export interface HistoryOptions {
   seed?: number;
   users?: number;
+  /** Where the history ends (default HISTORY_NOW). */
+  now?: Date;
+  /** Days of history before `now` (default: from 2024-10-01 to HISTORY_NOW). */
+  days?: number;
 }
 
 /** mulberry32: small, fast and good enough to make the same history on every machine. */
@@ -570,13 +574,14 @@ function deliveries(r: Random, events: ClerkEvent[]): { events: StoredEvent[]; l
 export function generateHistory(options: HistoryOptions = {}): History {
   const r = createRandom(options.seed ?? 20250331);
   const count = options.users ?? 1200;
-  const now = HISTORY_NOW.getTime();
+  const now = (options.now ?? HISTORY_NOW).getTime();
+  const start = options.days !== undefined ? now - options.days * DAY : HISTORY_START;
   const h = new HistoryBuilder(r, now);
-  const span = now - HISTORY_START;
+  const span = now - start;
   const users: UserState[] = [];
   for (let i = 0; i < count; i++) {
     // Sign-ups accelerate over time: a growing product.
-    const createdAt = HISTORY_START + span * Math.sqrt(r.next());
+    const createdAt = start + span * Math.sqrt(r.next());
     const user = newUser(r, createdAt, i);
     if (user.activeUntil < now && r.chance(0.2))
       user.deletedAt = user.activeUntil + r.between(HOUR, 25 * DAY);
@@ -602,5 +607,5 @@ export function generateHistory(options: HistoryOptions = {}): History {
   organizations(h, users);
   h.events.sort((a, b) => a.timestamp - b.timestamp);
   const { events, lines } = deliveries(r, h.events);
-  return { now: HISTORY_NOW, events, lines };
+  return { now: new Date(now), events, lines };
 }

@@ -1,0 +1,113 @@
+/**
+ * The whole local pipeline through HTTP only: Svix-signed deliveries to the forwarder (duplicates and
+ * out of order included) -> the local store -> the endpoints, against the oracle's figures for the
+ * same events.
+ */
+import { Webhook } from "svix/dist/webhook";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Sandbox, startSandbox } from "../../local/sandbox";
+import { generateHistory, type StoredEvent } from "../../local/synthetic-history";
+import * as oracle from "../analytics/oracle";
+
+const history = generateHistory({ users: 60, seed: 13 });
+let sandbox: Sandbox;
+
+/** Every event once, about one in eight twice or three times (Svix retries), in a shuffled order. */
+function deliveries(events: StoredEvent[]): StoredEvent[] {
+  let state = 42;
+  const random = () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+  const all = events.flatMap((e) => (random() < 0.12 ? [e, e, ...(random() < 0.3 ? [e] : [])] : [e]));
+  for (let i = all.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [all[i], all[j]] = [all[j]!, all[i]!];
+  }
+  return all;
+}
+
+async function deliver(event: StoredEvent, webhook: Webhook): Promise<number> {
+  const { event_id, received_at: _receivedAt, ...clerkEvent } = event;
+  const body = JSON.stringify(clerkEvent);
+  const sentAt = new Date();
+  const response = await fetch(sandbox.webhookUrl, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "svix-id": event_id,
+      "svix-timestamp": String(Math.floor(sentAt.getTime() / 1000)),
+      "svix-signature": webhook.sign(event_id, sentAt, body),
+    },
+    body,
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+async function endpoint(name: string, params: Record<string, string>): Promise<Record<string, unknown>[]> {
+  const response = await fetch(`${sandbox.url}/v0/pipes/${name}.json?${new URLSearchParams(params)}`);
+  const body = (await response.json()) as { data: Record<string, unknown>[] };
+  expect(response.status, JSON.stringify(body)).toBe(200);
+  return body.data;
+}
+
+/** Ratios are rounded to 4 places on both sides, with ties broken differently: compare to 3. */
+function rounded(rows: object[], ratios: string[]) {
+  return rows.map((row) => {
+    const copy = { ...row } as Record<string, unknown>;
+    for (const key of ratios) copy[key] = Math.round(Number(copy[key]) * 1000) / 1000;
+    return copy;
+  });
+}
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ now: () => history.now });
+  const webhook = new Webhook(sandbox.signingSecret);
+  const queue = deliveries(history.events);
+  const statuses: number[] = [];
+  // A few deliveries at a time, as Svix does.
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      for (let next = queue.pop(); next; next = queue.pop()) statuses.push(await deliver(next, webhook));
+    }),
+  );
+  expect(statuses.filter((s) => s !== 200)).toEqual([]);
+  expect(statuses.length).toBeGreaterThan(history.events.length);
+}, 120_000);
+
+afterAll(async () => sandbox?.close());
+
+const RANGES = [
+  { start_date: "2024-10-01", end_date: "2025-03-31", granularity: "month" },
+  { start_date: "2025-01-06", end_date: "2025-03-30", granularity: "week" },
+  { start_date: "2025-03-01", end_date: "2025-03-31", granularity: "day" },
+];
+
+describe("npm start's pipeline, end to end over HTTP", () => {
+  it("stored every delivery, re-deliveries included", () => {
+    expect(sandbox.store.count("clerk_events")).toBeGreaterThan(history.events.length);
+  });
+
+  it.each(RANGES)("answers what the oracle computes for %j", async (params) => {
+    const now = history.now;
+    const { events } = history;
+    const growth = await endpoint("user_growth", params);
+    expect(growth).toEqual(oracle.userGrowth(events, params, now));
+    expect(growth.reduce((sum, r) => sum + Number(r.signups), 0)).toBeGreaterThan(0);
+    expect(await endpoint("organization_growth", params)).toEqual(
+      oracle.organizationGrowth(events, params, now),
+    );
+    expect(await endpoint("churn", params)).toEqual(oracle.churn(events, params, now));
+    expect(
+      rounded(await endpoint("auth_friction", params), ["email_failure_rate", "sms_failure_rate"]),
+    ).toEqual(rounded(oracle.authFriction(events, params, now), ["email_failure_rate", "sms_failure_rate"]));
+    const daily = { start_date: params.start_date, end_date: params.end_date };
+    expect(rounded(await endpoint("active_users", daily), ["stickiness"])).toEqual(
+      rounded(oracle.activeUsers(events, daily, now), ["stickiness"]),
+    );
+    expect(rounded(await endpoint("sign_in_methods", daily), ["share"])).toEqual(
+      rounded(oracle.signInMethods(events, daily, now), ["share"]),
+    );
+  });
+});
