@@ -27,6 +27,13 @@ async function withEndpoint(): Promise<ClerkSvixFake> {
   return fake;
 }
 
+const envFor = (f: ClerkSvixFake, endpoint: string): NodeJS.ProcessEnv => ({
+  CLERK_SECRET_KEY: CLERK_KEY,
+  CLERK_API_URL: f.clerk.url,
+  SVIX_SERVER_URL: f.svix.url,
+  CLERK_ENDPOINT_ID: endpoint,
+});
+
 async function run(argv: string[], env: NodeJS.ProcessEnv, pulumi = fakePulumi({})) {
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -42,12 +49,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, pulumi = fakePulumi({
 describe("npm run recover", () => {
   it("asks Svix to resend the endpoint's failed messages in the range, through Clerk's login link, and logs the token out", async () => {
     const f = await withEndpoint();
-    const env = {
-      CLERK_SECRET_KEY: CLERK_KEY,
-      CLERK_API_URL: f.clerk.url,
-      SVIX_SERVER_URL: f.svix.url,
-      CLERK_ENDPOINT_ID: "ep_1",
-    };
+    const env = envFor(f, "ep_1");
     const { code, stdout, stderr } = await run(
       ["--since", "2026-01-18T00:00:00Z", "--until", "2026-01-19T06:30:00Z"],
       env,
@@ -102,12 +104,7 @@ describe("npm run recover", () => {
 
   it("says what to fix when Svix does not know the endpoint", async () => {
     const f = await withEndpoint();
-    const env = {
-      CLERK_SECRET_KEY: CLERK_KEY,
-      CLERK_API_URL: f.clerk.url,
-      SVIX_SERVER_URL: f.svix.url,
-      CLERK_ENDPOINT_ID: "ep_gone",
-    };
+    const env = envFor(f, "ep_gone");
     const { code, stderr } = await run(["--since", "2026-01-18T00:00:00Z"], env);
     expect(code).toBe(1);
     expect(stderr).toMatch(
