@@ -88,3 +88,12 @@ export const webhookSigningSecret = pulumi.secret(clerk.signingSecret);
 export const alarmTopicArns = alarms.topicArns;
 /** For the analytics endpoints (Tinybird pipes); read with `pulumi stack output --show-secrets`. */
 export const tinybirdReadToken = pulumi.secret(tinybird.readToken);
+/**
+ * What `npm run backfill -- --stack <name>` needs to write rows exactly as the deployed forwarder
+ * does (operations/stack-settings.ts reads these): where, with which append token, and redacted how.
+ */
+export const tinybirdHost = config.tinybird.host;
+export const tinybirdAppendToken = pulumi.secret(tinybird.appendToken);
+export const redactPaths = config.privacy.redactPaths;
+export const pseudonymizePersonalData = config.privacy.pseudonymizePersonalData;
+export const pseudonymizationKey = credentials.pseudonymizationKey;

@@ -20,6 +20,8 @@ export class ForwarderSecret extends pulumi.ComponentResource {
   public readonly arn: pulumi.Output<string>;
   /** The stored value's version: resolves once Tinybird's token and Clerk's signing secret are stored. */
   public readonly versionId: pulumi.Output<string>;
+  /** The key the forwarder pseudonymises with, for tools that must write rows the same way (backfill). */
+  public readonly pseudonymizationKey: pulumi.Output<string>;
 
   constructor(name: string, args: ForwarderSecretArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clerk-tinybird:forwarder:ForwarderSecret", name, {}, opts);
@@ -57,6 +59,7 @@ export class ForwarderSecret extends pulumi.ComponentResource {
 
     this.arn = secret.arn;
     this.versionId = version.versionId;
+    this.pseudonymizationKey = pulumi.secret(key.base64);
     this.registerOutputs({ arn: this.arn });
   }
 }

@@ -44,7 +44,20 @@ export interface LoginLinkParts {
   region: string;
 }
 
+/** The instance's users, organizations and memberships, as the Backend API serialises them. */
+export interface FakeDirectory {
+  users: Record<string, unknown>[];
+  organizations: Record<string, unknown>[];
+  memberships: Record<string, unknown>[];
+}
+
 export interface FakeOptions {
+  /** What the list endpoints (GET /v1/users, /v1/organizations, /v1/organization_memberships) hold. */
+  directory?: FakeDirectory;
+  /** The clock the Backend API's rate limit and `clerkTimes` use (a test's virtual clock). */
+  now?: () => number;
+  /** Clerk's limit on the list endpoints: over it, 429 with Retry-After. Default: none. */
+  rateLimit?: { limit: number; windowMs: number };
   appExists?: boolean;
   appId?: string;
   region?: string;
@@ -99,9 +112,20 @@ function invalidEndpoint(body: Partial<FakeEndpoint>, creating: boolean): StubRe
   return undefined;
 }
 
+/** A recover request Svix accepted. */
+export interface FakeRecovery {
+  endpoint: string;
+  since: string;
+  until?: string;
+}
+
 export interface ClerkSvixFake {
   clerk: StubServer;
   svix: StubServer;
+  directory: FakeDirectory;
+  /** When (on the `now` clock) each Backend API request arrived, in the order of `clerk.requests`. */
+  clerkTimes: number[];
+  recoveries: FakeRecovery[];
   appId: string;
   appExists: boolean;
   endpoints: Map<string, FakeEndpoint>;
@@ -153,12 +177,59 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
     return loginLink({ appId: state.appId, oneTimeToken, region: options.region ?? "us" });
   };
 
+  const directory: FakeDirectory = options.directory ?? { users: [], organizations: [], memberships: [] };
+  const clerkTimes: number[] = [];
+  const recoveries: FakeRecovery[] = [];
+  const now = options.now ?? Date.now;
+
+  /** Clerk's list endpoints: `limit` (1–500) and `offset`, `order_by` ±created_at, `total_count`. */
+  const listDirectory = (req: RecordedRequest): StubReply | undefined => {
+    const lists: Record<string, Record<string, unknown>[]> = {
+      "/v1/users": directory.users,
+      "/v1/users/count": directory.users,
+      "/v1/organizations": directory.organizations,
+      "/v1/organization_memberships": directory.memberships,
+    };
+    const items = lists[req.path];
+    if (req.method !== "GET" || !items) return undefined;
+    const at = now();
+    if (options.rateLimit) {
+      const { limit, windowMs } = options.rateLimit;
+      const recent = clerkTimes.filter((t) => t > at - windowMs && t <= at).length;
+      if (recent > limit) {
+        return {
+          ...clerkError(429, "too_many_requests", "Too many requests"),
+          headers: { "retry-after": String(Math.ceil(windowMs / 1000)) },
+        };
+      }
+    }
+    if (req.path === "/v1/users/count")
+      return { status: 200, body: { object: "total_count", total_count: items.length } };
+    const limit = Number(req.query.get("limit") ?? 10);
+    const offset = Number(req.query.get("offset") ?? 0);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
+      return clerkError(422, "form_param_value_invalid", "limit must be between 1 and 500");
+    }
+    const order = req.query.get("order_by") ?? "-created_at";
+    const sorted = [...items].sort((a, b) => Number(a.created_at) - Number(b.created_at));
+    if (order === "-created_at") sorted.reverse();
+    const page = sorted.slice(offset, offset + limit);
+    // GET /v1/users answers a bare array; the other lists are paginated objects.
+    return {
+      status: 200,
+      body: req.path === "/v1/users" ? page : { data: page, total_count: items.length },
+    };
+  };
+
   const clerk = await startStub((req, res) => {
+    clerkTimes.push(now());
     const fault = takeFault("clerk", req, res);
     if (fault.hit) return fault.reply;
     if (req.headers.authorization !== `Bearer ${CLERK_KEY}`) {
       return clerkError(401, "authentication_invalid", "Unauthorized request");
     }
+    const listed = listDirectory(req);
+    if (listed) return listed;
     if (req.method === "POST" && req.path === "/v1/webhooks/svix") {
       if (state.appExists) return clerkError(400, "svix_app_exists", "Svix app already exists");
       state.appExists = true;
@@ -215,7 +286,7 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
       apiTokens.delete(auth.replace(/^Bearer /, ""));
       return { status: 204 };
     }
-    const m = /^\/api\/v1\/app\/([^/]+)\/endpoint(?:\/([^/]+))?(\/secret)?$/.exec(req.path);
+    const m = /^\/api\/v1\/app\/([^/]+)\/endpoint(?:\/([^/]+))?(\/secret|\/recover)?$/.exec(req.path);
     if (!m) return svixError(404, "not_found", "Route not found");
     const [, app, idOrUid, secretPath] = m;
     if (app !== state.appId || !state.appExists) return svixNotFound();
@@ -247,6 +318,27 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
     }
     const endpoint = findEndpoint(decodeURIComponent(idOrUid));
     if (!endpoint) return svixNotFound();
+    if (secretPath === "/recover") {
+      if (req.method !== "POST") return svixError(405, "method_not_allowed", "Method not allowed");
+      const body = JSON.parse(req.text || "{}") as { since?: string; until?: string | null };
+      if (!body.since || Number.isNaN(Date.parse(body.since)))
+        return svixInvalid("since", "invalid datetime");
+      recoveries.push({
+        endpoint: endpoint.id,
+        since: body.since,
+        ...(body.until ? { until: body.until } : {}),
+      });
+      // svix-server: 202 with the background task that resends the endpoint's failed messages.
+      return {
+        status: 202,
+        body: {
+          id: `qtask_${randomBytes(8).toString("hex")}`,
+          status: "running",
+          task: "endpoint.recover",
+          updatedAt: new Date(now()).toISOString(),
+        },
+      };
+    }
     if (secretPath) return { status: 200, body: { key: endpoint.secret } };
     if (req.method === "GET") return { status: 200, body: endpointJson(endpoint) };
     if (req.method === "DELETE") {
@@ -268,6 +360,9 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
   return {
     clerk,
     svix,
+    directory,
+    clerkTimes,
+    recoveries,
     get appId() {
       return state.appId;
     },

@@ -1,0 +1,97 @@
+/**
+ * The backfill's inputs, as environment variables (the contract scripts rely on), checked together
+ * with messages that name the variable; the forwarder's own reader checks the Tinybird and privacy
+ * settings, so the backfill accepts exactly what the forwarder does. `--stack` fills the same
+ * variables from the deployed stack.
+ */
+
+import { normaliseApiUrl } from "../../infra/provisioning/clerk/settings";
+import { loadConfig } from "../../lambda/config";
+import { createRedactor, type Redactor } from "../../lambda/redaction";
+import type { StackSettings } from "../stack-settings";
+
+export interface BackfillSettings {
+  clerkSecretKey: string;
+  clerkApiUrl: string;
+  tinybirdHost: string;
+  tinybirdToken: string;
+  dataSource: string;
+  /** The forwarder's redaction, with its extra paths and (when on) its pseudonymisation key. */
+  redact: Redactor;
+  /** For the summary: how rows were redacted, never the key. */
+  privacy: { redactPaths: string[]; pseudonymize: boolean };
+}
+
+export type SettingsResult = { ok: true; settings: BackfillSettings } | { ok: false; problems: string[] };
+
+export function readBackfillSettings(env: NodeJS.ProcessEnv): SettingsResult {
+  const loaded = loadConfig(env, { needsSecretId: false });
+  const problems = loaded.ok ? [] : [...loaded.problems];
+  const value = (name: string) => env[name]?.trim() || undefined;
+
+  const clerkSecretKey = value("CLERK_SECRET_KEY");
+  if (!clerkSecretKey) {
+    problems.push("CLERK_SECRET_KEY is not set: the instance's secret key (Clerk dashboard → API keys)");
+  } else if (!/^sk_(test|live)_/.test(clerkSecretKey)) {
+    problems.push(
+      "CLERK_SECRET_KEY does not look like a Clerk secret key: sk_test_… (development) or sk_live_… (production)",
+    );
+  }
+  const tinybirdToken = value("TINYBIRD_TOKEN");
+  if (!tinybirdToken) {
+    problems.push(
+      "TINYBIRD_TOKEN is not set: a token with DATASOURCES:APPEND on the data source (the stack's clerk_append token)",
+    );
+  }
+  const key = value("PSEUDONYMIZATION_KEY");
+  if (value("PSEUDONYMIZE_PERSONAL_DATA")?.toLowerCase() === "true" && !key) {
+    problems.push(
+      "PSEUDONYMIZE_PERSONAL_DATA is true but PSEUDONYMIZATION_KEY is not set: give the forwarder's key " +
+        "(its secret's pseudonymizationKey), or the backfilled pseudonyms would not match the live ones",
+    );
+  }
+  if (!loaded.ok || problems.length > 0) return { ok: false, problems };
+
+  const { config } = loaded;
+  let redact: Redactor;
+  try {
+    redact = createRedactor({
+      extraPaths: config.redactPaths,
+      ...(config.pseudonymize ? { pseudonymizationKey: key } : {}),
+    });
+  } catch (error) {
+    return { ok: false, problems: [`REDACT_PATHS / PSEUDONYMIZATION_KEY: ${(error as Error).message}`] };
+  }
+  return {
+    ok: true,
+    settings: {
+      clerkSecretKey: clerkSecretKey!,
+      clerkApiUrl: normaliseApiUrl(env.CLERK_API_URL),
+      tinybirdHost: config.tinybirdHost,
+      tinybirdToken: tinybirdToken!,
+      dataSource: config.dataSource,
+      redact,
+      privacy: { redactPaths: config.redactPaths, pseudonymize: config.pseudonymize },
+    },
+  };
+}
+
+/**
+ * The variables a deployed stack provides. CLERK_API_URL is kept from `env` (the stack does not
+ * record it); everything else comes from the stack, so a stray variable from another project
+ * cannot send this stack's users elsewhere.
+ */
+export function stackEnvironment(stack: StackSettings, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const set = (name: string, value: string | undefined) => (value === undefined ? {} : { [name]: value });
+  return {
+    ...set("CLERK_API_URL", env.CLERK_API_URL),
+    // A manual-mode stack has no Clerk key in its config: the one in the environment is used then.
+    ...set("CLERK_SECRET_KEY", stack.clerkSecretKey ?? env.CLERK_SECRET_KEY),
+    TINYBIRD_HOST: stack.tinybirdHost,
+    ...set("TINYBIRD_TOKEN", stack.tinybirdAppendToken),
+    TINYBIRD_DATASOURCE: stack.dataSource,
+    REDACT_PATHS: stack.redactPaths.join(","),
+    PSEUDONYMIZE_PERSONAL_DATA: String(stack.pseudonymizePersonalData),
+    ...set("PSEUDONYMIZATION_KEY", stack.pseudonymizationKey),
+  };
+}

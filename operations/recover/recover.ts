@@ -1,0 +1,72 @@
+/**
+ * Asks Svix to resend every message it gave up on for the stack's endpoint within a time range
+ * (POST /api/v1/app/{app}/endpoint/{endpoint}/recover), through the same Clerk → Svix access the
+ * registration uses. Resent messages keep their svix-id, the forwarder's event_id, so one that was
+ * stored after all is de-duplicated by readers.
+ */
+import type { RecoverOut } from "svix";
+import { endpointClient } from "../../infra/provisioning/clerk/endpoint";
+import { call, type RetryPolicy } from "../../infra/provisioning/clerk/failures";
+import type { AccessSettings } from "../../infra/provisioning/clerk/settings";
+import { clerkWebhooks, isAppMissing, openSvixAccess } from "../../infra/provisioning/clerk/svix-access";
+import { ProvisioningError } from "../../infra/provisioning/runtime";
+
+export interface RecoverRequest {
+  /** The endpoint's Svix id (ep_…) or uid. */
+  endpoint: string;
+  since: Date;
+  until?: Date;
+}
+
+export interface Recovery {
+  appId: string;
+  endpoint: string;
+  task: RecoverOut;
+}
+
+export async function recoverFailedMessages(
+  settings: AccessSettings,
+  request: RecoverRequest,
+  policy: RetryPolicy = {},
+): Promise<Recovery> {
+  const webhooks = clerkWebhooks(settings);
+  let access: Awaited<ReturnType<typeof openSvixAccess>>;
+  try {
+    access = await openSvixAccess(webhooks, settings, policy);
+  } catch (error) {
+    if (isAppMissing(error)) {
+      throw new ProvisioningError(
+        "The Clerk instance has no webhooks app (Svix), so no endpoint and nothing to recover: check CLERK_SECRET_KEY belongs to the stack's instance",
+      );
+    }
+    throw error;
+  }
+  const client = endpointClient(access, policy);
+  try {
+    const range = `since ${request.since.toISOString()}${request.until ? ` until ${request.until.toISOString()}` : ""}`;
+    const task = await call(
+      client.step(`recover the failed messages of endpoint ${request.endpoint} ${range}`),
+      () =>
+        client.endpoints.recover(access.appId, request.endpoint, {
+          since: request.since,
+          ...(request.until ? { until: request.until } : {}),
+        }),
+      policy,
+    );
+    return { appId: access.appId, endpoint: request.endpoint, task };
+  } finally {
+    await client.logout();
+  }
+}
+
+/** What to do by hand when the stack registered no endpoint itself (manual mode). */
+export function manualSteps(since: Date, until?: Date): string[] {
+  return [
+    "This stack is in manual mode (its endpoint was added in the Clerk dashboard), so recover by hand:",
+    "  1. Clerk dashboard → Webhooks → the endpoint that points at this stack's webhookUrl.",
+    "  2. Open its ⋯ menu → Recover failed messages (Svix's app portal).",
+    `  3. Choose the time to recover from: ${since.toISOString()}${until ? ` (the dashboard recovers up to now, which includes ${until.toISOString()})` : ""}.`,
+    "  4. Follow the resends under the endpoint's Message Attempts; resent events keep their svix-id, so",
+    "     rows already stored are counted once.",
+  ];
+}
