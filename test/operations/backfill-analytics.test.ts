@@ -7,9 +7,9 @@
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadProject } from "../../infra/provisioning/tinybird/project";
-import { type ClickHouseHarness, openClickHouse } from "../support/clickhouse";
+import { type ClickHouseHarness, openClickHouse } from "../../local/clickhouse";
 import { clerkFixture } from "../support/forwarder-stubs";
-import { renderPipeSql } from "../support/tinybird-template";
+import { renderPipeSql } from "../../local/tinybird-template";
 import { startWorld, type World } from "./world";
 
 const project = loadProject(resolve(__dirname, "../.."));
