@@ -18,10 +18,7 @@ const PENDING = new Set([
   "docs/analytics.md",
   "docs/privacy.md",
   "docs/security.md",
-  "docs/backfill-and-recover.md",
-  "docs/local-and-dashboard.md",
   "docs/install-and-runtime.md",
-  "docs/dashboard.png",
   "LICENSE",
 ]);
 
