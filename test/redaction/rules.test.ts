@@ -16,6 +16,12 @@ function event(type: string, data: unknown): Record<string, unknown> {
   return { object: "event", type, timestamp: 1716883200000, instance_id: "ins_1", data };
 }
 
+// Shaped like the real thing, valid for nothing.
+const JWT =
+  "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyXzEiLCJpYXQiOjE3MTY4ODMyMDB9.c2lnbmF0dXJlLW5vdC1yZWFs";
+const STRIPE_KEY = "sk_live_51HqLyjWDarjtT1zdp7dc";
+const GITHUB_TOKEN = "ghp_16C7e42F292c6912E7710c838347Ae178B4a";
+
 interface RuleCase {
   /** The event the rule must act on. */
   input: () => Record<string, unknown>;
@@ -70,6 +76,44 @@ const CASES: Record<DefaultRuleId, RuleCase> = {
       "data.private_metadata.otpCode": REDACTED,
       "data.private_metadata.X-Signing-Key": REDACTED,
       "data.private_metadata.token": { value: REDACTED, type: "bearer", expires_at: 1716883200000 },
+    },
+  },
+  "private-metadata": {
+    input: () => {
+      const org = clerkFixture("organization.updated");
+      (org.data as Record<string, unknown>).private_metadata = { crm_token: "x", note: "internal" };
+      return org;
+    },
+    expect: {
+      "data.private_metadata": REDACTED,
+      "data.public_metadata": clerkFixture("organization.updated").data!["public_metadata" as never],
+    },
+  },
+  "secret-value": {
+    input: () =>
+      event("user.updated", {
+        id: "user_1",
+        unsafe_metadata: {
+          note: `stripe key ${STRIPE_KEY} for billing`,
+          blob: JWT,
+          github: GITHUB_TOKEN,
+          slack: "xoxb-1234567890-abcdefghij",
+          aws: "AKIAIOSFODNN7EXAMPLE",
+          svix: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+          pem: "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----",
+          link: `https://app.acme.com/sso/${JWT}/continue`,
+        },
+      }),
+    expect: {
+      "data.id": "user_1",
+      "data.unsafe_metadata.note": `stripe key ${REDACTED} for billing`,
+      "data.unsafe_metadata.blob": REDACTED,
+      "data.unsafe_metadata.github": REDACTED,
+      "data.unsafe_metadata.slack": REDACTED,
+      "data.unsafe_metadata.aws": REDACTED,
+      "data.unsafe_metadata.svix": REDACTED,
+      "data.unsafe_metadata.pem": REDACTED,
+      "data.unsafe_metadata.link": `https://app.acme.com/sso/${REDACTED}/continue`,
     },
   },
   "url-credential": {

@@ -50,6 +50,8 @@ async function logLineWhenTinybirdAnswers(status: number): Promise<Record<string
       dataSource: "clerk_events",
       redactPaths: [],
       pseudonymize: false,
+      redactPrivateMetadata: true,
+      allowSource: () => true,
     },
     secrets: {
       get: async () => ({
@@ -76,9 +78,9 @@ describe("the alarms' view of the forwarder's log", () => {
     }
   });
 
-  it("counts any other 500 (here: the data source is gone) under the unretryable-failures alarm", async () => {
+  it("counts any other 500 (here: the workspace is in another region or gone) under the unretryable-failures alarm", async () => {
     const line = await logLineWhenTinybirdAnswers(404);
-    expect(line).toMatchObject({ outcome: "tinybird_not_found", status: 500 });
+    expect(line).toMatchObject({ outcome: "tinybird_workspace_not_found", status: 500 });
     expect(matches(LOG_FILTERS.otherUnretryable, line)).toBe(true);
     expect(matches(LOG_FILTERS.rejectedToken, line)).toBe(false);
   });
