@@ -129,6 +129,9 @@ describe("what Clerk is answered when Tinybird answers", () => {
   it.each([
     [429, { "retry-after": "17" }, "tinybird_rate_limited", "17"],
     [429, {}, "tinybird_rate_limited", "5"],
+    // No Retry-After (Tinybird's error path can drop it): X-RateLimit-Reset, as Tinybird's SDK reads it.
+    [429, { "x-ratelimit-reset": "12" }, "tinybird_rate_limited", "12"],
+    [429, { "retry-after": "3", "x-ratelimit-reset": "12" }, "tinybird_rate_limited", "3"],
     [500, {}, "tinybird_unavailable", "5"],
     [502, {}, "tinybird_unavailable", "5"],
     [503, { "retry-after": "2" }, "tinybird_unavailable", "2"],
