@@ -3,7 +3,9 @@
  * at once, each naming its key and the command that fixes it — and never printing a secret.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { checkApiHost } from "../lambda/api-host";
 import { parsePath } from "../lambda/redaction/paths";
+import { SVIX_REGIONS, type SvixRegion } from "../lambda/svix-source-ips";
 
 export const PROJECT = "clerk-tinybird";
 
@@ -24,6 +26,8 @@ export const CONFIG_DEFAULTS = {
   kmsKeyArn: "",
   redactPaths: [] as string[],
   pseudonymizePersonalData: false,
+  redactPrivateMetadata: true,
+  svixSourceIpAllowlist: "all",
 };
 
 /** Settings whose value is a credential: they must be stored encrypted and are never echoed. */
@@ -80,11 +84,16 @@ export interface StackConfig {
     reservedConcurrency?: number;
     logRetentionDays: number;
   };
-  api: { throttleRateLimit: number; throttleBurstLimit: number };
+  api: {
+    throttleRateLimit: number;
+    throttleBurstLimit: number;
+    /** Svix regions whose published addresses may call; empty: any address (the check is off). */
+    svixSourceRegions: SvixRegion[];
+  };
   alarms: { email?: string; topicArn?: string };
   /** A customer-managed KMS key for the secret; undefined means Secrets Manager's AWS-managed key. */
   kmsKeyArn?: string;
-  privacy: { redactPaths: string[]; pseudonymizePersonalData: boolean };
+  privacy: { redactPaths: string[]; pseudonymizePersonalData: boolean; redactPrivateMetadata: boolean };
   /** Things worth saying that do not stop a deployment. */
   warnings: string[];
 }
@@ -275,6 +284,8 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
     "a dot path such as data.private_metadata or data.email_addresses.*.email_address",
   );
   const pseudonymizePersonalData = r.boolean("pseudonymizePersonalData");
+  const redactPrivateMetadata = r.boolean("redactPrivateMetadata");
+  const svixSourceRegions = readSvixAllowlist(r);
 
   r.warnAboutUnknownKeys();
   if (r.problems.length > 0) throw new StackConfigError(source.stack, r.problems);
@@ -299,13 +310,13 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
       ...(reserved === -1 ? {} : { reservedConcurrency: reserved }),
       logRetentionDays,
     },
-    api: { throttleRateLimit: rate, throttleBurstLimit: burst },
+    api: { throttleRateLimit: rate, throttleBurstLimit: burst, svixSourceRegions },
     alarms: {
       ...(alarmEmail ? { email: alarmEmail } : {}),
       ...(alarmTopicArn ? { topicArn: alarmTopicArn } : {}),
     },
     ...(kmsKeyArn ? { kmsKeyArn } : {}),
-    privacy: { redactPaths, pseudonymizePersonalData },
+    privacy: { redactPaths, pseudonymizePersonalData, redactPrivateMetadata },
     warnings: r.warnings,
   };
 }
@@ -316,39 +327,18 @@ function readTinybirdHost(r: Reader): string | undefined {
   )} (or http://localhost:7181 for Tinybird Local)`;
   const raw = r.required("tinybirdHost", fix);
   if (raw === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    r.problem("tinybirdHost", `"${raw}" is not a URL`, fix);
+  const checked = checkApiHost(raw);
+  if (!checked.ok) {
+    r.problem("tinybirdHost", checked.problem, fix);
     return undefined;
   }
-  if (
-    url.username ||
-    url.password ||
-    url.search ||
-    url.hash ||
-    (url.pathname !== "/" && url.pathname !== "")
-  ) {
-    r.problem(
-      "tinybirdHost",
-      `"${raw}" must be the bare API host, without a path, query or credentials`,
-      fix,
-    );
-    return undefined;
-  }
-  const origin = url.origin;
-  const local = url.protocol === "http:" && (url.hostname === "localhost" || url.hostname === "127.0.0.1");
-  if (local) {
+  const origin = checked.url.origin;
+  if (checked.local) {
     r.warn(
       `${PROJECT}:tinybirdHost points at Tinybird Local (${origin}): the provisioning runs on this machine and ` +
         "reaches it, but the forwarder runs in AWS and cannot; use it with a local AWS emulator only.",
     );
     return origin;
-  }
-  if (url.protocol !== "https:") {
-    r.problem("tinybirdHost", `"${raw}" must use https (the token travels in a header)`, fix);
-    return undefined;
   }
   if (!TINYBIRD_HOSTS.includes(origin)) {
     r.problem(
@@ -359,6 +349,27 @@ function readTinybirdHost(r: Reader): string | undefined {
     return undefined;
   }
   return origin;
+}
+
+/**
+ * `svixSourceIpAllowlist`: `all` (every region Svix publishes addresses for: the default, as it cannot
+ * refuse a delivery from any of them), `off`, or a comma-separated list of Svix regions (`us,eu`).
+ */
+function readSvixAllowlist(r: Reader): SvixRegion[] {
+  const value = r.string("svixSourceIpAllowlist").toLowerCase();
+  if (value === "all") return [...SVIX_REGIONS];
+  if (value === "off") return [];
+  const regions = value.split(",").map((region) => region.trim());
+  const unknown = regions.filter((region) => !(SVIX_REGIONS as string[]).includes(region));
+  if (unknown.length > 0 || regions.length === 0) {
+    r.problem(
+      "svixSourceIpAllowlist",
+      `is "${value}": ${unknown.map((u) => `"${u}"`).join(", ")} is not a Svix region (${SVIX_REGIONS.join(", ")})`,
+      "pulumi config set svixSourceIpAllowlist all (or off, or regions such as us,eu)",
+    );
+    return [...SVIX_REGIONS];
+  }
+  return regions as SvixRegion[];
 }
 
 /** Typed readers that collect problems instead of throwing at the first one. */

@@ -12,6 +12,7 @@
  * answers 5xx; Svix retries (after seconds, then minutes) until it succeeds, so nothing is lost.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { svixSourceIps } from "../lambda/svix-source-ips";
 import { ClerkWebhookEndpoint } from "./components/clerk-webhook-endpoint";
 import { ForwarderAlarms } from "./components/forwarder-alarms";
 import { ForwarderSecret } from "./components/forwarder-secret";
@@ -47,6 +48,8 @@ const forwarder = new WebhookForwarder("forwarder", {
   dataSourceName: tinybird.dataSourceName,
   redactPaths: config.privacy.redactPaths,
   pseudonymizePersonalData: config.privacy.pseudonymizePersonalData,
+  redactPrivateMetadata: config.privacy.redactPrivateMetadata,
+  allowedSourceIps: svixSourceIps(config.api.svixSourceRegions),
   memoryMb: config.forwarder.memoryMb,
   reservedConcurrency: config.forwarder.reservedConcurrency,
   logRetentionDays: config.forwarder.logRetentionDays,

@@ -1,5 +1,7 @@
 /** The forwarder's settings, read once from the environment, with errors that name the variable. */
+import { checkApiHost } from "./api-host";
 import { parsePath } from "./redaction/paths";
+import { parseSourceList, type SourceCheck } from "./source-ip";
 
 export interface ForwarderConfig {
   /** Secrets Manager secret (ARN or name); absent only where secrets come from elsewhere (npm run dev). */
@@ -10,6 +12,10 @@ export interface ForwarderConfig {
   /** Extra dot paths the redactor blanks, on top of its defaults. */
   redactPaths: string[];
   pseudonymize: boolean;
+  /** Whether `private_metadata` is redacted whole (REDACT_PRIVATE_METADATA, default true). */
+  redactPrivateMetadata: boolean;
+  /** Whether a request's source address may call (ALLOWED_SOURCE_IPS; unset: every address). */
+  allowSource: SourceCheck;
 }
 
 export type ConfigResult = { ok: true; config: ForwarderConfig } | { ok: false; problems: string[] };
@@ -38,10 +44,10 @@ export function loadConfig(
   let tinybirdHost = "";
   if (!host) {
     problems.push("TINYBIRD_HOST is not set: give the workspace's API host, e.g. https://api.tinybird.co");
-  } else if (!isHttpUrl(host)) {
-    problems.push(`TINYBIRD_HOST "${host}" is not an http(s) URL: e.g. https://api.tinybird.co`);
   } else {
-    tinybirdHost = host.replace(/\/+$/, "");
+    const checked = checkApiHost(host);
+    if (checked.ok) tinybirdHost = checked.url.origin;
+    else problems.push(`TINYBIRD_HOST: ${checked.problem}; e.g. https://api.tinybird.co`);
   }
 
   const dataSource = value("TINYBIRD_DATASOURCE") ?? DEFAULT_DATASOURCE;
@@ -61,23 +67,30 @@ export function loadConfig(
     }
   }
 
-  const flag = value("PSEUDONYMIZE_PERSONAL_DATA")?.toLowerCase() ?? "false";
-  if (flag !== "true" && flag !== "false") {
-    problems.push(`PSEUDONYMIZE_PERSONAL_DATA is "${flag}": use true or false`);
+  const flag = (name: string, fallback: boolean): boolean => {
+    const text = value(name)?.toLowerCase() ?? String(fallback);
+    if (text !== "true" && text !== "false") problems.push(`${name} is "${text}": use true or false`);
+    return text === "true";
+  };
+  const pseudonymize = flag("PSEUDONYMIZE_PERSONAL_DATA", false);
+  const redactPrivateMetadata = flag("REDACT_PRIVATE_METADATA", true);
+
+  const sources = parseSourceList(value("ALLOWED_SOURCE_IPS") ?? "");
+  if (!sources.ok) {
+    for (const problem of sources.problems) problems.push(`ALLOWED_SOURCE_IPS: ${problem}`);
   }
 
-  if (problems.length > 0) return { ok: false, problems };
+  if (problems.length > 0 || !sources.ok) return { ok: false, problems };
   return {
     ok: true,
-    config: { secretId, tinybirdHost, dataSource, redactPaths, pseudonymize: flag === "true" },
+    config: {
+      secretId,
+      tinybirdHost,
+      dataSource,
+      redactPaths,
+      pseudonymize,
+      redactPrivateMetadata,
+      allowSource: sources.check,
+    },
   };
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === "https:" || url.protocol === "http:";
-  } catch {
-    return false;
-  }
 }

@@ -44,6 +44,8 @@ const MIN_CALL_MS = 250;
 interface Trace {
   eventType?: string;
   secretRefreshed: boolean;
+  /** The signature was checked and matched: only then may the answer say why the forwarder failed. */
+  verified: boolean;
 }
 
 /** Verification ends a newer secret value may turn out differently. */
@@ -87,6 +89,7 @@ export function createHandler(deps: ForwarderDeps): Handler {
     try {
       const redact = createRedactor({
         extraPaths: config.redactPaths,
+        redactPrivateMetadata: config.redactPrivateMetadata,
         ...(config.pseudonymize ? { pseudonymizationKey: secret.pseudonymizationKey } : {}),
       });
       return { secret, verify: verifier.verify, redact };
@@ -99,11 +102,14 @@ export function createHandler(deps: ForwarderDeps): Handler {
   }
 
   async function forward(event: APIGatewayProxyEventV2, receivedAt: number, trace: Trace): Promise<Outcome> {
+    // First, before any secret is read: a flood from outside the allowlist costs no Secrets Manager call.
+    if (!config.allowSource(event.requestContext?.http?.sourceIp)) return { kind: "source_not_allowed" };
     const read = readSignedRequest(event);
     if (!read.ok) return read.outcome;
     const left = () => receivedAt + budgetMs - now();
     const verified = await verify(read.request, left, trace);
     if (!verified.ok) return verified.outcome;
+    trace.verified = true;
 
     const payload = verified.payload;
     if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
@@ -169,7 +175,10 @@ export function createHandler(deps: ForwarderDeps): Handler {
   return serve(deps.logger, now, forward);
 }
 
-/** A handler for a container whose environment is wrong: every request answers 500 and logs why. */
+/**
+ * A handler for a container whose environment is wrong: every request answers 500 without saying why
+ * (none is verified) and its log line says which variable to fix.
+ */
 export function createMisconfiguredHandler(problems: string[], logger: Logger, now = Date.now): Handler {
   const outcome: Outcome = { kind: "misconfigured", detail: problems.join("; ") };
   return serve(logger, now, async () => outcome);
@@ -183,14 +192,14 @@ function serve(
   let coldStart = true;
   return async (event) => {
     const receivedAt = now();
-    const trace: Trace = { secretRefreshed: false };
+    const trace: Trace = { secretRefreshed: false, verified: false };
     let outcome: Outcome;
     try {
       outcome = await forward(event, receivedAt, trace);
     } catch (error) {
       outcome = { kind: "internal_error", detail: errorText(error) };
     }
-    const response = toResponse(outcome);
+    const response = toResponse(outcome, { verified: trace.verified });
     try {
       logger.log(levelOf(outcome), "webhook handled", {
         request_id: event?.requestContext?.requestId,

@@ -6,6 +6,13 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 
+/**
+ * The most of an answer kept: Tinybird's Events API answers a few hundred bytes. Past it the answer
+ * is cut there (the status and headers are still used), so a misbehaving or hostile host cannot make
+ * the forwarder buffer without bound.
+ */
+export const MAX_ANSWER_BYTES = 64 * 1024;
+
 export type PostResult =
   | { ok: true; status: number; headers: IncomingMessage["headers"]; text: string }
   | { ok: false; failure: "timeout" | "network"; detail: string };
@@ -40,12 +47,24 @@ export function createKeepAlivePost(): Post {
       );
       request.on("response", (response) => {
         const chunks: Buffer[] = [];
-        response.on("data", (chunk: Buffer) => chunks.push(chunk));
-        response.on("end", () => {
+        let kept = 0;
+        const done = () => {
           clearTimeout(timer);
           const text = Buffer.concat(chunks).toString("utf8");
           resolve({ ok: true, status: response.statusCode ?? 0, headers: response.headers, text });
+        };
+        response.on("data", (chunk: Buffer) => {
+          if (kept >= MAX_ANSWER_BYTES) return;
+          const part = chunk.subarray(0, MAX_ANSWER_BYTES - kept);
+          chunks.push(part);
+          kept += part.length;
+          if (kept >= MAX_ANSWER_BYTES) {
+            // Enough: answer with what is kept and drop the connection rather than read the rest.
+            done();
+            request.destroy();
+          }
         });
+        response.on("end", done);
         response.on("error", (error) => settleError(error));
       });
       request.on("error", (error) => settleError(error));

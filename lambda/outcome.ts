@@ -7,6 +7,7 @@ import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 
 /** Ends decided by the request itself, before anything is trusted. */
 export type RequestOutcome =
+  | { kind: "source_not_allowed" }
   | { kind: "method_not_allowed"; method: string }
   | { kind: "missing_headers"; missing: string[] }
   | { kind: "payload_too_large"; bytes: number }
@@ -25,7 +26,8 @@ export type TinybirdOutcome =
   | { kind: "quarantined"; tinybirdStatus: number; quarantinedRows: number }
   | { kind: "accepted_unconfirmed"; tinybirdStatus: number }
   | { kind: "tinybird_rejected_token"; tinybirdStatus: number; detail: string }
-  | { kind: "tinybird_not_found"; tinybirdStatus: number; detail: string }
+  | { kind: "tinybird_workspace_not_found"; tinybirdStatus: number; detail: string }
+  | { kind: "tinybird_data_source_missing"; tinybirdStatus: number; detail: string }
   | { kind: "tinybird_rejected_request"; tinybirdStatus: number; detail: string }
   | { kind: "tinybird_partial_write"; tinybirdStatus: number; detail: string }
   | { kind: "tinybird_rate_limited"; tinybirdStatus: number; retryAfterSeconds?: number }
@@ -67,6 +69,11 @@ const ANSWERS: Record<OutcomeKind, Answer> = {
     message: "Tinybird stored the event in the data source's quarantine",
   },
   accepted_unconfirmed: { status: 200, level: "warn", message: "Tinybird accepted the event" },
+  source_not_allowed: {
+    status: 403,
+    level: "warn",
+    message: "Requests are accepted from the webhook sender's addresses only",
+  },
   method_not_allowed: { status: 405, level: "warn", message: "Only POST is accepted" },
   missing_headers: {
     status: 400,
@@ -92,10 +99,15 @@ const ANSWERS: Record<OutcomeKind, Answer> = {
     level: "error",
     message: "Tinybird rejected the forwarder's token; see its logs",
   },
-  tinybird_not_found: {
+  tinybird_workspace_not_found: {
     status: 500,
     level: "error",
-    message: "Tinybird does not know the data source; see the forwarder's logs",
+    message: "Tinybird does not know the forwarder's workspace; see its logs",
+  },
+  tinybird_data_source_missing: {
+    status: 500,
+    level: "error",
+    message: "Tinybird does not have the data source; see the forwarder's logs",
   },
   tinybird_rejected_request: {
     status: 500,
@@ -114,6 +126,18 @@ const ANSWERS: Record<OutcomeKind, Answer> = {
   internal_error: { status: 500, level: "error", message: "The forwarder failed unexpectedly" },
 };
 
+/**
+ * Ends that describe the forwarder's own state. A request whose signature was not checked (or did not
+ * match) must not learn which: its answer keeps the status (5xx, so Svix retries a real delivery and
+ * the alarms count it) with UNVERIFIED_FAILURE as its body; the log line keeps the real kind.
+ */
+const STATE_REVEALING: ReadonlySet<OutcomeKind> = new Set([
+  "misconfigured",
+  "secrets_unavailable",
+  "internal_error",
+]);
+const UNVERIFIED_FAILURE = { code: "unavailable", message: "The forwarder cannot take requests now" };
+
 /** Seconds Svix is told to wait on a 503 when the cause gave no better figure. */
 export const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
@@ -121,14 +145,24 @@ export function levelOf(outcome: Outcome): LogLevel {
   return ANSWERS[outcome.kind].level;
 }
 
-/** The one mapping from an outcome to the HTTP answer: status, `{code, message}` body, headers. */
-export function toResponse(outcome: Outcome): APIGatewayProxyStructuredResultV2 & { statusCode: number } {
-  const { status, message } = ANSWERS[outcome.kind];
+/**
+ * The one mapping from an outcome to the HTTP answer: status, `{code, message}` body, headers.
+ * `verified`: the request's signature matched; when it did not, a failure of the forwarder's own set-up
+ * is answered without saying which.
+ */
+export function toResponse(
+  outcome: Outcome,
+  { verified }: { verified: boolean },
+): APIGatewayProxyStructuredResultV2 & { statusCode: number } {
+  const hidden = !verified && STATE_REVEALING.has(outcome.kind);
+  const answer = ANSWERS[outcome.kind];
+  const status = answer.status;
+  const { code, message } = hidden ? UNVERIFIED_FAILURE : { code: outcome.kind, message: answer.message };
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (status === 503) {
     const seconds = "retryAfterSeconds" in outcome ? outcome.retryAfterSeconds : undefined;
     headers["retry-after"] = String(seconds ?? DEFAULT_RETRY_AFTER_SECONDS);
   }
   if (status === 405) headers.allow = "POST";
-  return { statusCode: status, headers, body: JSON.stringify({ code: outcome.kind, message }) };
+  return { statusCode: status, headers, body: JSON.stringify({ code, message }) };
 }

@@ -4,9 +4,10 @@
  * are kept alive between calls, so a warm container reuses one TCP+TLS connection.
  * Every answer becomes a TinybirdOutcome; nothing here throws.
  */
-import { parseRetryAfter } from "../infra/provisioning/runtime";
+import type { IncomingHttpHeaders } from "node:http";
 import { createKeepAlivePost } from "./http-post";
 import type { TinybirdOutcome } from "./outcome";
+import { serverDelayMs } from "./retry-after";
 
 export interface TinybirdClientOptions {
   host: string;
@@ -36,11 +37,11 @@ export function createTinybirdClient(options: TinybirdClientOptions): TinybirdCl
       if (!result.ok) {
         return { kind: "tinybird_unreachable", detail: `POST ${where} failed: ${result.detail}` };
       }
-      return classify(result.status, result.headers["retry-after"], result.text);
+      return classify(result.status, result.headers, result.text);
     },
   };
 
-  function classify(status: number, retryAfter: string | undefined, text: string): TinybirdOutcome {
+  function classify(status: number, headers: IncomingHttpHeaders, text: string): TinybirdOutcome {
     if (status === 200 || status === 201) {
       const quarantinedRows = rowCount(text, "quarantined_rows");
       return quarantinedRows > 0
@@ -48,6 +49,16 @@ export function createTinybirdClient(options: TinybirdClientOptions): TinybirdCl
         : { kind: "forwarded", tinybirdStatus: status };
     }
     if (status === 202) return { kind: "accepted_unconfirmed", tinybirdStatus: status };
+    // Tinybird's answer when the data source does not exist and the token may only append to it.
+    if (status === 403 && /DS autocreation/i.test(text)) {
+      return {
+        kind: "tinybird_data_source_missing",
+        tinybirdStatus: status,
+        detail:
+          `Tinybird answered 403 "Invalid token for DS autocreation": ${where} does not exist (deleted, or ` +
+          "TINYBIRD_DATASOURCE names another one); run `pulumi up` to create it again",
+      };
+    }
     if (status === 401 || status === 403) {
       return {
         kind: "tinybird_rejected_token",
@@ -57,13 +68,15 @@ export function createTinybirdClient(options: TinybirdClientOptions): TinybirdCl
           `DATASOURCES:APPEND on ${where} (the data source's clerk_append token), or check TINYBIRD_HOST is its workspace's region`,
       };
     }
+    // The Events API answers 404 when the token's workspace is not on this host (another region) or
+    // no longer exists; a missing data source is the 403 above.
     if (status === 404) {
       return {
-        kind: "tinybird_not_found",
+        kind: "tinybird_workspace_not_found",
         tinybirdStatus: status,
         detail:
-          `Tinybird answered 404 for ${where}: check TINYBIRD_DATASOURCE names an existing data source ` +
-          "and TINYBIRD_HOST is the region host of the token's workspace",
+          `Tinybird answered 404 for ${where}: the token's workspace is in another region or was deleted; ` +
+          "set tinybirdHost to its region's host (Tinybird → Settings) and run `pulumi up`",
       };
     }
     if (status === 422) {
@@ -74,7 +87,10 @@ export function createTinybirdClient(options: TinybirdClientOptions): TinybirdCl
       };
     }
     if (status === 429 || status >= 500) {
-      const ms = parseRetryAfter(retryAfter, now());
+      const ms = serverDelayMs(
+        { retryAfter: headers["retry-after"], rateLimitReset: headers["x-ratelimit-reset"] },
+        now(),
+      );
       return {
         kind: status === 429 ? "tinybird_rate_limited" : "tinybird_unavailable",
         tinybirdStatus: status,

@@ -23,9 +23,22 @@ export interface ForwarderAlarmsArgs {
 export const LOG_FILTERS = {
   /** Tinybird answered 401/403 to the append token: revoked, or a token of another workspace/region. */
   rejectedToken: '{ $.outcome = "tinybird_rejected_token" }',
-  /** Every other 500: a failure Svix's retries cannot fix (setup, data source, or a bug). */
-  otherUnretryable: '{ ($.status = 500) && ($.outcome != "tinybird_rejected_token") }',
+  /** Tinybird answered 404: the token's workspace is on another region's host, or was deleted. */
+  workspaceNotFound: '{ $.outcome = "tinybird_workspace_not_found" }',
+  /** Tinybird answered 403 "Invalid token for DS autocreation": the data source is gone. */
+  dataSourceMissing: '{ $.outcome = "tinybird_data_source_missing" }',
+  /** Every other 500: a failure Svix's retries cannot fix (setup or a bug). */
+  otherUnretryable:
+    '{ ($.status = 500) && ($.outcome != "tinybird_rejected_token") && ' +
+    '($.outcome != "tinybird_workspace_not_found") && ($.outcome != "tinybird_data_source_missing") }',
 };
+
+/**
+ * 4xx answers of the stage per 5 minutes, in each of three periods running, that mean a flood rather
+ * than a stray forgery: throttled requests (429), sources outside the allowlist (403), forgeries (401).
+ * Svix sends far below this; a flood above the stage's throttle makes its deliveries 429 too.
+ */
+export const SUSTAINED_4XX_PER_5_MINUTES = 50;
 
 /**
  * Svix retries a failed delivery for about a day and then drops it, telling nobody: these alarms are
@@ -100,11 +113,37 @@ export class ForwarderAlarms extends pulumi.ComponentResource {
         { parent: this },
       ),
       new aws.cloudwatch.MetricAlarm(
+        `${name}-tinybird-workspace-not-found`,
+        {
+          alarmDescription:
+            "Tinybird answered 404 to the forwarder: the append token's workspace is not on tinybirdHost (another " +
+            "region) or was deleted. No event is being stored; Svix drops them after about a day. Set tinybirdHost " +
+            "to the workspace's region host (Tinybird → Settings) and run `pulumi up`. OK after a quiet hour.",
+          ...countInLogs("workspace-not-found", "TinybirdWorkspaceNotFound", LOG_FILTERS.workspaceNotFound),
+          ...firstMinuteUntilAQuietHour,
+          ...whenAtLeastOne,
+        },
+        { parent: this },
+      ),
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-tinybird-data-source-missing`,
+        {
+          alarmDescription:
+            'Tinybird answered 403 "Invalid token for DS autocreation": the data source the forwarder appends to ' +
+            "no longer exists (deleted in Tinybird). No event is being stored. Run `pulumi up` to create it again; " +
+            "Svix's retries then deliver what it still holds. OK after a quiet hour.",
+          ...countInLogs("data-source-missing", "TinybirdDataSourceMissing", LOG_FILTERS.dataSourceMissing),
+          ...firstMinuteUntilAQuietHour,
+          ...whenAtLeastOne,
+        },
+        { parent: this },
+      ),
+      new aws.cloudwatch.MetricAlarm(
         `${name}-unretryable-failures`,
         {
           alarmDescription:
             "The forwarder answered 500: a failure retrying cannot fix (outcome misconfigured, " +
-            "tinybird_not_found, tinybird_rejected_request or internal_error). Svix keeps retrying for about " +
+            "tinybird_rejected_request or internal_error). Svix keeps retrying for about " +
             "a day. The forwarder's log line for the request names the cause. The alarm returns to OK after " +
             "an hour without such an answer.",
           ...countInLogs("unretryable-failures", "UnretryableFailures", LOG_FILTERS.otherUnretryable),
@@ -126,6 +165,24 @@ export class ForwarderAlarms extends pulumi.ComponentResource {
           evaluationPeriods: 3,
           datapointsToAlarm: 2,
           ...whenAtLeastOne,
+        },
+        { parent: this },
+      ),
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-api-4xx-sustained`,
+        {
+          alarmDescription:
+            `The webhook endpoint answered at least ${SUSTAINED_4XX_PER_5_MINUTES} 4xx in each of the last three ` +
+            "5-minute periods: a flood (429 throttled, 403 outside the Svix allowlist, 401 forged). Above the " +
+            "stage's throttle Svix's own deliveries are refused too and wait in its retries. Runbook: " +
+            "docs/security.md, 'Under a flood'.",
+          ...api,
+          metricName: "4xx",
+          period: 300,
+          evaluationPeriods: 3,
+          datapointsToAlarm: 3,
+          ...whenAtLeastOne,
+          threshold: SUSTAINED_4XX_PER_5_MINUTES,
         },
         { parent: this },
       ),

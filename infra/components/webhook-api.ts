@@ -96,14 +96,14 @@ export class WebhookApi extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Any stage and route of this API only: no other API in the account may invoke the forwarder.
+    // This API's webhook route only (any stage: there is one): no other API or route may invoke it.
     const permission = new aws.lambda.Permission(
       `${name}-invoke`,
       {
         action: "lambda:InvokeFunction",
         function: args.functionName,
         principal: "apigateway.amazonaws.com",
-        sourceArn: pulumi.interpolate`${api.executionArn}/*/*`,
+        sourceArn: pulumi.interpolate`${api.executionArn}/*/POST${WEBHOOK_PATH}`,
       },
       { parent: this },
     );

@@ -15,6 +15,13 @@ export interface WebhookForwarderArgs {
   redactPaths?: pulumi.Input<pulumi.Input<string>[]>;
   /** Whether emails, phone numbers and IPs become keyed hashes (the key lives in the secret). */
   pseudonymizePersonalData?: pulumi.Input<boolean>;
+  /** Whether every non-empty `private_metadata` is redacted whole. Default true. */
+  redactPrivateMetadata?: pulumi.Input<boolean>;
+  /**
+   * Addresses and CIDR blocks allowed to call (lambda/svix-source-ips.ts); others are answered 403
+   * before any secret is read. Default empty: any address.
+   */
+  allowedSourceIps?: pulumi.Input<pulumi.Input<string>[]>;
   /** Default 256. */
   memoryMb?: pulumi.Input<number>;
   /** Default: no reservation (the HTTP API's throttling bounds concurrency instead). */
@@ -37,6 +44,23 @@ export function forwarderArchive(): pulumi.asset.AssetArchive {
   return new pulumi.asset.AssetArchive({
     "index.js": new pulumi.asset.StringAsset(buildForwarderBundle().code),
   });
+}
+
+/** `kms:Decrypt` on the key, only when Secrets Manager asks on the role's behalf, for this one secret. */
+export function kmsDecryptVia(kmsKeyArn: string, secretArn: string) {
+  // arn:aws:secretsmanager:<region>:<account>:secret:<name>
+  const region = secretArn.split(":")[3];
+  return {
+    Effect: "Allow",
+    Action: "kms:Decrypt",
+    Resource: kmsKeyArn,
+    Condition: {
+      StringEquals: {
+        "kms:ViaService": `secretsmanager.${region}.amazonaws.com`,
+        "kms:EncryptionContext:SecretARN": secretArn,
+      },
+    },
+  };
 }
 
 /** The Lambda that verifies Clerk's webhooks and appends them to Tinybird, with its role and logs. */
@@ -95,13 +119,15 @@ export class WebhookForwarder extends pulumi.ComponentResource {
       `${name}-read-secret`,
       {
         role: role.id,
-        policy: pulumi.output(args.kmsKeyArn).apply((kmsKeyArn) =>
-          pulumi.jsonStringify({
+        policy: pulumi.all([args.kmsKeyArn, args.secretArn]).apply(([kmsKeyArn, secretArn]) =>
+          JSON.stringify({
             Version: "2012-10-17",
             Statement: [
-              { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: args.secretArn },
-              // With the AWS-managed key Secrets Manager decrypts on its own; a customer key needs the caller's grant.
-              ...(kmsKeyArn ? [{ Effect: "Allow", Action: "kms:Decrypt", Resource: kmsKeyArn }] : []),
+              { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArn },
+              // With the AWS-managed key Secrets Manager decrypts on its own; a customer key needs the
+              // caller's grant: only through Secrets Manager, and only for this secret (Secrets Manager
+              // puts the secret's ARN in the encryption context of every call it makes to KMS).
+              ...(kmsKeyArn ? [kmsDecryptVia(kmsKeyArn, secretArn)] : []),
             ],
           }),
         ),
@@ -132,6 +158,10 @@ export class WebhookForwarder extends pulumi.ComponentResource {
             PSEUDONYMIZE_PERSONAL_DATA: pulumi
               .output(args.pseudonymizePersonalData ?? false)
               .apply((on) => (on ? "true" : "false")),
+            REDACT_PRIVATE_METADATA: pulumi
+              .output(args.redactPrivateMetadata ?? true)
+              .apply((on) => (on ? "true" : "false")),
+            ALLOWED_SOURCE_IPS: pulumi.output(args.allowedSourceIps ?? []).apply((ips) => ips.join(",")),
           },
         },
       },

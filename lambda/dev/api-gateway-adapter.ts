@@ -81,6 +81,13 @@ export function writeApiGatewayResult(res: ServerResponse, result: APIGatewayPro
   res.end(body);
 }
 
+/**
+ * API Gateway's own limit on a request's payload (HTTP APIs: 10 MB); past it, it answers 413 itself
+ * and never invokes the function. The local server stops buffering there too, so a client streaming
+ * without end cannot fill its memory.
+ */
+export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
 export interface LocalApiGateway {
   /** `http://host:port`, no trailing slash. */
   url: string;
@@ -94,8 +101,24 @@ export function apiGatewayListener(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    let size = 0;
+    let tooLarge = false;
+    req.on("data", (chunk: Buffer) => {
+      if (tooLarge) return;
+      size += chunk.length;
+      if (size <= MAX_REQUEST_BYTES) {
+        chunks.push(chunk);
+        return;
+      }
+      // Answer now and drop the rest as it arrives (nothing more is kept): the client reads the 413
+      // whether or not it keeps sending.
+      tooLarge = true;
+      chunks.length = 0;
+      res.writeHead(413, { "content-type": "application/json", connection: "close" });
+      res.end('{"message":"Request Entity Too Large"}');
+    });
     req.on("end", () => {
+      if (tooLarge) return;
       const event = toApiGatewayEvent({
         method: req.method ?? "GET",
         url: req.url ?? "/",

@@ -1,12 +1,13 @@
 /**
  * The redaction walk: one pass over the event building a copy, with every rule compiled beforehand (paths
  * into tries per event type, field names judged once and cached, the pseudonymisation key imported once).
- * Precedence for a value: a path rule, then a secret field name, then pseudonymisation, then URL credentials.
+ * Precedence for a value: a path or field rule, then a secret field name, then pseudonymisation, then
+ * secret-shaped values, then URL credentials.
  */
 import { cached, classifyField, isCredentialParameter, type PersonalKind } from "./field-names";
 import { childNode, compilePaths, type PathNode, parsePath } from "./paths";
 import { createPseudonymizer, identifierKind, isEmailAddress, type Pseudonymizer } from "./pseudonymize";
-import type { RedactionRule } from "./rules";
+import { type RedactionRule, SECRET_VALUES } from "./rules";
 import { redactUrlCredentials } from "./urls";
 
 export interface EngineOptions {
@@ -27,11 +28,21 @@ export type Redact = (event: Record<string, unknown>) => Record<string, unknown>
 export const MAX_DEPTH = 64;
 export const TOO_DEEP = "[nested too deep]";
 
+/** null, `{}` and `[]` hold nothing to hide: a field rule keeps them, so "none" stays visible. */
+function isEmpty(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return value === null;
+  return Array.isArray(value) ? value.length === 0 : Object.keys(value).length === 0;
+}
+
 export function compileRedactor(options: EngineOptions): Redact {
   const { rules, marker } = options;
   const has = (kind: RedactionRule["kind"]) => rules.some((rule) => rule.kind === kind);
   const byName = has("field-name");
   const inUrls = has("url-credential");
+  const secretValues = has("secret-value")
+    ? new RegExp(SECRET_VALUES.map((shape) => `(?:${shape.pattern})`).join("|"), "g")
+    : undefined;
+  const wholeFields = new Set(rules.flatMap((rule) => (rule.kind === "field" ? rule.names : [])));
   const classify = cached(classifyField);
   const isCredential = cached(isCredentialParameter);
   const pseudonymize: Pseudonymizer | undefined =
@@ -41,17 +52,17 @@ export function compileRedactor(options: EngineOptions): Redact {
 
   const extra = (options.extraPaths ?? []).filter((path) => path.trim() !== "").map(parsePath);
   const everyType = compilePaths(extra);
-  const pathsByType = new Map<string, string[][]>();
+  const pathsByObject = new Map<string, string[][]>();
   for (const rule of rules) {
     if (rule.kind === "path") {
-      pathsByType.set(rule.eventType, [
-        ...(pathsByType.get(rule.eventType) ?? []),
+      pathsByObject.set(rule.object, [
+        ...(pathsByObject.get(rule.object) ?? []),
         ...rule.paths.map(parsePath),
       ]);
     }
   }
-  const byType = new Map<string, PathNode | undefined>();
-  for (const [type, paths] of pathsByType) byType.set(type, compilePaths([...paths, ...extra]));
+  const byObject = new Map<string, PathNode | undefined>();
+  for (const [object, paths] of pathsByObject) byObject.set(object, compilePaths([...paths, ...extra]));
 
   const redactString = (value: string, secret: boolean, personal: PersonalKind | undefined): string => {
     if (secret) return marker;
@@ -60,7 +71,8 @@ export function compileRedactor(options: EngineOptions): Redact {
       if (kind) return pseudonymize(kind, value);
       if (isEmailAddress(value)) return pseudonymize("email", value);
     }
-    return inUrls ? redactUrlCredentials(value, isCredential, marker) : value;
+    const shaped = secretValues ? value.replace(secretValues, marker) : value;
+    return inUrls ? redactUrlCredentials(shaped, isCredential, marker) : shaped;
   };
 
   const walk = (
@@ -100,7 +112,10 @@ export function compileRedactor(options: EngineOptions): Redact {
       // `expires_at`): an object or array can hold the secret again whatever its name (`provider: {…}`).
       const describes = field?.describesSecret === true && (typeof value !== "object" || value === null);
       const childSecret = byName && field ? (secret ? !describes : field.secret) : secret;
-      const child = walk(value, childNode(path, key), childSecret, field?.personal, depth + 1);
+      const child =
+        wholeFields.has(key) && !isEmpty(value)
+          ? marker
+          : walk(value, childNode(path, key), childSecret, field?.personal, depth + 1);
       if (key === "__proto__") {
         // JSON.parse makes "__proto__" an own key; plain assignment would set the copy's prototype instead.
         Object.defineProperty(copy, key, {
@@ -117,8 +132,11 @@ export function compileRedactor(options: EngineOptions): Redact {
   };
 
   return (event) => {
-    const type = event.type;
-    const path = typeof type === "string" && byType.has(type) ? byType.get(type) : everyType;
+    // Keyed on what the object is, not on the event type: a future `email.*` type carries it too.
+    const data = event.data;
+    const object =
+      typeof data === "object" && data !== null ? (data as Record<string, unknown>).object : undefined;
+    const path = typeof object === "string" && byObject.has(object) ? byObject.get(object) : everyType;
     return walk(event, path, false, undefined, 0) as Record<string, unknown>;
   };
 }

@@ -17,6 +17,9 @@ const CODE_NOT_SECRET_WITH = new Set<string>(FIELD_NAME_WORDS.codeIsNotSecretWit
 const KEY_SECRET_WITH = new Set<string>(FIELD_NAME_WORDS.keyIsSecretWith);
 const DESCRIBES_SECRET = new Set<string>(FIELD_NAME_WORDS.describesSecret);
 const URL_ALSO_SECRET = new Set<string>(FIELD_NAME_WORDS.urlParameterAlsoSecret);
+const SECRET_ENDINGS: readonly string[] = FIELD_NAME_WORDS.secretEndings;
+const CODE_SECRET_AFTER = new Set<string>(FIELD_NAME_WORDS.codeIsSecretAfter);
+const PHRASE_SECRET_WITH = new Set<string>(FIELD_NAME_WORDS.phraseIsSecretWith);
 const PERSONAL_KINDS = (["email", "phone", "ip", "identifier"] as const).map((kind) => ({
   kind,
   word: PERSONAL_DATA[kind].word,
@@ -38,8 +41,19 @@ function namesSecret(words: readonly string[]): boolean {
     if (SECRET.has(word)) return true;
     if ((word === "code" || word === "codes") && !words.some((w) => CODE_NOT_SECRET_WITH.has(w))) return true;
     if ((word === "key" || word === "keys") && words.some((w) => KEY_SECRET_WITH.has(w))) return true;
+    if (word === "phrase" && words.some((w) => PHRASE_SECRET_WITH.has(w))) return true;
+    if (isSecretCompound(word)) return true;
   }
   return false;
+}
+
+/** One word made of two (`accesstoken`, `otpcode`, `privatekey`): judged by its parts. */
+function isSecretCompound(word: string): boolean {
+  if (SECRET_ENDINGS.some((ending) => word.length > ending.length && word.endsWith(ending))) return true;
+  const parts = /^(.+?)(codes?|keys?)$/.exec(word);
+  if (!parts) return false;
+  const [, head = "", tail = ""] = parts;
+  return tail.startsWith("code") ? CODE_SECRET_AFTER.has(head) : KEY_SECRET_WITH.has(head);
 }
 
 function personalKind(words: readonly string[]): PersonalKind | undefined {

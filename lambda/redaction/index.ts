@@ -3,7 +3,7 @@
  * line is built. Default rules: rules.ts. Extra paths and pseudonymisation come from the stack's config.
  */
 import { compileRedactor } from "./engine";
-import { DEFAULT_RULES } from "./rules";
+import { DEFAULT_RULES, PRIVATE_METADATA_RULE } from "./rules";
 
 export { MAX_DEPTH, TOO_DEEP } from "./engine";
 export { RedactionConfigError } from "./errors";
@@ -16,6 +16,8 @@ export const REDACTED = "[redacted]";
 export interface RedactionOptions {
   /** Extra dot paths to redact (`data.private_metadata`, `data.email_addresses.*.email_address`). */
   extraPaths?: readonly string[];
+  /** Redact `private_metadata` whole (default true; stack config redactPrivateMetadata). */
+  redactPrivateMetadata?: boolean;
   /** When set, personal data (emails, phone numbers, IPs) becomes a keyed hash under this key. */
   pseudonymizationKey?: string;
 }
@@ -28,5 +30,9 @@ export type Redactor = (event: Record<string, unknown>) => Record<string, unknow
  * Throws `RedactionConfigError` (kind `redaction_config`) for an invalid path or an unusable key.
  */
 export function createRedactor(options: RedactionOptions = {}): Redactor {
-  return compileRedactor({ ...options, rules: DEFAULT_RULES, marker: REDACTED });
+  const { redactPrivateMetadata = true, ...rest } = options;
+  const rules = redactPrivateMetadata
+    ? DEFAULT_RULES
+    : DEFAULT_RULES.filter((r) => r.id !== PRIVATE_METADATA_RULE);
+  return compileRedactor({ ...rest, rules, marker: REDACTED });
 }

@@ -2,52 +2,67 @@
  * The default redaction rules: what counts as a credential in a Clerk event, and why.
  * Every rule has a test named for its id (test/redaction/rules.test.ts).
  *
- * Four kinds:
- * - `path`: a known place in one event type (dot path, `*` = any key or index);
+ * Kinds:
+ * - `path`: a known place in one kind of object (the event's `data.object`: `email`, `sms_message`), so a
+ *   future `email.*` or `sms.*` event type carrying the same object is covered (dot path, `*` = any key
+ *   or index);
+ * - `field`: a field with exactly this name, anywhere, redacted whole (`private_metadata`);
  * - `field-name`: any string or number under a field whose name marks it as a secret, anywhere;
  * - `url-credential`: the value of a credential-like query/fragment parameter in any string (a URL on its
  *   own or inside text), and the password of a URL's user-info; the rest of the URL is kept (a link
- *   percent-encoded as a whole, outside any parameter, goes whole);
+ *   percent-encoded as a whole, outside any parameter, goes whole); also a token-shaped path segment and
+ *   a token-shaped value of a one- or two-letter parameter (`?t=…`);
+ * - `secret-value`: a value shaped like a credential (SECRET_VALUES below) wherever it is, whatever the
+ *   field's name: the matching part of the string becomes the marker;
  * - `personal-data` is not here: it is pseudonymisation (off by default), see PERSONAL_DATA below.
  */
 
-export type RuleKind = "path" | "field-name" | "url-credential";
+export type RuleKind = "path" | "field" | "field-name" | "url-credential" | "secret-value";
 
 export interface PathRule {
   readonly id: string;
   readonly kind: "path";
-  readonly eventType: string;
+  /** The event's `data.object` the paths apply to. */
+  readonly object: string;
   readonly paths: readonly string[];
+  readonly reason: string;
+}
+
+export interface FieldRule {
+  readonly id: string;
+  readonly kind: "field";
+  /** Field names, matched exactly, at any depth. */
+  readonly names: readonly string[];
   readonly reason: string;
 }
 
 export interface PatternRule {
   readonly id: string;
-  readonly kind: "field-name" | "url-credential";
+  readonly kind: "field-name" | "url-credential" | "secret-value";
   readonly reason: string;
 }
 
-export type RedactionRule = PathRule | PatternRule;
+export type RedactionRule = PathRule | FieldRule | PatternRule;
 
 export const DEFAULT_RULES = [
   {
     id: "email-otp-code",
     kind: "path",
-    eventType: "email.created",
+    object: "email",
     paths: ["data.data.otp_code"],
     reason: "the one-time code itself: whoever reads it can sign in or verify as the user",
   },
   {
     id: "email-body",
     kind: "path",
-    eventType: "email.created",
+    object: "email",
     paths: ["data.body", "data.body_plain"],
     reason: "the rendered message carries the code, the magic link or the invitation link",
   },
   {
     id: "email-subject",
     kind: "path",
-    eventType: "email.created",
+    object: "email",
     paths: ["data.subject"],
     reason:
       'verification subjects lead with the code ("123456 is your verification code") and custom templates may ' +
@@ -56,9 +71,17 @@ export const DEFAULT_RULES = [
   {
     id: "sms-message",
     kind: "path",
-    eventType: "sms.created",
+    object: "sms_message",
     paths: ["data.message"],
     reason: "the text message carries the code or a sign-in link; the template is in data.slug",
+  },
+  {
+    id: "private-metadata",
+    kind: "field",
+    names: ["private_metadata"],
+    reason:
+      "backend-only storage (users, organizations, invitations) where apps keep third-party tokens and " +
+      "internal notes no analytics needs; on by default, off with redactPrivateMetadata=false",
   },
   {
     id: "secret-field-name",
@@ -72,9 +95,37 @@ export const DEFAULT_RULES = [
     kind: "url-credential",
     reason:
       "invitation, magic and sign-in links (?token=, ?__clerk_ticket=, #key=…) accept the user or invitation; " +
-      "only the parameter's value goes, so origin, path and other parameters stay for analytics",
+      "only the parameter's value goes, so origin, path and other parameters stay for analytics; a token in " +
+      "the path (`/reset/<token>`) or in a one-letter parameter (`?t=…`) goes too",
+  },
+  {
+    id: "secret-value",
+    kind: "secret-value",
+    reason:
+      "a JWT, an API key (sk_live_, whsec_, ghp_, xoxb-, AKIA…) or a PEM block is a credential under any name " +
+      "(`note`, `data`, a link): only the matching text becomes the marker",
   },
 ] as const satisfies readonly RedactionRule[];
+
+/** The rule `redactPrivateMetadata=false` (REDACT_PRIVATE_METADATA=false) turns off. */
+export const PRIVATE_METADATA_RULE = "private-metadata" satisfies DefaultRuleId;
+
+/**
+ * Credential shapes recognised in any string (rule `secret-value`). Each must be specific enough never
+ * to match an id, a name or a timestamp Clerk sends; a test checks every fixture keeps its values.
+ */
+export const SECRET_VALUES = [
+  { name: "jwt", pattern: "eyJ[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]*" },
+  { name: "clerk-or-stripe-secret-key", pattern: "\\b[sr]k_(?:live|test)_[A-Za-z0-9]{8,}" },
+  { name: "svix-signing-secret", pattern: "\\bwhsec_[A-Za-z0-9+/=]{8,}" },
+  { name: "github-token", pattern: "\\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})" },
+  { name: "slack-token", pattern: "\\bxox[abposr]-[A-Za-z0-9-]{8,}" },
+  { name: "aws-access-key-id", pattern: "\\b(?:AKIA|ASIA)[A-Z0-9]{16}\\b" },
+  {
+    name: "pem-block",
+    pattern: "-----BEGIN [A-Z0-9 ]{1,40}-----[\\s\\S]*?(?:-----END [A-Z0-9 ]{1,40}-----|$)",
+  },
+] as const;
 
 export type DefaultRuleId = (typeof DEFAULT_RULES)[number]["id"];
 
@@ -114,7 +165,59 @@ export const FIELD_NAME_WORDS = {
     "cookies",
     "handshake",
     "magic",
+    "seed",
+    "mnemonic",
   ],
+  /**
+   * A name written as one word (`accesstoken`, `clientSecret` typed as `clientsecret`, `mfaseed`) is
+   * secret when it ends in one of these, or is one of `codeIsSecretAfter` + `code(s)`, or one of
+   * `keyIsSecretWith` + `key(s)` (`otpcode`, `privatekey`).
+   */
+  secretEndings: [
+    "token",
+    "tokens",
+    "secret",
+    "secrets",
+    "password",
+    "passwords",
+    "passwd",
+    "passphrase",
+    "passcode",
+    "passcodes",
+    "credential",
+    "credentials",
+    "apikey",
+    "jwt",
+    "otp",
+    "totp",
+    "seed",
+    "mnemonic",
+  ],
+  codeIsSecretAfter: [
+    "otp",
+    "totp",
+    "mfa",
+    "auth",
+    "verification",
+    "verify",
+    "recovery",
+    "backup",
+    "reset",
+    "login",
+    "signin",
+    "access",
+    "confirmation",
+    "confirm",
+    "invite",
+    "invitation",
+    "magic",
+    "security",
+    "onetime",
+    "sms",
+    "twofactor",
+  ],
+  /** `phrase` is a secret only with one of these (`recovery_phrase`, `seed_phrase`, `passPhrase`). */
+  phraseIsSecretWith: ["recovery", "seed", "secret", "backup", "mnemonic", "pass", "wallet"],
   /**
    * `code` is a secret (`code`, `otp_code`, `verification_code`, `backup_codes`) unless one of these words
    * says which harmless code it is (`country_code`, `status_code`).

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MANAGED_BY } from "../../infra/provisioning/clerk/endpoint";
 import { type RegistrationResult, runOperation } from "../../infra/provisioning/clerk/operations";
-import { endpointUid } from "../../infra/provisioning/clerk/settings";
+import { endpointUid, readDesiredSettings } from "../../infra/provisioning/clerk/settings";
 import { runCommand } from "../../infra/provisioning/runtime";
 import { CLERK_KEY, type ClerkSvixFake, standardLink, startClerkSvixFake } from "../support/clerk-svix-fake";
 import { jsonBody, type RecordedRequest } from "../support/http-stub";
@@ -678,3 +678,35 @@ describe("errors", () => {
 function standardKey(fields: Record<string, unknown>): string {
   return `https://app.svix.com/login#key=${Buffer.from(JSON.stringify(fields)).toString("base64")}`;
 }
+
+describe("the URLs a credential goes to", () => {
+  const env = {
+    CLERK_SECRET_KEY: "sk_test_x",
+    ENDPOINT_UID: "clerk-tinybird.p.s",
+    WEBHOOK_URL: "https://abc.execute-api.eu-west-1.amazonaws.com/webhooks/clerk",
+  };
+  it.each([
+    ["CLERK_API_URL", "http://api.clerk.example.com", /CLERK_API_URL: .*must use https/],
+    ["CLERK_API_URL", "https://me:hunter2@api.clerk.com", /CLERK_API_URL: .*user name or password/],
+    ["SVIX_SERVER_URL", "http://svix.example.com", /SVIX_SERVER_URL: .*must use https/],
+    [
+      "WEBHOOK_URL",
+      "http://abc.execute-api.eu-west-1.amazonaws.com/webhooks/clerk",
+      /WEBHOOK_URL: .*must use https/,
+    ],
+  ])("refuses %s = %s (non-loopback http, or user:password)", (name, value, why) => {
+    const read = () => readDesiredSettings({ ...env, [name]: value });
+    expect(read).toThrow(why);
+    expect(read).not.toThrow(/hunter2/);
+  });
+
+  it("accepts http to this machine (the tests' local Clerk and Svix)", () => {
+    expect(
+      readDesiredSettings({
+        ...env,
+        CLERK_API_URL: "http://127.0.0.1:4010",
+        SVIX_SERVER_URL: "http://127.0.0.1:4011",
+      }),
+    ).toMatchObject({ clerkApiUrl: "http://127.0.0.1:4010", svixServerUrl: "http://127.0.0.1:4011" });
+  });
+});

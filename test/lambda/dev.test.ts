@@ -5,7 +5,7 @@
 import { request } from "node:http";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { serveApiGateway } from "../../lambda/dev/api-gateway-adapter";
+import { MAX_REQUEST_BYTES, serveApiGateway } from "../../lambda/dev/api-gateway-adapter";
 import { listSampleTypes, main, sendSamples } from "../../lambda/dev/send";
 import { type DevServer, startDevServer } from "../../lambda/dev/server";
 import {
@@ -145,6 +145,41 @@ describe("the dev server's API Gateway adapter", () => {
       });
       expect(status).toBe(204);
       expect(seen[0]!.headers["x-repeated"]).toBe("a,b");
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it("answers 413 as API Gateway does to a body streamed past its limit, without buffering it or calling the handler", async () => {
+    let calls = 0;
+    const gateway = await serveApiGateway(async () => {
+      calls++;
+      return { statusCode: 204 };
+    });
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(gateway.url, { method: "POST" }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        // Chunked, with no declared length: only the stream's size can stop it.
+        const chunk = Buffer.alloc(1024 * 1024, 0x61);
+        let sent = 0;
+        const pump = () => {
+          while (sent <= MAX_REQUEST_BYTES + chunk.length) {
+            sent += chunk.length;
+            if (!req.write(chunk)) return void req.once("drain", pump);
+          }
+          req.end();
+        };
+        req.on("error", (error: NodeJS.ErrnoException) =>
+          // The server may close the connection before the client finished writing.
+          error.code === "EPIPE" || error.code === "ECONNRESET" ? undefined : reject(error),
+        );
+        pump();
+      });
+      expect(status).toBe(413);
+      expect(calls).toBe(0);
     } finally {
       await gateway.close();
     }

@@ -129,6 +129,9 @@ describe("what Clerk is answered when Tinybird answers", () => {
   it.each([
     [429, { "retry-after": "17" }, "tinybird_rate_limited", "17"],
     [429, {}, "tinybird_rate_limited", "5"],
+    // No Retry-After (Tinybird's error path can drop it): X-RateLimit-Reset, as Tinybird's SDK reads it.
+    [429, { "x-ratelimit-reset": "12" }, "tinybird_rate_limited", "12"],
+    [429, { "retry-after": "3", "x-ratelimit-reset": "12" }, "tinybird_rate_limited", "3"],
     [500, {}, "tinybird_unavailable", "5"],
     [502, {}, "tinybird_unavailable", "5"],
     [503, { "retry-after": "2" }, "tinybird_unavailable", "2"],
@@ -153,7 +156,7 @@ describe("what Clerk is answered when Tinybird answers", () => {
   it.each([
     [401, "tinybird_rejected_token"],
     [403, "tinybird_rejected_token"],
-    [404, "tinybird_not_found"],
+    [404, "tinybird_workspace_not_found"],
     [400, "tinybird_rejected_request"],
     [413, "tinybird_rejected_request"],
   ])("500 (a configuration error, Svix keeps retrying) when Tinybird answers %i", async (status, code) => {
@@ -162,6 +165,24 @@ describe("what Clerk is answered when Tinybird answers", () => {
     expect(result.statusCode).toBe(500);
     expect(bodyOf(result).code).toBe(code);
     expect(h.logs[0]).toMatchObject({ level: "error", outcome: code, tinybird_status: status });
+  });
+
+  it('500 naming the missing data source, not the token, on 403 "Invalid token for DS autocreation"', async () => {
+    // Tinybird's answer (plain text) when the data source is gone and the token may only append.
+    h.tinybird.handle(() => ({ status: 403, body: "Invalid token for DS autocreation" }));
+    const result = await h.handler(event());
+    expect(result.statusCode).toBe(500);
+    expect(bodyOf(result).code).toBe("tinybird_data_source_missing");
+    expect(h.logs[0]).toMatchObject({ outcome: "tinybird_data_source_missing", tinybird_status: 403 });
+    expect(String(h.logs[0]!.detail)).toContain("pulumi up");
+    // Not a token problem: the secret is not re-read and Tinybird is asked once.
+    expect(h.tinybird.requests).toHaveLength(1);
+  });
+
+  it("404 names another region or a deleted workspace, and tinybirdHost", async () => {
+    h.tinybird.handle(() => ({ status: 404, body: "Not found" }));
+    await h.handler(event());
+    expect(String(h.logs[0]!.detail)).toMatch(/another region or was deleted.*tinybirdHost/);
   });
 
   it.each([301, 308])(
@@ -232,6 +253,20 @@ describe("what Clerk is answered when Tinybird answers", () => {
   });
 });
 
+/**
+ * A request whose signature could not be checked learns nothing of the forwarder's state: the body
+ * says only "unavailable" (the status still makes Svix retry); the log line names the real cause.
+ */
+function expectUnexplained(
+  result: Awaited<ReturnType<Harness["handler"]>>,
+  logs: Record<string, unknown>[],
+  kind: "secrets_unavailable" | "misconfigured",
+): void {
+  expect(bodyOf(result).code).toBe("unavailable");
+  expect(result.body).not.toMatch(/secret|misconfigured|config/i);
+  expect(logs.at(-1)).toMatchObject({ outcome: kind });
+}
+
 describe("what Clerk is answered when Secrets Manager fails", () => {
   it.each([
     ["InternalServiceError", 500],
@@ -241,7 +276,7 @@ describe("what Clerk is answered when Secrets Manager fails", () => {
     const result = await h.handler(signedEvent(clerkFixture("user.created")));
     expect(result.statusCode).toBe(503);
     expect(result.headers).toMatchObject({ "retry-after": "5" });
-    expect(bodyOf(result).code).toBe("secrets_unavailable");
+    expectUnexplained(result, h.logs, "secrets_unavailable");
     expect(h.tinybird.requests).toHaveLength(0);
 
     h.secretAnswer = secretAnswer();
@@ -253,7 +288,7 @@ describe("what Clerk is answered when Secrets Manager fails", () => {
     await gone.close();
     const result = await h.newContainer(gone.url)(signedEvent(clerkFixture("user.created")));
     expect(result.statusCode).toBe(503);
-    expect(bodyOf(result).code).toBe("secrets_unavailable");
+    expectUnexplained(result, h.logs, "secrets_unavailable");
   });
 
   it("503 when Secrets Manager does not answer in time", async () => {
@@ -262,7 +297,7 @@ describe("what Clerk is answered when Secrets Manager fails", () => {
       const quick = h.newContainer(undefined, { requestTimeoutMs: 150 });
       const result = await quick(signedEvent(clerkFixture("user.created")));
       expect(result.statusCode).toBe(503);
-      expect(bodyOf(result).code).toBe("secrets_unavailable");
+      expectUnexplained(result, h.logs, "secrets_unavailable");
       expect(String(h.logs[0]!.detail)).toContain("TimeoutError");
       expect(h.secretsManager.requests).toHaveLength(2);
     } finally {
@@ -278,7 +313,7 @@ describe("what Clerk is answered when Secrets Manager fails", () => {
     h.secretAnswer = { error, message: "stand-in" };
     const result = await h.handler(signedEvent(clerkFixture("user.created")));
     expect(result.statusCode).toBe(500);
-    expect(bodyOf(result).code).toBe("misconfigured");
+    expectUnexplained(result, h.logs, "misconfigured");
     expect(String(h.logs[0]!.detail)).toContain(fix);
   });
 
@@ -289,7 +324,7 @@ describe("what Clerk is answered when Secrets Manager fails", () => {
     };
     const result = await h.handler(signedEvent(clerkFixture("user.created")));
     expect(result.statusCode).toBe(503);
-    expect(bodyOf(result).code).toBe("secrets_unavailable");
+    expectUnexplained(result, h.logs, "secrets_unavailable");
     expect(result.headers?.["retry-after"]).toMatch(/^\d+$/);
     expect(h.tinybird.requests).toHaveLength(0);
   });
@@ -306,7 +341,7 @@ describe("what Clerk is answered when Secrets Manager fails", () => {
     h.secretAnswer = { secretString };
     const result = await h.handler(signedEvent(clerkFixture("user.created")));
     expect(result.statusCode).toBe(500);
-    expect(bodyOf(result).code).toBe("misconfigured");
+    expectUnexplained(result, h.logs, "misconfigured");
     expect(h.logText.join("\n")).not.toContain(secretString);
     expect(h.logText.join("\n")).not.toContain(TINYBIRD_TOKEN);
   });
@@ -322,7 +357,7 @@ describe("what Clerk is answered when Secrets Manager fails", () => {
       };
       const forged = await h.handler(signedEvent(clerkFixture("user.created"), { secret: weak }));
       expect(forged.statusCode).toBe(500);
-      expect(bodyOf(forged).code).toBe("misconfigured");
+      expectUnexplained(forged, h.logs, "misconfigured");
       expect(String(h.logs[0]!.detail)).toContain("signingSecret");
       expect(h.tinybird.requests).toHaveLength(0);
     },

@@ -33,6 +33,11 @@ export const CREDENTIALS: Readonly<Record<string, CredentialExpectation>> = {
     secrets: ["123456", "Your verification code is 123456"],
     redacted: { "data.message": REDACTED },
   },
+  // private_metadata is backend-only storage: redacted whole by default (empty ones are kept as sent).
+  "organization.updated": {
+    secrets: ["ORG-123"],
+    redacted: { "data.private_metadata": REDACTED },
+  },
   ...Object.fromEntries(
     ["created", "accepted", "revoked"].map((action) => [
       `organizationInvitation.${action}`,

@@ -24,7 +24,13 @@ let tinybird: StubServer;
 const logs: string[] = [];
 
 function forwarder(privacy: Pick<ForwarderConfig, "redactPaths" | "pseudonymize">): Handler {
-  const config: ForwarderConfig = { tinybirdHost: tinybird.url, dataSource: "clerk_events", ...privacy };
+  const config: ForwarderConfig = {
+    tinybirdHost: tinybird.url,
+    dataSource: "clerk_events",
+    redactPrivateMetadata: true,
+    allowSource: () => true,
+    ...privacy,
+  };
   return createHandler({
     config,
     secrets: staticSecretSource({

@@ -16,6 +16,12 @@ function event(type: string, data: unknown): Record<string, unknown> {
   return { object: "event", type, timestamp: 1716883200000, instance_id: "ins_1", data };
 }
 
+// Shaped like the real thing, valid for nothing.
+const JWT =
+  "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyXzEiLCJpYXQiOjE3MTY4ODMyMDB9.c2lnbmF0dXJlLW5vdC1yZWFs";
+const STRIPE_KEY = "sk_live_51HqLyjWDarjtT1zdp7dc";
+const GITHUB_TOKEN = "ghp_16C7e42F292c6912E7710c838347Ae178B4a";
+
 interface RuleCase {
   /** The event the rule must act on. */
   input: () => Record<string, unknown>;
@@ -72,6 +78,44 @@ const CASES: Record<DefaultRuleId, RuleCase> = {
       "data.private_metadata.token": { value: REDACTED, type: "bearer", expires_at: 1716883200000 },
     },
   },
+  "private-metadata": {
+    input: () => {
+      const org = clerkFixture("organization.updated");
+      (org.data as Record<string, unknown>).private_metadata = { crm_token: "x", note: "internal" };
+      return org;
+    },
+    expect: {
+      "data.private_metadata": REDACTED,
+      "data.public_metadata": clerkFixture("organization.updated").data!["public_metadata" as never],
+    },
+  },
+  "secret-value": {
+    input: () =>
+      event("user.updated", {
+        id: "user_1",
+        unsafe_metadata: {
+          note: `stripe key ${STRIPE_KEY} for billing`,
+          blob: JWT,
+          github: GITHUB_TOKEN,
+          slack: "xoxb-1234567890-abcdefghij",
+          aws: "AKIAIOSFODNN7EXAMPLE",
+          svix: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+          pem: "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----",
+          link: `https://app.acme.com/sso/${JWT}/continue`,
+        },
+      }),
+    expect: {
+      "data.id": "user_1",
+      "data.unsafe_metadata.note": `stripe key ${REDACTED} for billing`,
+      "data.unsafe_metadata.blob": REDACTED,
+      "data.unsafe_metadata.github": REDACTED,
+      "data.unsafe_metadata.slack": REDACTED,
+      "data.unsafe_metadata.aws": REDACTED,
+      "data.unsafe_metadata.svix": REDACTED,
+      "data.unsafe_metadata.pem": REDACTED,
+      "data.unsafe_metadata.link": `https://app.acme.com/sso/${REDACTED}/continue`,
+    },
+  },
   "url-credential": {
     input: () => clerkFixture("organizationInvitation.created"),
     expect: {
@@ -106,11 +150,29 @@ describe("default rules", () => {
     });
   });
 
-  it("applies email rules only to email.created: a body field elsewhere is kept", () => {
+  it("applies e-mail rules only to an e-mail object: a body field elsewhere is kept", () => {
     const out = createRedactor()(
-      event("organization.updated", { body: "Quarterly report", subject: "Hello" }),
+      event("organization.updated", { object: "organization", body: "Quarterly report", subject: "Hello" }),
     );
-    expect(out.data).toEqual({ body: "Quarterly report", subject: "Hello" });
+    expect(out.data).toEqual({ object: "organization", body: "Quarterly report", subject: "Hello" });
+  });
+
+  it("keys the e-mail and SMS rules on data.object, so a future email.* or sms.* type is covered", () => {
+    const email = clerkFixture("email.created");
+    const sms = clerkFixture("sms.created");
+    const redact = createRedactor();
+    const futureEmail = redact({ ...email, type: "email.updated" });
+    expect(getPath(futureEmail, "data.data.otp_code")).toBe(REDACTED);
+    expect(getPath(futureEmail, "data.body")).toBe(REDACTED);
+    expect(getPath(redact({ ...sms, type: "sms.delivered" }), "data.message")).toBe(REDACTED);
+  });
+
+  it("keeps private_metadata when redactPrivateMetadata is off, its secret-named fields still redacted", () => {
+    const org = clerkFixture("organization.updated");
+    (org.data as Record<string, unknown>).private_metadata = { internal_id: "ORG-123", crm_token: "tok_1" };
+    const out = createRedactor({ redactPrivateMetadata: false })(org);
+    expect(getPath(out, "data.private_metadata")).toEqual({ internal_id: "ORG-123", crm_token: REDACTED });
+    expect(getPath(createRedactor()(org), "data.private_metadata")).toBe(REDACTED);
   });
 });
 
@@ -138,6 +200,18 @@ describe("secret-named fields", () => {
     "magic_link",
     "__clerk_ticket",
     "invitation_code",
+    // One-word keys: the secret word inside them.
+    "accesstoken",
+    "refreshtoken",
+    "otpcode",
+    "clientsecret",
+    "privatekey",
+    "userpassword",
+    // Secrets named by a companion word.
+    "mfa_seed",
+    "recovery_phrase",
+    "seedPhrase",
+    "mnemonic",
   ])("redacts a string under %s", (key) => {
     expect(redactedUnder(key, "s3cr3t-value")).toBe(REDACTED);
   });
@@ -192,6 +266,12 @@ describe("false-positive traps: flags and metadata the analytics need are kept",
     ["external_id", "ex_123456789"],
     ["last4", "4242"],
     ["browser_version", "128.0.0.0"],
+    // One-word keys with a harmless code or key.
+    ["zipcode", "94107"],
+    ["countrycode", "US"],
+    ["barcode", "4006381333931"],
+    ["monkey", "banana"],
+    ["phrase", "hello world"],
   ])("keeps %s: %j", (key, value) => {
     expect(getPath(redact(event("user.updated", { [key]: value })), `data.${key}`)).toEqual(value);
   });
@@ -287,7 +367,36 @@ describe("URL credentials", () => {
     "https://acme.com/search?country_code=US&session_id=sess_1&token=",
     "a=b and c=d",
     "john.doe@acme.com",
+    // Clerk's image proxy carries base64 JSON in the path: public, and no credential-named segment before it.
+    "https://img.clerk.com/eyJ0eXBlIjoicHJveHkiLCJzcmMiOiJodHRwczovL2ltYWdlcy5jbGVyay5kZXYifQ",
+    "https://acme.com/?t=dark&v=2",
+    "https://acme.com/users/user_2g7np7Hrk0SN6kj5EDMLDaKNL0S/profile",
   ])("keeps %s", (text) => {
     expect(inField(text)).toBe(text);
+  });
+
+  it.each([
+    [
+      "a one-letter parameter holding a token",
+      "https://acme.com/go?t=9f8a7b6c5d4e3f2a1b0c",
+      `https://acme.com/go?t=${REDACTED}`,
+    ],
+    [
+      "?code= (an OAuth or verification code)",
+      "https://acme.com/cb?code=4/0AeanS0b&state=x",
+      `https://acme.com/cb?code=${REDACTED}&state=x`,
+    ],
+    [
+      "a token after a credential-named path segment",
+      "https://acme.com/reset-password/9f8a7b6c5d4e3f2a1b0c9d8e/confirm",
+      `https://acme.com/reset-password/${REDACTED}/confirm`,
+    ],
+    [
+      "a JWT in the path",
+      "https://acme.com/sso/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl/next",
+      `https://acme.com/sso/${REDACTED}/next`,
+    ],
+  ])("%s goes, the rest of the link stays", (_name, url, expected) => {
+    expect(inField(url)).toBe(expected);
   });
 });

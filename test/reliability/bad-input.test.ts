@@ -17,7 +17,7 @@ import { toApiGatewayEvent } from "../../lambda/dev/api-gateway-adapter";
 import type { OutcomeKind } from "../../lambda/outcome";
 import { createRedactor } from "../../lambda/redaction";
 import { MAX_BODY_BYTES } from "../../lambda/request";
-import { SIGNING_SECRET, TINYBIRD_TOKEN } from "../support/forwarder-stubs";
+import { clerkFixture, SIGNING_SECRET, signedEvent, TINYBIRD_TOKEN } from "../support/forwarder-stubs";
 import { inMemoryForwarder } from "./in-memory-forwarder";
 import { LeakWatch } from "./leaks";
 import { EVENT_TYPES, personalEvent } from "./payloads";
@@ -557,6 +557,56 @@ describe("the same handler forwards what Svix really sends (the control: the cou
         line: expectedLine(g.body, g.id),
       };
     });
+  });
+});
+
+describe("secret-shaped values inside a genuine delivery (the value detectors)", () => {
+  it("200 and stored, with none of the secret in the line, whatever its field's name or the text around it", async () => {
+    const b64url = fc.stringMatching(/^[A-Za-z0-9_-]{10,40}$/);
+    const alnum = fc.stringMatching(/^[A-Za-z0-9]{24,40}$/);
+    const secret = fc.oneof(
+      fc.tuple(b64url, b64url, b64url).map(([h, p, sig]) => `eyJ${h}.eyJ${p}.${sig}`),
+      fc
+        .tuple(
+          fc.constantFrom("sk_live_", "sk_test_", "rk_live_", "whsec_", "ghp_", "gho_", "github_pat_"),
+          alnum,
+        )
+        .map(([prefix, body]) => prefix + body),
+      fc.tuple(fc.constantFrom("xoxb-", "xoxa-", "xoxp-"), alnum).map(([prefix, body]) => prefix + body),
+      fc.stringMatching(/^[A-Z0-9]{16}$/).map((body) => `AKIA${body}`),
+      alnum.map((body) => `-----BEGIN RSA PRIVATE KEY-----\n${body}\n-----END RSA PRIVATE KEY-----`),
+    );
+    const word = fc.stringMatching(/^[a-z]{1,8}$/);
+    const arb = fc.record({
+      secret,
+      key: fc.constantFrom("note", "data", "misc", "x", "comment", "blob", "ref"),
+      where: fc.constantFrom("unsafe_metadata", "public_metadata"),
+      before: fc.array(word, { maxLength: 3 }),
+      after: fc.array(word, { maxLength: 3 }),
+      inLink: fc.boolean(),
+    });
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(arb, async ({ secret, key, where, before, after, inLink }) => {
+        const carried = inLink ? `https://app.example.com/continue/${secret}` : secret;
+        const text = [...before, carried, ...after].join(" ");
+        const user = clerkFixture("user.updated");
+        const event = { ...user, data: { ...(user.data as object), [where]: { [key]: text } } };
+        const id = `msg_secretValue${n++}`;
+        watch.input(secret);
+        const result = await handler(signedEvent(event, { id, signedAt: new Date(NOW_MS) }));
+        tally.cases += 1;
+        const status = result.statusCode ?? 0;
+        tally.byStatus.set(status, (tally.byStatus.get(status) ?? 0) + 1);
+        expect(status).toBe(200);
+        const line = appended.at(-1)!;
+        expect(JSON.parse(line).event_id).toBe(id);
+        expect(line).not.toContain(secret.replace(/\n/g, "\\n"));
+        // The words around it are kept: only the credential goes.
+        for (const w of [...before, ...after]) expect(line).toContain(w);
+      }),
+      { seed: SEED, numRuns: 400 },
+    );
   });
 });
 

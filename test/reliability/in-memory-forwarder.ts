@@ -20,13 +20,18 @@ export interface InMemoryForwarder {
 }
 
 export function inMemoryForwarder(
-  options: { now?: () => number; onLogLine?: (line: string) => void } = {},
+  options: {
+    now?: () => number;
+    onLogLine?: (line: string) => void;
+    /** More of the forwarder's environment (ALLOWED_SOURCE_IPS…). */
+    env?: Record<string, string>;
+  } = {},
 ): InMemoryForwarder {
   const now = options.now ?? (() => Date.now());
   const appended: string[] = [];
   const logs: Record<string, unknown>[] = [];
   let reads = 0;
-  const loaded = loadConfig({ SECRET_ID, TINYBIRD_HOST: "http://127.0.0.1:9" });
+  const loaded = loadConfig({ SECRET_ID, TINYBIRD_HOST: "http://127.0.0.1:9", ...options.env });
   if (!loaded.ok) throw new Error(loaded.problems.join("; "));
   const handler = createHandler({
     config: loaded.config,

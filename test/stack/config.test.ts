@@ -59,10 +59,18 @@ describe("parseStackConfig", () => {
     expect(config.clerk.eventTypes).toEqual([]);
     expect(config.clerk.webhookSigningSecret).toBeUndefined();
     expect(config.forwarder).toEqual({ memoryMb: 256, logRetentionDays: 30 });
-    expect(config.api).toEqual({ throttleRateLimit: 50, throttleBurstLimit: 100 });
+    expect(config.api).toEqual({
+      throttleRateLimit: 50,
+      throttleBurstLimit: 100,
+      svixSourceRegions: ["us", "eu", "au", "ca", "in"],
+    });
     expect(config.alarms).toEqual({});
     expect(config.kmsKeyArn).toBeUndefined();
-    expect(config.privacy).toEqual({ redactPaths: [], pseudonymizePersonalData: false });
+    expect(config.privacy).toEqual({
+      redactPaths: [],
+      pseudonymizePersonalData: false,
+      redactPrivateMetadata: true,
+    });
     expect(config.warnings).toEqual([]);
     expect(await unwrap(config.tinybird.adminToken)).toBe(CREDENTIALS.adminToken);
   });
@@ -95,6 +103,8 @@ describe("parseStackConfig", () => {
           kmsKeyArn: "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
           redactPaths: ["data.private_metadata", "data.email_addresses.*.email_address"],
           pseudonymizePersonalData: "true",
+          redactPrivateMetadata: "false",
+          svixSourceIpAllowlist: "US, eu",
         },
         VALID_SECRET_KEYS,
       ),
@@ -108,7 +118,11 @@ describe("parseStackConfig", () => {
     });
     expect(config.clerk.eventTypes).toEqual(["user.created", "organizationInvitation.accepted"]);
     expect(config.forwarder).toEqual({ memoryMb: 512, reservedConcurrency: 20, logRetentionDays: 90 });
-    expect(config.api).toEqual({ throttleRateLimit: 80, throttleBurstLimit: 160 });
+    expect(config.api).toEqual({
+      throttleRateLimit: 80,
+      throttleBurstLimit: 160,
+      svixSourceRegions: ["us", "eu"],
+    });
     expect(config.alarms).toEqual({
       email: "oncall@example.com",
       topicArn: "arn:aws:sns:eu-central-1:123456789012:on-call",
@@ -117,6 +131,7 @@ describe("parseStackConfig", () => {
     expect(config.privacy).toEqual({
       redactPaths: ["data.private_metadata", "data.email_addresses.*.email_address"],
       pseudonymizePersonalData: true,
+      redactPrivateMetadata: false,
     });
   });
 
@@ -208,6 +223,9 @@ describe("configuration errors", () => {
     ["kmsKeyArn", "arn:aws:kms:us-east-1:123456789012:key/abcd", /keys in the secret's region \(eu-west-1\)/],
     ["redactPaths", ["data.private_metadata,data.x"], /which is not a dot path/],
     ["pseudonymizePersonalData", "1", /not true or false/],
+    ["redactPrivateMetadata", "yes", /not true or false/],
+    ["svixSourceIpAllowlist", "us,mars", /"mars" is not a Svix region/],
+    ["tinybirdHost", "https://me:hunter2@api.tinybird.co", /carries a user name or password/],
   ] as const)("rejects %s = %j, naming the key and the fix", (key, value, why) => {
     const problems = problemsOf({ ...VALID_CONFIG, [key]: value as string | string[] });
     expect(problems).toHaveLength(1);

@@ -1,5 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { ForwarderAlarms, LOG_FILTERS } from "../../infra/components/forwarder-alarms";
+import {
+  ForwarderAlarms,
+  LOG_FILTERS,
+  SUSTAINED_4XX_PER_5_MINUTES,
+} from "../../infra/components/forwarder-alarms";
 import { only, type RecordedResource, unwrap } from "../support/pulumi-mocks";
 import { ACCOUNT, installStackMocks, ofType, REGION } from "./harness";
 
@@ -57,7 +61,12 @@ describe("ForwarderAlarms", () => {
   it("reports OK only after an hour without a failing delivery, not in the quiet between Svix's retries", () => {
     // Svix retries after 5 s, 5 min, 30 min, 2 h…: a one-minute window would say OK a minute after each
     // failure while every delivery still fails.
-    for (const name of ["paged-tinybird-rejects-token", "paged-unretryable-failures"]) {
+    for (const name of [
+      "paged-tinybird-rejects-token",
+      "paged-tinybird-workspace-not-found",
+      "paged-tinybird-data-source-missing",
+      "paged-unretryable-failures",
+    ]) {
       const a = alarm(name).inputs;
       expect(a, name).toMatchObject({ period: 60, datapointsToAlarm: 1, treatMissingData: "notBreaching" });
       expect(a.period * a.evaluationPeriods, name).toBeGreaterThanOrEqual(3600);
@@ -72,6 +81,44 @@ describe("ForwarderAlarms", () => {
     );
     expect(LOG_FILTERS.otherUnretryable).toContain("$.status = 500");
     expect(alarm("paged-unretryable-failures").inputs).toMatchObject({ period: 60, threshold: 1 });
+  });
+
+  it.each([
+    [
+      "workspace-not-found",
+      "tinybird-workspace-not-found",
+      '{ $.outcome = "tinybird_workspace_not_found" }',
+      /another\s+region|tinybirdHost/,
+    ],
+    [
+      "data-source-missing",
+      "tinybird-data-source-missing",
+      '{ $.outcome = "tinybird_data_source_missing" }',
+      /DS autocreation/,
+    ],
+  ])("pages on Tinybird's %s answer with its own fix", (filterName, alarmName, pattern, fix) => {
+    const filter = only(resources, FILTER, `paged-${filterName}`).inputs;
+    expect(filter.pattern).toBe(pattern);
+    const a = alarm(`paged-${alarmName}`).inputs;
+    expect(a).toMatchObject({ metricName: filter.metricTransformation.name, threshold: 1, period: 60 });
+    expect(a.alarmDescription).toMatch(fix);
+    expect(a.alarmDescription).toMatch(/pulumi up/);
+  });
+
+  it("pages on 4xx sustained over 15 minutes (a flood, throttled or refused), pointing at its runbook", () => {
+    const a = alarm("paged-api-4xx-sustained").inputs;
+    expect(a).toMatchObject({
+      namespace: "AWS/ApiGateway",
+      metricName: "4xx",
+      dimensions: { ApiId: "api-1", Stage: "$default" },
+      statistic: "Sum",
+      period: 300,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      threshold: SUSTAINED_4XX_PER_5_MINUTES,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+    });
+    expect(a.alarmDescription).toMatch(/docs\/security\.md/);
   });
 
   it("watches the stage's 5xx, and the function's errors and throttles", () => {
@@ -107,7 +154,7 @@ describe("ForwarderAlarms", () => {
     });
     expect(pagedTopics).toEqual([`arn:aws:sns:${REGION}:${ACCOUNT}:paged-topic`, EXISTING_TOPIC]);
     const paged = ofType(resources, ALARM).filter((a) => a.name.startsWith("paged-"));
-    expect(paged).toHaveLength(5);
+    expect(paged).toHaveLength(8);
     for (const a of paged) {
       expect(a.inputs.alarmActions).toEqual(pagedTopics);
       expect(a.inputs.okActions).toEqual(pagedTopics);
@@ -118,7 +165,7 @@ describe("ForwarderAlarms", () => {
     expect(silentTopics).toEqual([]);
     expect(ofType(resources, "aws:sns/topic:Topic").map((t) => t.name)).toEqual(["paged-topic"]);
     const silent = ofType(resources, ALARM).filter((a) => a.name.startsWith("silent-"));
-    expect(silent).toHaveLength(5);
+    expect(silent).toHaveLength(8);
     for (const a of silent) expect(a.inputs.alarmActions).toEqual([]);
   });
 });

@@ -30,18 +30,23 @@ function matches(pattern: string, event: Record<string, unknown>): boolean {
 
 let tinybird: StubServer;
 let tinybirdStatus = 200;
+let tinybirdBody: unknown = { error: "refused by the stand-in" };
 beforeAll(async () => {
   tinybird = await startStub(() =>
     tinybirdStatus === 200
       ? { status: 200, body: { successful_rows: 1, quarantined_rows: 0 } }
-      : { status: tinybirdStatus, body: { error: "refused by the stand-in" } },
+      : { status: tinybirdStatus, body: tinybirdBody },
   );
 });
 afterAll(() => tinybird.close());
 
 /** The one log line the real forwarder writes for a delivery that Tinybird answers with `status`. */
-async function logLineWhenTinybirdAnswers(status: number): Promise<Record<string, unknown>> {
+async function logLineWhenTinybirdAnswers(
+  status: number,
+  body: unknown = { error: "refused by the stand-in" },
+): Promise<Record<string, unknown>> {
   tinybirdStatus = status;
+  tinybirdBody = body;
   const lines: Record<string, unknown>[] = [];
   const handler = createHandler({
     config: {
@@ -50,6 +55,8 @@ async function logLineWhenTinybirdAnswers(status: number): Promise<Record<string
       dataSource: "clerk_events",
       redactPaths: [],
       pseudonymize: false,
+      redactPrivateMetadata: true,
+      allowSource: () => true,
     },
     secrets: {
       get: async () => ({
@@ -76,11 +83,23 @@ describe("the alarms' view of the forwarder's log", () => {
     }
   });
 
-  it("counts any other 500 (here: the data source is gone) under the unretryable-failures alarm", async () => {
-    const line = await logLineWhenTinybirdAnswers(404);
-    expect(line).toMatchObject({ outcome: "tinybird_not_found", status: 500 });
-    expect(matches(LOG_FILTERS.otherUnretryable, line)).toBe(true);
-    expect(matches(LOG_FILTERS.rejectedToken, line)).toBe(false);
+  it.each([
+    [404, "Not found", "tinybird_workspace_not_found", "workspaceNotFound"],
+    [403, "Invalid token for DS autocreation", "tinybird_data_source_missing", "dataSourceMissing"],
+  ] as const)("counts Tinybird's %i %j under its own alarm only", async (status, body, outcome, filter) => {
+    const line = await logLineWhenTinybirdAnswers(status, body);
+    expect(line).toMatchObject({ outcome, status: 500 });
+    for (const [name, pattern] of Object.entries(LOG_FILTERS)) {
+      expect(matches(pattern, line), name).toBe(name === filter);
+    }
+  });
+
+  it("counts any other 500 (here: Tinybird refuses the request) under the unretryable-failures alarm", async () => {
+    const line = await logLineWhenTinybirdAnswers(400);
+    expect(line).toMatchObject({ outcome: "tinybird_rejected_request", status: 500 });
+    for (const [name, pattern] of Object.entries(LOG_FILTERS)) {
+      expect(matches(pattern, line), name).toBe(name === "otherUnretryable");
+    }
   });
 
   it("counts neither a stored event nor a Tinybird outage, which Svix's retries cure", async () => {

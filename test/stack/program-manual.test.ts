@@ -35,6 +35,8 @@ const { resources } = installStackMocks({
     lambdaReservedConcurrency: "10",
     apiThrottleRateLimit: "20",
     apiThrottleBurstLimit: "30",
+    redactPrivateMetadata: "false",
+    svixSourceIpAllowlist: "eu",
   },
   secretConfig: ["tinybirdAdminToken", "clerkWebhookSigningSecret"],
 });
@@ -64,6 +66,8 @@ describe("the stack in manual Clerk mode, every option on", () => {
     expect(fn.environment.variables).toMatchObject({
       REDACT_PATHS: "data.private_metadata,data.unsafe_metadata",
       PSEUDONYMIZE_PERSONAL_DATA: "true",
+      REDACT_PRIVATE_METADATA: "false",
+      ALLOWED_SOURCE_IPS: "52.215.16.239,54.216.8.72,63.33.109.123,2a05:d028:17:8000::/56",
     });
     expect(fn.reservedConcurrentExecutions).toBe(10);
     expect(only(resources, "random:index/randomBytes:RandomBytes").inputs.length).toBe(32);
@@ -76,7 +80,17 @@ describe("the stack in manual Clerk mode, every option on", () => {
     ).Statement;
     expect(statements).toEqual([
       { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: outputs.secretArn?.value },
-      { Effect: "Allow", Action: "kms:Decrypt", Resource: KMS_KEY },
+      {
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: KMS_KEY,
+        Condition: {
+          StringEquals: {
+            "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com`,
+            "kms:EncryptionContext:SecretARN": outputs.secretArn?.value,
+          },
+        },
+      },
     ]);
   });
 
@@ -96,7 +110,7 @@ describe("the stack in manual Clerk mode, every option on", () => {
     });
     expect(outputs.alarmTopicArns).toEqual({ value: [emailed, ON_CALL], secret: false });
     const alarms = ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
-    expect(alarms).toHaveLength(5);
+    expect(alarms).toHaveLength(8);
     for (const alarm of alarms) expect(alarm.inputs.alarmActions).toEqual([emailed, ON_CALL]);
   });
 });

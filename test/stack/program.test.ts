@@ -3,6 +3,7 @@
  * against in-process mocks: what it declares, in which order, and what it exposes.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { svixSourceIps } from "../../lambda/svix-source-ips";
 import { only } from "../support/pulumi-mocks";
 import {
   API_ENDPOINT,
@@ -91,6 +92,9 @@ describe("the stack", () => {
       TINYBIRD_DATASOURCE: "clerk_events",
       REDACT_PATHS: "",
       PSEUDONYMIZE_PERSONAL_DATA: "false",
+      REDACT_PRIVATE_METADATA: "true",
+      // On by default: every region Svix publishes addresses for (lambda/svix-source-ips.ts).
+      ALLOWED_SOURCE_IPS: svixSourceIps(["us", "eu", "au", "ca", "in"]).join(","),
     });
     expect(
       policyOf(only(resources, "aws:iam/rolePolicy:RolePolicy", "forwarder-read-secret")).Statement,
@@ -111,7 +115,7 @@ describe("the stack", () => {
     expect(only(resources, "aws:apigatewayv2/route:Route").inputs.routeKey).toBe("POST /webhooks/clerk");
     expect(only(resources, "aws:lambda/permission:Permission").inputs).toMatchObject({
       function: "forwarder-fn",
-      sourceArn: `${EXECUTION_ARN}/*/*`,
+      sourceArn: `${EXECUTION_ARN}/*/POST/webhooks/clerk`,
     });
     expect(only(resources, "aws:apigatewayv2/stage:Stage").inputs.defaultRouteSettings).toEqual({
       throttlingRateLimit: 50,
@@ -119,11 +123,11 @@ describe("the stack", () => {
     });
   });
 
-  it("raises the five alarms even with no notification target configured", () => {
-    expect(ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm")).toHaveLength(5);
+  it("raises the eight alarms even with no notification target configured", () => {
+    expect(ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm")).toHaveLength(8);
     expect(ofType(resources, "aws:sns/topic:Topic")).toEqual([]);
     const filters = ofType(resources, "aws:cloudwatch/logMetricFilter:LogMetricFilter");
-    expect(filters).toHaveLength(2);
+    expect(filters).toHaveLength(4);
     for (const f of filters) expect(f.inputs.logGroupName).toBe(outputs.forwarderLogGroup?.value);
   });
 });

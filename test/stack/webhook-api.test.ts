@@ -67,7 +67,7 @@ describe("WebhookApi", () => {
       action: "lambda:InvokeFunction",
       function: "forwarder-fn-1234",
       principal: "apigateway.amazonaws.com",
-      sourceArn: `${EXECUTION_ARN}/*/*`,
+      sourceArn: `${EXECUTION_ARN}/*/POST/webhooks/clerk`,
     });
   });
 

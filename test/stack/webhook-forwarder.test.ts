@@ -40,6 +40,8 @@ beforeAll(async () => {
     dataSourceName: "auth_events",
     redactPaths: ["data.private_metadata", "data.email_addresses.*.email_address"],
     pseudonymizePersonalData: true,
+    redactPrivateMetadata: false,
+    allowedSourceIps: ["44.228.126.217", "2600:1f24:64:8000::/56"],
     memoryMb: 512,
     reservedConcurrency: 20,
     logRetentionDays: 90,
@@ -71,6 +73,8 @@ describe("WebhookForwarder", () => {
       TINYBIRD_DATASOURCE: "clerk_events",
       REDACT_PATHS: "",
       PSEUDONYMIZE_PERSONAL_DATA: "false",
+      REDACT_PRIVATE_METADATA: "true",
+      ALLOWED_SOURCE_IPS: "",
     });
     expect(only(resources, FN, "tuned-fn").inputs.environment.variables).toEqual({
       SECRET_ID: SECRET_ARN,
@@ -78,6 +82,8 @@ describe("WebhookForwarder", () => {
       TINYBIRD_DATASOURCE: "auth_events",
       REDACT_PATHS: "data.private_metadata,data.email_addresses.*.email_address",
       PSEUDONYMIZE_PERSONAL_DATA: "true",
+      REDACT_PRIVATE_METADATA: "false",
+      ALLOWED_SOURCE_IPS: "44.228.126.217,2600:1f24:64:8000::/56",
     });
     expect(plain.secretInputs).not.toContain("environment");
     expect(leakedCredentials(resources)).toEqual([]);
@@ -122,10 +128,20 @@ describe("WebhookForwarder", () => {
     for (const p of policies) expect(p.inputs.role).toBe("plain-role-id");
   });
 
-  it("adds kms:Decrypt on the customer key, and only that key, when one is configured", () => {
+  it("adds kms:Decrypt on the customer key only, only via Secrets Manager, only for this secret", () => {
     expect(policyOf(only(resources, POLICY, "tuned-read-secret")).Statement).toEqual([
       { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: SECRET_ARN },
-      { Effect: "Allow", Action: "kms:Decrypt", Resource: KMS_KEY },
+      {
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: KMS_KEY,
+        Condition: {
+          StringEquals: {
+            "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com`,
+            "kms:EncryptionContext:SecretARN": SECRET_ARN,
+          },
+        },
+      },
     ]);
   });
 

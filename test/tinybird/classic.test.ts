@@ -18,7 +18,7 @@ describe("Classic create on an empty workspace", () => {
     const result = await ws.run("create");
 
     expect(ws.fake.calls()).toEqual([
-      "GET /v1/deployments",
+      "GET /v1/workspace",
       "GET /v0/datasources/clerk_events",
       "POST /v0/datasources",
       "POST /v0/pipes?force=true",
@@ -98,7 +98,7 @@ describe("Classic re-runs", () => {
     ws.fake.requests.length = 0;
     const second = await ws.rerun(first);
     expect(ws.fake.calls()).toEqual([
-      "GET /v1/deployments",
+      "GET /v1/workspace",
       "GET /v0/datasources/clerk_events",
       "POST /v0/pipes?force=true",
       "POST /v0/pipes?force=true",
@@ -159,7 +159,7 @@ describe("Classic re-runs", () => {
     ws.fake.requests.length = 0;
     await ws.run("create");
     expect(ws.fake.calls().slice(0, 4)).toEqual([
-      "GET /v1/deployments",
+      "GET /v1/workspace",
       "GET /v0/datasources/clerk_events",
       "POST /v0/datasources",
       "GET /v0/datasources/clerk_events",
@@ -241,9 +241,16 @@ describe("Classic failures", () => {
     );
   });
 
+  it("stays Classic when /v1/deployments answers an empty list: Forward is told by /v1/workspace, as Tinybird's CLI does", async () => {
+    ws.fake.fault("GET", "/v1/deployments", { status: 200, body: { deployments: [] } });
+    const result = await ws.run("create");
+    expect(result).toMatchObject({ kind: "classic" });
+    expect(ws.fake.calls()).not.toContain("POST /v1/deploy");
+  });
+
   it("switch to a deployment when auto-detection guessed Classic and creation says deployments only", async () => {
     await ws.use("forward");
-    ws.fake.fault("GET", "/v1/deployments", { status: 404, body: { error: "Not found" } });
+    ws.fake.fault("GET", "/v1/workspace", { status: 404, body: { error: "Not found" } });
     const result = await ws.run("create");
     expect(result).toMatchObject({ kind: "forward", appendTokenName: "clerk_append" });
     expect(ws.fake.calls()).toContain("POST /v1/deploy");
@@ -299,7 +306,7 @@ describe("Classic destroy", () => {
     ws.fake.requests.length = 0;
     await ws.run("delete");
     expect(ws.fake.calls()).toEqual([
-      "GET /v1/deployments",
+      "GET /v1/workspace",
       "DELETE /v0/tokens/clerk_events_append",
       "DELETE /v0/tokens/clerk_events_read",
     ]);

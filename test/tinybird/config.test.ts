@@ -42,6 +42,17 @@ describe("readConfig", () => {
     expect(() => readConfig({ ...base, TINYBIRD_HOST: "api.tinybird.co" })).toThrow(
       /must be an http\(s\) URL|is not a URL/,
     );
+    // The admin token travels with every call: never plain http beyond this machine, never user:password.
+    expect(() => readConfig({ ...base, TINYBIRD_HOST: "http://api.tinybird.co" })).toThrow(/must use https/);
+    expect(() => readConfig({ ...base, TINYBIRD_HOST: "https://u:hunter2@api.tinybird.co" })).toThrow(
+      /user name or password/,
+    );
+    expect(() => readConfig({ ...base, TINYBIRD_HOST: "https://u:hunter2@api.tinybird.co" })).not.toThrow(
+      /hunter2/,
+    );
+    expect(readConfig({ ...base, TINYBIRD_HOST: "http://localhost:7181" }).host).toBe(
+      "http://localhost:7181",
+    );
     expect(() => readConfig({ ...base, TINYBIRD_WORKSPACE_KIND: "v2" })).toThrow(
       /auto, classic or forward.*tinybirdWorkspaceKind/,
     );

@@ -17,6 +17,7 @@ describe("Forward create", () => {
   it("deploys the datafiles, waits for the data, promotes, and reads back the declared tokens", async () => {
     const result = await ws.run("create");
     expect(ws.fake.calls()).toEqual([
+      "GET /v1/workspace",
       "GET /v1/deployments",
       "POST /v1/deploy",
       "GET /v1/deployments/1",
@@ -66,6 +67,7 @@ describe("Forward create", () => {
     ws.fake.requests.length = 0;
     const second = await ws.rerun(first);
     expect(ws.fake.calls()).toEqual([
+      "GET /v1/workspace",
       "GET /v1/deployments",
       "POST /v1/deploy",
       "GET /v0/tokens/clerk_append",
@@ -83,6 +85,7 @@ describe("Forward create", () => {
     ws.fake.requests.length = 0;
     const second = await ws.rerun(first);
     expect(ws.fake.calls()).toEqual([
+      "GET /v1/workspace",
       "GET /v1/deployments",
       "POST /v1/deploy",
       "GET /v1/deployments/2",
@@ -101,7 +104,8 @@ describe("Forward create", () => {
     ws.fake.requests.length = 0;
     writeFileSync(join(ws.root, "tinybird/endpoints/extra.pipe"), "NODE n\nSQL >\n    SELECT 1\n");
     await ws.run("update");
-    expect(ws.fake.calls().slice(0, 3)).toEqual([
+    expect(ws.fake.calls().slice(0, 4)).toEqual([
+      "GET /v1/workspace",
       "GET /v1/deployments",
       "DELETE /v1/deployments/2",
       "POST /v1/deploy",
@@ -150,7 +154,12 @@ describe("Forward in a workspace holding other resources", () => {
     ws.fake.pipes.set("marketing_kpis", "NODE n\nSQL >\n    SELECT 1");
     const message = await ws.run("create").catch((e: Error) => e.message);
     expect(message).toContain("(marketing_kpis)");
-    expect(ws.fake.calls()).toEqual(["GET /v1/deployments", "POST /v1/deploy", "DELETE /v1/deployments/1"]);
+    expect(ws.fake.calls()).toEqual([
+      "GET /v1/workspace",
+      "GET /v1/deployments",
+      "POST /v1/deploy",
+      "DELETE /v1/deployments/1",
+    ]);
     expect(ws.fake.pipes.has("marketing_kpis")).toBe(true);
   });
 
@@ -261,13 +270,25 @@ describe("Forward destroy", () => {
     expect([...ws.fake.datasources.keys()]).toEqual(["clerk_events"]);
   });
 
-  it("deleting the data, deploys an empty project with allow_destructive_operations", async () => {
+  it("deleting the data, revokes the tokens and fails with the steps: no source shows an empty deploy accepted", async () => {
     const first = await ws.run("create");
     ws.fake.requests.length = 0;
-    await ws.rerun(first, "delete", { TINYBIRD_DELETE_DATA_ON_DESTROY: "true" });
-    expect(await parts(deploys()[0]!)).toEqual([]);
-    expect(deploys()[0]!.query.get("allow_destructive_operations")).toBe("true");
-    expect([ws.fake.datasources.size, ws.fake.pipes.size, ws.fake.tokens.size]).toEqual([0, 0, 0]);
+    const failed = ws.rerun(first, "delete", { TINYBIRD_DELETE_DATA_ON_DESTROY: "true" });
+    await expect(failed).rejects.toThrow(
+      /tokens are revoked, but the data source "clerk_events".*kept.*tb --cloud deploy --allow-destructive-operations.*pulumi destroy/,
+    );
+    // Never an empty deployment, never a destructive one.
+    expect(deploys()).toHaveLength(1);
+    expect(await parts(deploys()[0]!)).not.toEqual([]);
+    expect(deploys()[0]!.query.has("allow_destructive_operations")).toBe(false);
+    expect(ws.fake.tokens.size).toBe(0);
+    expect([...ws.fake.datasources.keys()]).toEqual(["clerk_events"]);
+
+    // Once the operator removed it by hand, destroy finds nothing left and completes.
+    ws.fake.datasources.clear();
+    await expect(
+      ws.rerun(first, "delete", { TINYBIRD_DELETE_DATA_ON_DESTROY: "true" }),
+    ).resolves.toBeUndefined();
   });
 
   // A rename in the same workspace: Pulumi creates the renamed resource (whose deployment replaces

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { likelyFix } from "../../infra/provisioning/tinybird/diagnosis";
 import {
+  MAX_ANSWER_BYTES,
   redactSecrets,
   TinybirdApi,
   TinybirdNetworkError,
@@ -106,5 +107,38 @@ describe("TinybirdApi transport", () => {
     expect(req!.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(req!.headers["content-type"]).toBe("application/json");
     expect(`${req!.path}?${req!.query}`).toBe("/v0/pipes?force=true");
+  });
+
+  it("waits as X-RateLimit-Reset says when a 429 comes without Retry-After, as Tinybird's SDK does", async () => {
+    let calls = 0;
+    stub = await startStub(() =>
+      ++calls === 1
+        ? { status: 429, headers: { "x-ratelimit-reset": "7" }, body: { error: "Too many requests" } }
+        : { status: 200, body: { ok: true } },
+    );
+    const clock = recordingSleep();
+    const api = new TinybirdApi({ host: stub.url, token: TOKEN, attempts: 2, sleep: clock.sleep });
+    await api.request("GET", "/v0/datasources");
+    expect(clock.waits).toEqual([7_000]);
+  });
+
+  it("prefers Retry-After over X-RateLimit-Reset when both come", async () => {
+    let calls = 0;
+    stub = await startStub(() =>
+      ++calls === 1
+        ? { status: 429, headers: { "retry-after": "2", "x-ratelimit-reset": "9" }, body: "slow down" }
+        : { status: 200, body: { ok: true } },
+    );
+    const clock = recordingSleep();
+    const api = new TinybirdApi({ host: stub.url, token: TOKEN, attempts: 2, sleep: clock.sleep });
+    await api.request("GET", "/v0/datasources");
+    expect(clock.waits).toEqual([2_000]);
+  });
+
+  it("refuses to buffer an answer past its cap, naming the host setting", async () => {
+    const big = Buffer.alloc(MAX_ANSWER_BYTES + 1024, 0x61);
+    stub = await startStub(() => ({ status: 200, body: big }));
+    const api = new TinybirdApi({ host: stub.url, token: TOKEN, attempts: 1 });
+    await expect(api.request("GET", "/v1/deployments")).rejects.toThrow(/over 16 MiB.*tinybirdHost/);
   });
 });

@@ -2,6 +2,7 @@
  * What the registration command is asked to do, read from the environment the component's
  * `local.Command` stores. Every credential arrives here and nowhere else: never on the command line.
  */
+import { checkApiHost } from "../../../lambda/api-host";
 import { ProvisioningError, parseResultLine, requireEnv } from "../runtime";
 
 /** Config keys the stack reads; named in every message that asks a person to change something. */
@@ -27,7 +28,17 @@ export function endpointUid(project: string, stack: string): string {
 /** `https://api.clerk.com/` and `https://api.clerk.com` are the same instance host. */
 export function normaliseApiUrl(url: string | undefined): string {
   const trimmed = (url ?? "").trim().replace(/\/+$/, "");
-  return trimmed === "" ? DEFAULT_CLERK_API_URL : trimmed;
+  return trimmed === "" ? DEFAULT_CLERK_API_URL : safeUrl("CLERK_API_URL", trimmed);
+}
+
+/**
+ * A URL a credential is sent to (the Clerk secret key, the Svix token) or handed out (the webhook
+ * URL): https, or http to this machine only (test servers); never user:password in it.
+ */
+export function safeUrl(name: string, value: string): string {
+  const checked = checkApiHost(value, { allowPath: true });
+  if (!checked.ok) throw new ProvisioningError(`${name}: ${checked.problem}`);
+  return value;
 }
 
 /** Event types as the command receives them: comma-separated; empty means every event. */
@@ -85,6 +96,7 @@ export function readEndpointSettings(env: NodeJS.ProcessEnv): EndpointSettings {
     );
   }
   const svixServerUrl = env.SVIX_SERVER_URL?.trim().replace(/\/+$/, "");
+  if (svixServerUrl) safeUrl("SVIX_SERVER_URL", svixServerUrl);
   const previous = parsePreviousRun(env.PULUMI_COMMAND_STDOUT);
   // The last result names the uid too, so a delete still finds the endpoint if the variable is lost.
   const uid =
@@ -104,9 +116,7 @@ export function readEndpointSettings(env: NodeJS.ProcessEnv): EndpointSettings {
 export function readDesiredSettings(env: NodeJS.ProcessEnv): DesiredSettings {
   const base = readEndpointSettings(env);
   const url = requireEnv("WEBHOOK_URL", "the stack passes the forwarder's public URL", env).trim();
-  if (!/^https?:\/\//.test(url)) {
-    throw new ProvisioningError(`WEBHOOK_URL must be an http(s) URL, got "${url}"`);
-  }
+  safeUrl("WEBHOOK_URL", url);
   return {
     ...base,
     url,

@@ -2,6 +2,7 @@
  * The provisioning command's inputs, all from its environment (the component sets them; the admin
  * token never appears in the command line), and the result it prints.
  */
+import { checkApiHost } from "../../../lambda/api-host";
 import { ProvisioningError, parseResultLine, requireEnv } from "../runtime";
 
 export type WorkspaceKind = "classic" | "forward";
@@ -46,17 +47,14 @@ function host(env: NodeJS.ProcessEnv): string {
     "set the workspace's API host: pulumi config set tinybirdHost <host>",
     env,
   );
-  let url: URL;
-  try {
-    url = new URL(value.trim());
-  } catch {
+  // https, or http to this machine only (Tinybird Local): the admin token travels with every call.
+  const checked = checkApiHost(value, { allowPath: true });
+  if (!checked.ok) {
     throw new ProvisioningError(
-      `TINYBIRD_HOST "${value}" is not a URL: use e.g. https://api.tinybird.co (tinybirdHost)`,
+      `TINYBIRD_HOST: ${checked.problem}; use e.g. https://api.tinybird.co (tinybirdHost)`,
     );
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new ProvisioningError(`TINYBIRD_HOST "${value}" must be an http(s) URL (tinybirdHost)`);
-  }
+  const { url } = checked;
   if (/^(app|ui)\./.test(url.hostname)) {
     throw new ProvisioningError(
       `TINYBIRD_HOST "${value}" is Tinybird's web UI: use the API host of the workspace's region, e.g. https://api.tinybird.co (tinybirdHost)`,

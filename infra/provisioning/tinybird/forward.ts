@@ -97,7 +97,7 @@ export async function deployProject(
   files: Datafile[],
   ours: Set<string>,
   options: ForwardOptions,
-  extra: { known?: Deployment[]; removingOwnData?: boolean } = {},
+  extra: { known?: Deployment[] } = {},
 ): Promise<void> {
   const { known } = extra;
   const deployments = known ?? (await listDeployments(api));
@@ -112,9 +112,7 @@ export async function deployProject(
   const form = new FormData();
   for (const file of files)
     form.append("data_project://", new Blob([file.text], { type: "text/plain" }), file.path);
-  // Removing this stack's own data source (destroy with deleteDataOnDestroy) needs the flag too; the
-  // guard below still refuses to remove anything that is not ours unless the stack allows it.
-  const destructive = options.allowDestructiveOperations || extra.removingOwnData === true;
+  const destructive = options.allowDestructiveOperations;
   const query: Record<string, string> = destructive ? { allow_destructive_operations: "true" } : {};
 
   let body: { result?: string; deployment?: Deployment };
@@ -236,9 +234,15 @@ export async function provisionForward(
 }
 
 /**
- * Forward destroy is a deployment too: keeping the data, the project is redeployed without its
- * TOKEN lines, which revokes the tokens; deleting it, an empty project is deployed with
- * allow_destructive_operations, which removes the data source and pipes.
+ * Forward destroy is a deployment too: the project is redeployed without its TOKEN lines, which
+ * revokes the tokens and keeps the data.
+ *
+ * Deleting the data would need a deployment without this stack's resources; when they are the whole
+ * workspace that is an empty deployment, and no public Tinybird source (CLI, SDK, docs) shows
+ * `/v1/deploy` accepting one (the CLI's own migration once needed a dummy pipe for its first
+ * deployment). So with deleteDataOnDestroy the tokens are revoked as above and the destroy fails
+ * with the steps to delete the rest by hand; once they are gone, the next destroy finds nothing and
+ * succeeds.
  *
  * When the data source is no longer in the workspace, nothing of this stack is left to remove: it
  * was destroyed already, or a renamed stack's deployment replaced it (Pulumi deletes the old
@@ -259,13 +263,19 @@ export async function destroyForward(
   });
   if (found.status === 404) return;
   const ours = ownNames(project, previous);
-  if (deleteData) {
-    await deployProject(api, [], ours, options, { removingOwnData: true });
-    return;
-  }
   const withoutTokens = [project.dataSource.file, ...project.pipes.map((p) => p.file)].map((file) => ({
     ...file,
     text: file.text.replace(/^TOKEN\s.*$\n?/gm, ""),
   }));
   await deployProject(api, withoutTokens, ours, options);
+  if (deleteData) {
+    const pipes = project.pipes.map((p) => p.definition.name);
+    throw new ProvisioningError(
+      `the tokens are revoked, but the data source "${name}"${pipes.length ? ` and the pipes ${pipes.join(", ")}` : ""} ` +
+        "are kept: Tinybird documents no way to deploy a Forward workspace empty, so this stack will not try. " +
+        `To delete them: remove their datafiles from your Tinybird project and run \`tb --cloud deploy --allow-destructive-operations\`, ` +
+        `or delete them in Tinybird's UI (Data Sources → ${name} → Delete); then run \`pulumi destroy\` again, which finds ` +
+        "them gone and completes. To keep the data instead: pulumi config set tinybirdDeleteDataOnDestroy false, pulumi up, pulumi destroy",
+    );
+  }
 }

@@ -3,7 +3,7 @@
  * Authorization header, transient failures (429, 5xx, network) are retried with backoff and
  * Retry-After, and every failure becomes a message with the status, Tinybird's text and the fix.
  */
-import { ProvisioningError, parseRetryAfter, withRetry } from "../runtime";
+import { ProvisioningError, serverDelayMs, withRetry } from "../runtime";
 import { likelyFix } from "./diagnosis";
 
 export interface TinybirdApiOptions {
@@ -102,6 +102,34 @@ function isRetryable(error: unknown): boolean {
   return error instanceof TinybirdHttpError && (error.status === 429 || error.status >= 500);
 }
 
+/**
+ * The most of one answer read: the largest Tinybird sends this code (a workspace's list of pipes or
+ * deployments) is well under a megabyte; past this the host is not behaving as Tinybird does.
+ */
+export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+/** The body as text, refusing to buffer more than `max` bytes. */
+async function readCapped(response: Response, max: number, what: string): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw new ProvisioningError(
+        `Tinybird's answer to ${what} is over ${max / 1024 / 1024} MiB, far more than Tinybird sends: ` +
+          "check tinybirdHost is Tinybird's API host",
+      );
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 export class TinybirdApi {
   readonly host: string;
   private readonly token: string;
@@ -161,7 +189,7 @@ export class TinybirdApi {
           "Fix: check tinybirdHost is the workspace's API host and that this machine can reach it",
       );
     }
-    const text = await response.text();
+    const text = await readCapped(response, MAX_ANSWER_BYTES, `${method} ${url.pathname}`);
     let parsed: unknown = text;
     try {
       parsed = text ? JSON.parse(text) : undefined;
@@ -178,7 +206,10 @@ export class TinybirdApi {
       url.pathname,
       detail,
       likelyFix(response.status, detail, { host: this.host, scope: options.scope }),
-      parseRetryAfter(response.headers.get("retry-after")),
+      serverDelayMs({
+        retryAfter: response.headers.get("retry-after"),
+        rateLimitReset: response.headers.get("x-ratelimit-reset"),
+      }),
     );
   }
 }

@@ -208,6 +208,15 @@ export async function startFakeTinybird(kind: "classic" | "forward"): Promise<Fa
     answer: (req: RecordedRequest, name: string) => StubReply | Promise<StubReply>,
   ];
   const routes: Route[] = [
+    // Tinybird's CLI tells Forward by this answer; a Classic workspace has no /v1/workspace.
+    [
+      "GET",
+      /^\/v1\/workspace$/,
+      () =>
+        kind === "forward"
+          ? json(200, { id: "ws_1", name: "clerk", release: "forward" })
+          : error(404, "Not found"),
+    ],
     [
       "GET",
       /^\/v1\/deployments$/,
