@@ -8,8 +8,8 @@ import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadProject } from "../../infra/provisioning/tinybird/project";
 import { type ClickHouseHarness, openClickHouse } from "../../local/clickhouse";
-import { clerkFixture } from "../support/forwarder-stubs";
 import { renderPipeSql } from "../../local/tinybird-template";
+import { clerkFixture } from "../support/forwarder-stubs";
 import { startWorld, type World } from "./world";
 
 const project = loadProject(resolve(__dirname, "../.."));
