@@ -240,7 +240,7 @@ describe("npm run backfill", () => {
     });
     expect(code).toBe(1);
     expect(stderr).toContain("CLERK_SECRET_KEY does not look like a Clerk secret key");
-    expect(stderr).toContain('TINYBIRD_HOST "api.tinybird.co" is not an http(s) URL');
+    expect(stderr).toContain('TINYBIRD_HOST: "api.tinybird.co" is not a URL; e.g. https://api.tinybird.co');
     expect(stderr).toContain("TINYBIRD_TOKEN is not set");
     expect(stderr).toContain("PSEUDONYMIZATION_KEY is not set");
   });
