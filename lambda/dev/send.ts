@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Webhook } from "svix/dist/webhook";
+import { Webhook } from "svix";
 
 /** The repository's real-shaped Clerk payloads, one `<type>.json` per event type. */
 export const SAMPLES_DIR = join(__dirname, "..", "..", "test", "fixtures", "clerk-events");

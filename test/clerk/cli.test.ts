@@ -44,7 +44,7 @@ describe("the registration CLI as a child process", () => {
       signingSecret: endpoint.secret,
       uid: UID,
     });
-    expect(endpoint.filterTypes).toEqual(["user.created", "user.deleted"]);
+    expect(endpoint.eventTypes).toEqual(["user.created", "user.deleted"]);
 
     const deleted = await cli("delete", { ...baseEnv(), PULUMI_COMMAND_STDOUT: created.stdout });
 
