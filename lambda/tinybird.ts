@@ -4,9 +4,9 @@
  * are kept alive between calls, so a warm container reuses one TCP+TLS connection.
  * Every answer becomes a TinybirdOutcome; nothing here throws.
  */
-import { parseRetryAfter } from "../infra/provisioning/runtime";
 import { createKeepAlivePost } from "./http-post";
 import type { TinybirdOutcome } from "./outcome";
+import { parseRetryAfter } from "./retry-after";
 
 export interface TinybirdClientOptions {
   host: string;
