@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistrationResult } from "../provisioning/clerk/operations";
 import { CONFIG, endpointUid, normaliseApiUrl, parseEventTypes } from "../provisioning/clerk/settings";
-import { parseResultLine } from "../provisioning/runtime";
+import { parseResultLine } from "../provisioning/command-shell";
 import { provisioningCommands } from "./provisioning-command";
 
 export interface ClerkWebhookEndpointArgs {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MANAGED_BY } from "../../infra/provisioning/clerk/endpoint";
 import { type RegistrationResult, runOperation } from "../../infra/provisioning/clerk/operations";
 import { endpointUid } from "../../infra/provisioning/clerk/settings";
-import { runCommand } from "../../infra/provisioning/runtime";
+import { runCommand } from "../../infra/provisioning/command-shell";
 import { CLERK_KEY, type ClerkSvixFake, standardLink, startClerkSvixFake } from "../support/clerk-svix-fake";
 import { jsonBody, type RecordedRequest } from "../support/http-stub";
 import { captureIO } from "../support/provisioning-cli";

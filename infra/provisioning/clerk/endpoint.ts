@@ -6,8 +6,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { type EndpointOut, Svix } from "svix";
+import { svixEndpointFix, svixGoneUnconfirmedFix } from "./failure-advice";
 import { answered, call, type RetryPolicy, type Step } from "./failures";
-import { svixEndpointFix, svixGoneUnconfirmedFix } from "./fixes";
 import { REQUEST_TIMEOUT_MS, type SvixAccess } from "./svix-access";
 import { UndocumentedFlowError } from "./svix-login";
 

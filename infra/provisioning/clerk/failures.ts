@@ -6,7 +6,7 @@
 import { isClerkAPIResponseError } from "@clerk/backend/errors";
 import { ApiException } from "svix";
 import { parseRetryAfter } from "../../../lambda/retry-after";
-import { ProvisioningError, withRetry } from "../runtime";
+import { ProvisioningError, withRetry } from "../command-shell";
 import { UndocumentedFlowError } from "./svix-login";
 
 export type Service = "Clerk" | "Svix";

@@ -3,7 +3,7 @@
  * from the environment only; the result is the one JSON line the component parses.
  */
 import { randomUUID } from "node:crypto";
-import { ProvisioningError, scrubSecrets } from "../runtime";
+import { ProvisioningError, scrubSecrets } from "../command-shell";
 import { type EndpointClient, endpointClient, ensureEndpoint, removeEndpoint } from "./endpoint";
 import type { RetryPolicy } from "./failures";
 import { readDesiredSettings, readEndpointSettings } from "./settings";

@@ -2,7 +2,7 @@
  * What the registration command is asked to do, read from the environment the component's
  * `local.Command` stores. Every credential arrives here and nowhere else: never on the command line.
  */
-import { ProvisioningError, parseResultLine, requireEnv } from "../runtime";
+import { ProvisioningError, parseResultLine, requireEnv } from "../command-shell";
 
 /** Config keys the stack reads; named in every message that asks a person to change something. */
 export const CONFIG = {

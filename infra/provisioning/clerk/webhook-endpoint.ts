@@ -5,7 +5,7 @@
  * with the stack, or removes it. Run by the ClerkWebhookEndpoint component's `local.Command`; every
  * input comes from the environment (see settings.ts), the result is one JSON line on stdout.
  */
-import { runCommand } from "../runtime";
+import { runCommand } from "../command-shell";
 import { runOperation } from "./operations";
 
 void runCommand(() =>

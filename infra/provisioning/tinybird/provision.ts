@@ -3,7 +3,7 @@
  * the workspace on the datafiles and return the tokens; delete revokes the tokens and removes the
  * data only when asked.
  */
-import { ProvisioningError, sleep } from "../runtime";
+import { ProvisioningError, sleep } from "../command-shell";
 import { classicTokenNames, destroyClassic, provisionClassic } from "./classic";
 import { type ProvisionResult, readConfig, type TinybirdConfig } from "./config";
 import { detectKind } from "./detect";

@@ -4,7 +4,7 @@
  * Retry-After, and every failure becomes a message with the status, Tinybird's text and the fix.
  */
 import { parseRetryAfter } from "../../../lambda/retry-after";
-import { ProvisioningError, scrubSecrets, withRetry } from "../runtime";
+import { ProvisioningError, scrubSecrets, withRetry } from "../command-shell";
 import { likelyFix } from "./diagnosis";
 
 export interface TinybirdApiOptions {
