@@ -141,8 +141,22 @@ describe("parseStackConfig", () => {
 
   it("accepts every Tinybird region host it lists", () => {
     for (const host of TINYBIRD_HOSTS) {
-      expect(parseStackConfig(source({ ...VALID_CONFIG, tinybirdHost: host })).tinybird.host).toBe(host);
+      const config = parseStackConfig(source({ ...VALID_CONFIG, tinybirdHost: host }));
+      expect(config.tinybird.host).toBe(host);
+      expect(config.warnings).toEqual([]);
     }
+  });
+
+  it("accepts an https host it does not list (a new region), warning with the hosts it knows", () => {
+    const config = parseStackConfig(
+      source({ ...VALID_CONFIG, tinybirdHost: "https://api.eu-west1.aws.tinybird.co/" }),
+    );
+    expect(config.tinybird.host).toBe("https://api.eu-west1.aws.tinybird.co");
+    expect(config.warnings).toEqual([
+      expect.stringMatching(
+        /tinybirdHost "https:\/\/api\.eu-west1\.aws\.tinybird\.co" is not one of .*https:\/\/api\.tinybird\.co.*pulumi config set tinybirdHost/s,
+      ),
+    ]);
   });
 
   it("warns about keys it does not read, suggesting the one probably meant", () => {
@@ -189,7 +203,6 @@ describe("configuration errors", () => {
     ["tinybirdHost", "http://api.tinybird.co", /must use https/],
     ["tinybirdHost", "https://api.tinybird.co/v0/events", /bare API host/],
     ["tinybirdHost", "https://api.tinybird.co?token=p.x", /bare API host/],
-    ["tinybirdHost", "https://api.eu-west1.aws.tinybird.co", /not a Tinybird region host/],
     ["tinybirdDataSource", "clerk-events", /not a Tinybird data source name/],
     ["tinybirdWorkspaceKind", "shared", /not one of auto, classic, forward/],
     ["tinybirdDeleteDataOnDestroy", "yes", /not true or false/],
