@@ -6,7 +6,7 @@ const UID = "clerk-tinybird.clerk-tinybird.ci";
 
 /** Runs the registration CLI as the component's local.Command does. */
 const cli = (op: string, env: Record<string, string>) =>
-  runProvisioningCli("infra/provisioning/clerk/webhook-endpoint.ts", op, env);
+  runProvisioningCli("infra/provisioning/clerk/cli.ts", op, env);
 
 let fake: ClerkSvixFake;
 

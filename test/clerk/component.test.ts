@@ -6,7 +6,7 @@ import { installMocks, isSecret, only, unwrap } from "../support/pulumi-mocks";
 const COMMAND = "command:local:Command";
 const KEY = "sk_test_componentKey0123456789";
 const UID = "clerk-tinybird.clerk-tinybird.dev";
-const CLI = "npm run --silent provision -- infra/provisioning/clerk/webhook-endpoint.ts";
+const CLI = "npm run --silent provision -- infra/provisioning/clerk/cli.ts";
 
 const { resources } = installMocks({
   state: ({ type, inputs }) => {

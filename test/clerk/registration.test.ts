@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { endpointUid } from "../../infra/provisioning/clerk/config";
 import { MANAGED_BY } from "../../infra/provisioning/clerk/endpoint";
 import { type RegistrationResult, runOperation } from "../../infra/provisioning/clerk/operations";
-import { endpointUid } from "../../infra/provisioning/clerk/settings";
 import { runCommand } from "../../infra/provisioning/command-shell";
 import { CLERK_KEY, type ClerkSvixFake, standardLink, startClerkSvixFake } from "../support/clerk-svix-fake";
 import { jsonBody, type RecordedRequest } from "../support/http-stub";

@@ -4,9 +4,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { ProvisioningError, scrubSecrets } from "../command-shell";
+import { readDesiredSettings, readEndpointSettings } from "./config";
 import { type EndpointClient, endpointClient, ensureEndpoint, removeEndpoint } from "./endpoint";
 import type { RetryPolicy } from "./failures";
-import { readDesiredSettings, readEndpointSettings } from "./settings";
 import { clerkWebhooks, ensureSvixApp, isAppMissing, openSvixAccess, type SvixAccess } from "./svix-access";
 
 /** What create and update print. `owner` lets the next update and the delete recognise the endpoint. */

@@ -6,9 +6,9 @@
 import { createClerkClient } from "@clerk/backend";
 import { ApiException } from "svix";
 import { withRetry } from "../command-shell";
+import type { AccessSettings } from "./config";
 import { clerkFix, exchangeFix } from "./failure-advice";
 import { answered, call, isTransient, type RetryPolicy, ServiceError, type Step } from "./failures";
-import type { AccessSettings } from "./settings";
 import { isKnownRegion, parseSvixUrl, svixApiBase, UndocumentedFlowError } from "./svix-login";
 
 export type ClerkWebhooks = Pick<

@@ -4,7 +4,7 @@
  * that says so and names manual mode — and never quotes the link, which carries a credential.
  */
 import { ProvisioningError } from "../command-shell";
-import { CONFIG } from "./settings";
+import { CONFIG } from "./config";
 
 /** How to do without automatic registration. */
 export const MANUAL_MODE_STEPS =
