@@ -40,7 +40,10 @@ export const KNOWN_KEYS: readonly string[] = [
   ...Object.keys(CONFIG_DEFAULTS),
 ];
 
-/** Tinybird API hosts per region (from Tinybird's docs); the token only works on its own region's host. */
+/**
+ * Tinybird API hosts per region (from Tinybird's docs); the token only works on its own region's host.
+ * Another https host is only warned about: a region Tinybird adds later must not need a release.
+ */
 export const TINYBIRD_HOSTS: readonly string[] = [
   "https://api.tinybird.co",
   "https://api.europe-west2.gcp.tinybird.co",
@@ -341,12 +344,12 @@ function readTinybirdHost(r: Reader): string | undefined {
     return origin;
   }
   if (!TINYBIRD_HOSTS.includes(origin)) {
-    r.problem(
-      "tinybirdHost",
-      `"${raw}" is not a Tinybird region host this project knows (a new region? add it to TINYBIRD_HOSTS in infra/config.ts)`,
-      fix,
+    r.warn(
+      `${PROJECT}:tinybirdHost "${origin}" is not one of the Tinybird region hosts this project knows ` +
+        `(${TINYBIRD_HOSTS.join(", ")}). If it is a new region, go ahead; if not, the provisioning will fail ` +
+        "to reach Tinybird or to use the token: copy the API host from Tinybird → your workspace's settings " +
+        "and pulumi config set tinybirdHost <host>.",
     );
-    return undefined;
   }
   return origin;
 }

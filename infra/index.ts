@@ -16,14 +16,14 @@ import { svixSourceIps } from "../lambda/svix-source-ips";
 import { ClerkWebhookEndpoint } from "./components/clerk-webhook-endpoint";
 import { ForwarderAlarms } from "./components/forwarder-alarms";
 import { ForwarderSecret } from "./components/forwarder-secret";
-import { TinybirdDataSource } from "./components/tinybird-data-source";
+import { TinybirdProject } from "./components/tinybird-project";
 import { WebhookApi } from "./components/webhook-api";
 import { WebhookForwarder } from "./components/webhook-forwarder";
 import { readStackConfig } from "./config";
 
 const config = readStackConfig();
 
-const tinybird = new TinybirdDataSource("tinybird", {
+const tinybird = new TinybirdProject("tinybird", {
   host: config.tinybird.host,
   adminToken: config.tinybird.adminToken,
   dataSourceName: config.tinybird.dataSourceName,

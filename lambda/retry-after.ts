@@ -3,7 +3,8 @@
  * `X-RateLimit-Reset`, which a 429 may carry alone (the Retry-After header can be dropped on
  * Tinybird's error path; its SDK then waits for X-RateLimit-Reset). Tinybird documents the reset as
  * seconds until the window resets; a value that can only be a Unix time (after 2001) is read as one.
- * Here, not in infra/, because both the forwarder and the provisioning commands need it.
+ * Here, not in infra/, because both the forwarder and the provisioning commands need it, and lambda/
+ * imports nothing from infra/.
  */
 
 /** Parses a Retry-After header (seconds or an HTTP date) into milliseconds. */

@@ -1,8 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { CONFIG, endpointUid, normaliseApiUrl, parseEventTypes } from "../provisioning/clerk/config";
 import type { RegistrationResult } from "../provisioning/clerk/operations";
-import { CONFIG, endpointUid, normaliseApiUrl, parseEventTypes } from "../provisioning/clerk/settings";
-import { parseResultLine } from "../provisioning/runtime";
+import { parseResultLine } from "../provisioning/command-shell";
 import { provisioningCommands } from "./provisioning-command";
 
 export interface ClerkWebhookEndpointArgs {
@@ -86,7 +86,7 @@ export class ClerkWebhookEndpoint extends pulumi.ComponentResource {
     const run = new command.local.Command(
       commandName,
       {
-        ...provisioningCommands("infra/provisioning/clerk/webhook-endpoint.ts"),
+        ...provisioningCommands("infra/provisioning/clerk/cli.ts"),
         // Credentials only here: a failing command's string is printed in full.
         environment: {
           CLERK_SECRET_KEY: key,

@@ -5,15 +5,16 @@ export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 
 /**
  * How a component's `local.Command` runs this project's provisioning script: the same script for
- * create, update and delete (the operation is its argument), from the project root. The strings hold
- * no input at all: a failing command's string is printed in full, so credentials go in `environment`.
+ * create, update and delete (the operation is its argument). The strings hold no input at all: a
+ * failing command's string is printed in full, so credentials go in `environment`.
+ *
+ * Nothing here names this checkout: the state keeps every input, and `pulumi destroy` runs the
+ * stored `delete` from wherever the stack is destroyed (another folder, a teammate's clone, a CI
+ * runner). So there is no `dir`: @pulumi/command then runs the command in its provider's working
+ * directory, which Pulumi chooses (the project, or `main`'s folder); `npm run` finds the project
+ * from either, runs the `provision` script (`node --import tsx`) at its root, and on Node 24.
  */
-export function provisioningCommands(script: string): {
-  create: string;
-  update: string;
-  delete: string;
-  dir: string;
-} {
-  const run = `node --import tsx ${script}`;
-  return { create: `${run} create`, update: `${run} update`, delete: `${run} delete`, dir: PROJECT_ROOT };
+export function provisioningCommands(script: string): { create: string; update: string; delete: string } {
+  const run = `npm run --silent provision -- ${script}`;
+  return { create: `${run} create`, update: `${run} update`, delete: `${run} delete` };
 }

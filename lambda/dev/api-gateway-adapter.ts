@@ -10,6 +10,9 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 
 export type ApiGatewayHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
+/** The stack's one route (infra/components/webhook-api.ts): API Gateway answers 404 to any other. */
+export const WEBHOOK_ROUTE = "POST /webhooks/clerk";
+
 export interface RequestParts {
   method: string;
   /** Path with an optional `?query`. */
@@ -19,6 +22,8 @@ export interface RequestParts {
   body?: Buffer | string;
   sourceIp?: string;
   now?: number;
+  /** The matched route (`POST /webhooks/clerk`); `$default` when the gateway has a catch-all route. */
+  routeKey?: string;
 }
 
 // API Gateway passes these as text and base64-encodes every other body.
@@ -38,9 +43,10 @@ export function toApiGatewayEvent(parts: RequestParts): APIGatewayProxyEventV2 {
   const asText = raw !== undefined && TEXT_TYPES.test(headers["content-type"] ?? "");
   const now = parts.now ?? Date.now();
   const method = parts.method.toUpperCase();
+  const routeKey = parts.routeKey ?? "$default";
   return {
     version: "2.0",
-    routeKey: "$default",
+    routeKey,
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     ...(cookies ? { cookies } : {}),
@@ -59,7 +65,7 @@ export function toApiGatewayEvent(parts: RequestParts): APIGatewayProxyEventV2 {
         userAgent: headers["user-agent"] ?? "",
       },
       requestId: randomUUID(),
-      routeKey: "$default",
+      routeKey,
       stage: "$default",
       time: new Date(now).toISOString(),
       timeEpoch: now,
@@ -95,11 +101,25 @@ export interface LocalApiGateway {
   close(): Promise<void>;
 }
 
-/** A node HTTP listener that passes each request to `handler` as API Gateway would. */
+/**
+ * A node HTTP listener that passes each request to `handler` as API Gateway would. With `route`
+ * (`METHOD /path`), only that route reaches the handler and anything else gets API Gateway's own
+ * 404; without it every request does (a `$default` route).
+ */
 export function apiGatewayListener(
   handler: ApiGatewayHandler,
+  route?: string,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    if (
+      route !== undefined &&
+      `${req.method} ${new URL(req.url ?? "/", "http://localhost").pathname}` !== route
+    ) {
+      req.resume();
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end('{"message":"Not Found"}');
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
@@ -127,6 +147,7 @@ export function apiGatewayListener(
         headers: req.headersDistinct,
         body: Buffer.concat(chunks),
         sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
+        ...(route !== undefined ? { routeKey: route } : {}),
       });
       handler(event)
         .then((result) => writeApiGatewayResult(res, result))
@@ -139,12 +160,12 @@ export function apiGatewayListener(
   };
 }
 
-/** Serves `handler` on host:port (port 0 picks a free one) through the adapter. */
+/** Serves `handler` on host:port (port 0 picks a free one) through the adapter; `route` as above. */
 export async function serveApiGateway(
   handler: ApiGatewayHandler,
-  { port = 0, host = "127.0.0.1" }: { port?: number; host?: string } = {},
+  { port = 0, host = "127.0.0.1", route }: { port?: number; host?: string; route?: string } = {},
 ): Promise<LocalApiGateway> {
-  const server = createServer(apiGatewayListener(handler));
+  const server = createServer(apiGatewayListener(handler, route));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, resolve);

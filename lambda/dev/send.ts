@@ -7,11 +7,11 @@ import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Webhook } from "svix/dist/webhook";
+import { Webhook } from "svix";
 
 /** The repository's real-shaped Clerk payloads, one `<type>.json` per event type. */
 export const SAMPLES_DIR = join(__dirname, "..", "..", "test", "fixtures", "clerk-events");
-export const DEFAULT_URL = "http://127.0.0.1:8787/";
+export const DEFAULT_URL = "http://127.0.0.1:8787/webhooks/clerk";
 export const DEFAULT_EVENTS = ["user.created", "session.created", "organization.created"];
 
 export interface SendOptions {
@@ -79,6 +79,13 @@ function readSample(samplesDir: string, type: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(samplesDir, `${type}.json`), "utf8")) as Record<string, unknown>;
 }
 
+/** Why fetch could not talk to the URL at all (`ECONNREFUSED`, …), or undefined for any other error. */
+function unreachable(error: unknown): string | undefined {
+  if (!(error instanceof TypeError) || error.message !== "fetch failed") return undefined;
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+  return String(cause?.code ?? cause?.message ?? "no connection");
+}
+
 function codeOf(text: string): string {
   try {
     const code = (JSON.parse(text) as { code?: unknown }).code;
@@ -93,7 +100,7 @@ const HELP = `Signs sample Clerk events and POSTs them like Svix does.
 
 Usage: npm run send -- [flags]
 
-  --url URL          where to send (default ${DEFAULT_URL}, the npm run dev server)
+  --url URL          where to send (default ${DEFAULT_URL}, the local server: npm start)
   --event TYPE       an event type to send; repeat or comma-separate (default ${DEFAULT_EVENTS.join(",")})
   --all              send one of every sample type
   --count N          send each event N times, each as a new message (default 1)
@@ -154,14 +161,25 @@ export async function main(
         .map((e) => e.trim())
         .filter(Boolean);
   const url = values.url ?? env.FORWARDER_URL ?? DEFAULT_URL;
-  const results = await sendSamples({
-    url,
-    signingSecret,
-    events,
-    count,
-    samplesDir,
-    keepTimestamp: values["keep-timestamp"] ?? false,
-  });
+  let results: SendResult[];
+  try {
+    results = await sendSamples({
+      url,
+      signingSecret,
+      events,
+      count,
+      samplesDir,
+      keepTimestamp: values["keep-timestamp"] ?? false,
+    });
+  } catch (error) {
+    const reason = unreachable(error);
+    if (reason === undefined) throw error;
+    print(
+      `could not reach ${url} (${reason}). Start the local server in another terminal with npm start, ` +
+        "or send to a deployed stack with --url (pulumi stack output webhookUrl).",
+    );
+    return 1;
+  }
   for (const r of results) print(`${r.status} ${r.code.padEnd(24)} ${r.type} ${r.id}`);
   const failed = results.filter((r) => r.status < 200 || r.status >= 300).length;
   print(`${results.length - failed}/${results.length} accepted by ${url}`);

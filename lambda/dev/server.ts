@@ -14,13 +14,16 @@ import { createHandler } from "../forwarder";
 import { createJsonLogger } from "../logger";
 import { staticSecretSource } from "../secrets";
 import { createTinybirdClient } from "../tinybird";
-import { type LocalApiGateway, serveApiGateway } from "./api-gateway-adapter";
+import { createVerifier, MIN_SIGNING_KEY_BYTES } from "../verify";
+import { type LocalApiGateway, serveApiGateway, WEBHOOK_ROUTE } from "./api-gateway-adapter";
 
 export const DEFAULT_DEV_PORT = 8787;
 /** Tinybird Local's address, the default target. */
 export const TINYBIRD_LOCAL = "http://localhost:7181";
 
 export interface DevServer extends LocalApiGateway {
+  /** Where to send webhooks: the one route, as on API Gateway (`…/webhooks/clerk`). */
+  webhookUrl: string;
   tinybirdHost: string;
   dataSource: string;
 }
@@ -40,6 +43,13 @@ export async function startDevServer(
   if (!tinybirdToken) problems.push("TINYBIRD_TOKEN is not set: a Tinybird token with DATASOURCES:APPEND");
   if (!signingSecret)
     problems.push("CLERK_WEBHOOK_SECRET is not set: the endpoint's signing secret (whsec_…)");
+  else if (!createVerifier(signingSecret).ok)
+    // Refused now rather than answering 500 to every delivery, as the forwarder would.
+    problems.push(
+      `CLERK_WEBHOOK_SECRET is not a signing secret the forwarder accepts (whsec_ and a base64 key of at least ${MIN_SIGNING_KEY_BYTES} bytes): ` +
+        "copy the endpoint's secret from the Clerk dashboard, or make one with " +
+        `node -e "console.log('whsec_'+require('crypto').randomBytes(24).toString('base64'))"`,
+    );
   const port = Number(env.PORT ?? DEFAULT_DEV_PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     problems.push(`PORT "${env.PORT}" is not a port number`);
@@ -57,14 +67,21 @@ export async function startDevServer(
     tinybird: createTinybirdClient({ host: config.tinybirdHost, dataSource: config.dataSource }),
     logger: createJsonLogger({ service: "clerk-tinybird-forwarder-dev", write }),
   });
-  const gateway = await serveApiGateway(handler, { port, host: env.HOST ?? "127.0.0.1" });
-  return { ...gateway, tinybirdHost: config.tinybirdHost, dataSource: config.dataSource };
+  const gateway = await serveApiGateway(handler, {
+    port,
+    host: env.HOST ?? "127.0.0.1",
+    route: WEBHOOK_ROUTE,
+  });
+  const webhookUrl = `${gateway.url}${WEBHOOK_ROUTE.split(" ")[1]}`;
+  return { ...gateway, webhookUrl, tinybirdHost: config.tinybirdHost, dataSource: config.dataSource };
 }
 
 if (require.main === module) {
   startDevServer(process.env).then(
     (dev) => {
-      process.stderr.write(`forwarder on ${dev.url}/ -> ${dev.tinybirdHost} data source ${dev.dataSource}\n`);
+      process.stderr.write(
+        `forwarder on ${dev.webhookUrl} -> ${dev.tinybirdHost} data source ${dev.dataSource}\n`,
+      );
     },
     (error: unknown) => {
       process.stderr.write(`npm run dev: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -5,7 +5,8 @@
  * Retry-After, else X-RateLimit-Reset, else backoff. A batch retried after a lost answer may be
  * stored twice under the same event ids, which readers de-duplicate.
  */
-import { parseRetryAfter, withRetry } from "../../infra/provisioning/runtime";
+import { withRetry } from "../../infra/provisioning/command-shell";
+import { serverDelayMs } from "../../lambda/retry-after";
 import type { Clock } from "../clock";
 import { RequestBudget } from "../rate-limit";
 
@@ -93,9 +94,13 @@ export function createAppender(options: AppenderOptions): Append {
     }
     if (status === 429 || status >= 500 || status === 202 || status === 422) {
       const now = options.clock.now();
-      const hint =
-        parseRetryAfter(response.headers.get("retry-after"), now) ??
-        rateLimitReset(response.headers.get("x-ratelimit-reset"), now);
+      const hint = serverDelayMs(
+        {
+          retryAfter: response.headers.get("retry-after"),
+          rateLimitReset: response.headers.get("x-ratelimit-reset"),
+        },
+        now,
+      );
       if (hint !== undefined) budget.pause(hint);
       throw new AppendError(`Tinybird answered ${status} for ${where}${transientReason(status)}`, true, hint);
     }
@@ -117,17 +122,6 @@ export function createAppender(options: AppenderOptions): Append {
       retryAfterMs: (error) => (error instanceof AppendError ? error.retryAfterMs : undefined),
     });
   };
-}
-
-/**
- * X-RateLimit-Reset: seconds until the window resets (Tinybird's SDK waits for it when a 429 comes
- * without Retry-After); a value that can only be an epoch time is read as one.
- */
-export function rateLimitReset(value: string | null, now: number): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds < 0) return undefined;
-  return seconds > 1e9 ? Math.max(0, seconds * 1000 - now) : seconds * 1000;
 }
 
 function transientReason(status: number): string {

@@ -5,8 +5,8 @@
  * CLERK_API_URL. A stack in manual mode gets the Clerk dashboard steps instead.
  */
 import { parseArgs } from "node:util";
+import { normaliseApiUrl } from "../../infra/provisioning/clerk/config";
 import type { RetryPolicy } from "../../infra/provisioning/clerk/failures";
-import { normaliseApiUrl } from "../../infra/provisioning/clerk/settings";
 import { type PulumiCli, pulumiCli, readStackSettings } from "../stack-settings";
 import { manualSteps, recoverFailedMessages } from "./recover";
 

@@ -5,11 +5,11 @@
  * stored after all is de-duplicated by readers.
  */
 import type { RecoverOut } from "svix";
+import type { AccessSettings } from "../../infra/provisioning/clerk/config";
 import { endpointClient } from "../../infra/provisioning/clerk/endpoint";
 import { call, type RetryPolicy } from "../../infra/provisioning/clerk/failures";
-import type { AccessSettings } from "../../infra/provisioning/clerk/settings";
 import { clerkWebhooks, isAppMissing, openSvixAccess } from "../../infra/provisioning/clerk/svix-access";
-import { ProvisioningError } from "../../infra/provisioning/runtime";
+import { ProvisioningError } from "../../infra/provisioning/command-shell";
 
 export interface RecoverRequest {
   /** The endpoint's Svix id (ep_…) or uid. */

@@ -147,7 +147,7 @@ async function startServer(mode: "forwarder" | "bare", tinybirdUrl: string): Pro
   const first = await next();
   if (!("url" in first)) throw new Error(`${mode} server failed: ${"error" in first ? first.error : "?"}`);
   return {
-    url: `${first.url}/`,
+    url: first.url,
     child,
     stdout,
     async memory() {

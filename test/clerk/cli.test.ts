@@ -6,7 +6,7 @@ const UID = "clerk-tinybird.clerk-tinybird.ci";
 
 /** Runs the registration CLI as the component's local.Command does. */
 const cli = (op: string, env: Record<string, string>) =>
-  runProvisioningCli("infra/provisioning/clerk/webhook-endpoint.ts", op, env);
+  runProvisioningCli("infra/provisioning/clerk/cli.ts", op, env);
 
 let fake: ClerkSvixFake;
 
@@ -44,7 +44,7 @@ describe("the registration CLI as a child process", () => {
       signingSecret: endpoint.secret,
       uid: UID,
     });
-    expect(endpoint.filterTypes).toEqual(["user.created", "user.deleted"]);
+    expect(endpoint.eventTypes).toEqual(["user.created", "user.deleted"]);
 
     const deleted = await cli("delete", { ...baseEnv(), PULUMI_COMMAND_STDOUT: created.stdout });
 

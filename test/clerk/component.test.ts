@@ -1,4 +1,3 @@
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { ClerkWebhookEndpoint, instanceKind } from "../../infra/components/clerk-webhook-endpoint";
@@ -7,7 +6,7 @@ import { installMocks, isSecret, only, unwrap } from "../support/pulumi-mocks";
 const COMMAND = "command:local:Command";
 const KEY = "sk_test_componentKey0123456789";
 const UID = "clerk-tinybird.clerk-tinybird.dev";
-const CLI = "node --import tsx infra/provisioning/clerk/webhook-endpoint.ts";
+const CLI = "npm run --silent provision -- infra/provisioning/clerk/cli.ts";
 
 const { resources } = installMocks({
   state: ({ type, inputs }) => {
@@ -62,11 +61,12 @@ describe("ClerkWebhookEndpoint with a Clerk secret key", () => {
       create: `${CLI} create`,
       update: `${CLI} update`,
       delete: `${CLI} delete`,
-      dir: path.resolve(__dirname, "..", ".."),
       // stdout (the signing secret) is never logged; stderr (messages, destroy's warnings) is.
       logging: "stderr",
     });
     for (const op of ["create", "update", "delete"]) expect(cmd.inputs[op]).not.toContain(KEY);
+    // Stored in the state: no checkout path, so any clone can destroy the stack.
+    expect(cmd.inputs.dir).toBeUndefined();
     expect(cmd.inputs.environment).toEqual({
       CLERK_SECRET_KEY: KEY,
       CLERK_API_URL: "https://api.clerk.com",

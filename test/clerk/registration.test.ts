@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { endpointUid, readDesiredSettings } from "../../infra/provisioning/clerk/config";
 import { MANAGED_BY } from "../../infra/provisioning/clerk/endpoint";
 import { type RegistrationResult, runOperation } from "../../infra/provisioning/clerk/operations";
-import { endpointUid, readDesiredSettings } from "../../infra/provisioning/clerk/settings";
-import { runCommand } from "../../infra/provisioning/runtime";
+import { runCommand } from "../../infra/provisioning/command-shell";
 import { CLERK_KEY, type ClerkSvixFake, standardLink, startClerkSvixFake } from "../support/clerk-svix-fake";
 import { jsonBody, type RecordedRequest } from "../support/http-stub";
 import { captureIO } from "../support/provisioning-cli";
@@ -87,7 +87,7 @@ describe("create", () => {
     expect(endpoint).toMatchObject({
       uid: UID,
       url: URL_A,
-      filterTypes: null,
+      eventTypes: null,
       description: "clerk-tinybird: Clerk events to Tinybird for stack dev (project clerk-tinybird)",
       metadata: { managedBy: MANAGED_BY, owner: result!.owner },
     });
@@ -116,7 +116,7 @@ describe("create", () => {
     expect(jsonBody(create)).toEqual({
       url: URL_A,
       description: expect.stringContaining("stack dev"),
-      filterTypes: null,
+      eventTypes: null,
       uid: UID,
       metadata: { managedBy: MANAGED_BY, owner: result!.owner },
     });
@@ -130,7 +130,7 @@ describe("create", () => {
   it("subscribes to the configured event types only, sorted and without duplicates", async () => {
     await run("create", envFor({ EVENT_TYPES: "user.created, session.created,user.created" }));
 
-    expect([...fake.endpoints.values()][0]!.filterTypes).toEqual(["session.created", "user.created"]);
+    expect([...fake.endpoints.values()][0]!.eventTypes).toEqual(["session.created", "user.created"]);
   });
 
   it("treats an existing Svix app (400 svix_app_exists) as success", async () => {
@@ -201,13 +201,13 @@ describe("re-runs", () => {
     expect(jsonBody(patch)).toEqual({
       url: URL_B,
       description: expect.stringContaining("stack dev"),
-      filterTypes: ["user.created", "user.deleted"],
+      eventTypes: ["user.created", "user.deleted"],
       disabled: false,
       metadata: { managedBy: MANAGED_BY, owner: first!.owner },
     });
     expect([...fake.endpoints.values()][0]).toMatchObject({
       url: URL_B,
-      filterTypes: ["user.created", "user.deleted"],
+      eventTypes: ["user.created", "user.deleted"],
     });
   });
 
@@ -228,7 +228,7 @@ describe("re-runs", () => {
     const first = await run("create", envFor({ EVENT_TYPES: "user.created" }));
     await run("update", nextRun(first, { EVENT_TYPES: "" }));
 
-    expect([...fake.endpoints.values()][0]!.filterTypes).toBeNull();
+    expect([...fake.endpoints.values()][0]!.eventTypes).toBeNull();
   });
 
   it("recreates the endpoint on update when someone deleted it in the dashboard", async () => {
@@ -617,7 +617,7 @@ describe("errors", () => {
     expect(err).toMatch(
       /^Svix answered 422 \("body\.eventTypes: .*user\.nope"\) when asked to update endpoint/,
     );
-    expect([...fake.endpoints.values()][0]!.filterTypes).toBeNull();
+    expect([...fake.endpoints.values()][0]!.eventTypes).toBeNull();
   });
 
   it("Svix refusing the token from Clerk's link (401 on the endpoint) names the hand-over and manual mode", async () => {

@@ -42,7 +42,7 @@ describe("npm run send to npm run dev", () => {
   it("signs each sample as a new message that the forwarder verifies and forwards", async () => {
     const sentAt = Date.now();
     const results = await sendSamples({
-      url: `${dev.url}/`,
+      url: dev.webhookUrl,
       signingSecret: SIGNING_SECRET,
       events: ["user.created", "session.created"],
       count: 2,
@@ -65,7 +65,7 @@ describe("npm run send to npm run dev", () => {
 
   it("is refused with 401 when signed with another secret", async () => {
     const results = await sendSamples({
-      url: dev.url,
+      url: dev.webhookUrl,
       signingSecret: ROTATED_SIGNING_SECRET,
       events: ["user.created"],
     });
@@ -82,7 +82,7 @@ describe("npm run send to npm run dev", () => {
   it("prints one line per event and a summary, never the secret", async () => {
     const printed: string[] = [];
     const code = await main(
-      ["--url", dev.url, "--event", "user.created,organization.created"],
+      ["--url", dev.webhookUrl, "--event", "user.created,organization.created"],
       {
         CLERK_WEBHOOK_SECRET: SIGNING_SECRET,
       },
@@ -90,7 +90,7 @@ describe("npm run send to npm run dev", () => {
     );
     expect(code).toBe(0);
     expect(printed).toHaveLength(3);
-    expect(printed[2]).toBe(`2/2 accepted by ${dev.url}`);
+    expect(printed[2]).toBe(`2/2 accepted by ${dev.webhookUrl}`);
     expect(printed.join("\n")).not.toContain(SIGNING_SECRET.slice(6));
     expect(logs.join("\n")).not.toContain(SIGNING_SECRET.slice(6));
     expect(logs.join("\n")).not.toContain(TINYBIRD_TOKEN);
@@ -98,8 +98,10 @@ describe("npm run send to npm run dev", () => {
 
   it("exits 1 when an event is refused, 2 without a secret, and documents its flags", async () => {
     const quiet = () => {};
-    expect(await main(["--url", dev.url], { CLERK_WEBHOOK_SECRET: ROTATED_SIGNING_SECRET }, quiet)).toBe(1);
-    expect(await main(["--url", dev.url], {}, quiet)).toBe(2);
+    expect(
+      await main(["--url", dev.webhookUrl], { CLERK_WEBHOOK_SECRET: ROTATED_SIGNING_SECRET }, quiet),
+    ).toBe(1);
+    expect(await main(["--url", dev.webhookUrl], {}, quiet)).toBe(2);
     const help: string[] = [];
     expect(await main(["--help"], {}, (line) => help.push(line))).toBe(0);
     for (const flag of [
@@ -119,7 +121,7 @@ describe("npm run send to npm run dev", () => {
 describe("the dev server's API Gateway adapter", () => {
   it("hands a non-text body over base64-encoded, as API Gateway does, and it still verifies", async () => {
     const event = signedEvent(clerkFixture("user.created"));
-    const response = await fetch(dev.url, {
+    const response = await fetch(dev.webhookUrl, {
       method: "POST",
       headers: { ...(event.headers as Record<string, string>), "content-type": "application/octet-stream" },
       body: event.body!,
@@ -185,12 +187,46 @@ describe("the dev server's API Gateway adapter", () => {
     }
   });
 
-  it("answers 405 with the handler's headers to a GET", async () => {
-    const response = await fetch(dev.url);
-    expect(response.status).toBe(405);
-    expect(response.headers.get("allow")).toBe("POST");
-    expect(await response.json()).toEqual({ code: "method_not_allowed", message: "Only POST is accepted" });
+  it("serves only POST /webhooks/clerk: anything else gets API Gateway's 404 and never reaches the forwarder", async () => {
+    const signed = signedEvent(clerkFixture("user.created"));
+    const post = { method: "POST", headers: signed.headers as Record<string, string>, body: signed.body! };
+    const answers = await Promise.all([
+      fetch(dev.webhookUrl),
+      fetch(`${dev.url}/`, post),
+      fetch(`${dev.url}/webhooks/clerk/extra`, post),
+      fetch(`${dev.url}/webhooks`, post),
+    ]);
+    expect(answers.map((r) => r.status)).toEqual([404, 404, 404, 404]);
+    expect(await answers[0]!.json()).toEqual({ message: "Not Found" });
+    expect(tinybird.requests).toHaveLength(0);
+    expect(logs).toHaveLength(0);
+    const routed = await fetch(`${dev.webhookUrl}?source=svix`, post);
+    expect(routed.status).toBe(200);
+    expect(tinybird.requests).toHaveLength(1);
   });
+});
+
+it("refuses to start with a signing secret whose key is too short to keep forgeries out, saying how to get one", async () => {
+  for (const weak of ["whsec_", "whsec_c2hvcnQta2V5", "not-a-secret"]) {
+    await expect(
+      startDevServer({ TINYBIRD_HOST: tinybird.url, TINYBIRD_TOKEN, CLERK_WEBHOOK_SECRET: weak, PORT: "0" }),
+    ).rejects.toThrow(
+      /CLERK_WEBHOOK_SECRET is not a signing secret[\s\S]*Clerk dashboard[\s\S]*randomBytes\(24\)/,
+    );
+  }
+});
+
+it("npm run send names the URL it could not reach and suggests the local server", async () => {
+  const closed = await serveApiGateway(async () => ({ statusCode: 200 }));
+  await closed.close();
+  const printed: string[] = [];
+  const url = `${closed.url}/webhooks/clerk`;
+  expect(await main(["--url", url], { CLERK_WEBHOOK_SECRET: SIGNING_SECRET }, (l) => printed.push(l))).toBe(
+    1,
+  );
+  expect(printed).toEqual([expect.stringContaining(`could not reach ${url} (ECONNREFUSED)`)]);
+  expect(printed[0]).toContain("npm start");
+  expect(printed[0]).toContain("--url");
 });
 
 it("refuses to start without the token and signing secret, naming both", async () => {

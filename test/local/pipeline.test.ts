@@ -3,7 +3,7 @@
  * out of order included) -> the local store -> the endpoints, against the oracle's figures for the
  * same events.
  */
-import { Webhook } from "svix/dist/webhook";
+import { Webhook } from "svix";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../../local/sandbox";
 import { generateHistory, type StoredEvent } from "../../local/synthetic-history";

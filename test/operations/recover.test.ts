@@ -18,7 +18,7 @@ async function withEndpoint(): Promise<ClerkSvixFake> {
     uid: "clerk-tinybird.clerk-tinybird.prod",
     url: "https://example.execute-api.eu-west-1.amazonaws.com/webhooks/clerk",
     description: "clerk-tinybird",
-    filterTypes: null,
+    eventTypes: null,
     metadata: {},
     disabled: false,
     secret: "whsec_x",

@@ -57,7 +57,8 @@ async function startBareServer(env: NodeJS.ProcessEnv): Promise<string> {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // The path the forwarder is served on, so both modes take the same URL.
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/clerk`;
 }
 
 function memory(): MemoryReport {
@@ -70,7 +71,7 @@ function memory(): MemoryReport {
 async function main(mode: string | undefined): Promise<void> {
   const url =
     mode === "forwarder"
-      ? (await startDevServer({ ...process.env, PORT: "0", HOST: "127.0.0.1" })).url
+      ? (await startDevServer({ ...process.env, PORT: "0", HOST: "127.0.0.1" })).webhookUrl
       : mode === "bare"
         ? await startBareServer(process.env)
         : undefined;

@@ -3,7 +3,7 @@
  * library the forwarder verifies with. Here it is held to the svix package and to the Standard
  * Webhooks test vector, so the two cannot drift apart unnoticed.
  */
-import { Webhook } from "svix/dist/webhook";
+import { Webhook } from "svix";
 import { describe, expect, it } from "vitest";
 import { newSigningSecret, SVIX_RETRY_DELAYS_MS, svixSignature } from "./svix-signing";
 

@@ -156,8 +156,22 @@ describe("parseStackConfig", () => {
 
   it("accepts every Tinybird region host it lists", () => {
     for (const host of TINYBIRD_HOSTS) {
-      expect(parseStackConfig(source({ ...VALID_CONFIG, tinybirdHost: host })).tinybird.host).toBe(host);
+      const config = parseStackConfig(source({ ...VALID_CONFIG, tinybirdHost: host }));
+      expect(config.tinybird.host).toBe(host);
+      expect(config.warnings).toEqual([]);
     }
+  });
+
+  it("accepts an https host it does not list (a new region), warning with the hosts it knows", () => {
+    const config = parseStackConfig(
+      source({ ...VALID_CONFIG, tinybirdHost: "https://api.eu-west1.aws.tinybird.co/" }),
+    );
+    expect(config.tinybird.host).toBe("https://api.eu-west1.aws.tinybird.co");
+    expect(config.warnings).toEqual([
+      expect.stringMatching(
+        /tinybirdHost "https:\/\/api\.eu-west1\.aws\.tinybird\.co" is not one of .*https:\/\/api\.tinybird\.co.*pulumi config set tinybirdHost/s,
+      ),
+    ]);
   });
 
   it("warns about keys it does not read, suggesting the one probably meant", () => {
@@ -204,7 +218,6 @@ describe("configuration errors", () => {
     ["tinybirdHost", "http://api.tinybird.co", /must use https/],
     ["tinybirdHost", "https://api.tinybird.co/v0/events", /bare API host/],
     ["tinybirdHost", "https://api.tinybird.co?token=p.x", /bare API host/],
-    ["tinybirdHost", "https://api.eu-west1.aws.tinybird.co", /not a Tinybird region host/],
     ["tinybirdDataSource", "clerk-events", /not a Tinybird data source name/],
     ["tinybirdWorkspaceKind", "shared", /not one of auto, classic, forward/],
     ["tinybirdDeleteDataOnDestroy", "yes", /not true or false/],
@@ -302,15 +315,19 @@ describe("the project files", () => {
     name: string;
     main: string;
     runtime: { name: string; options: Record<string, unknown> };
-    backend: { url: string };
+    backend?: { url: string };
     config: Record<string, { type: string; default?: unknown; secret?: boolean; description?: string }>;
   };
 
-  it("runs infra/index.ts with TypeScript on npm, against a local state backend", () => {
+  it("runs infra/index.ts through tsx on npm, without ts-node's type-check, and names no backend", () => {
     expect(project.name).toBe("clerk-tinybird");
     expect(project.main).toBe("infra/index.ts");
-    expect(project.runtime).toEqual({ name: "nodejs", options: { typescript: true, packagemanager: "npm" } });
-    expect(project.backend.url).toMatch(/^file:\/\//);
+    expect(project.runtime).toEqual({
+      name: "nodejs",
+      options: { typescript: false, nodeargs: "--import tsx", packagemanager: "npm" },
+    });
+    // A backend here would outrank a team's stored `pulumi login` (infra/run-pulumi.ts chooses instead).
+    expect(project.backend).toBeUndefined();
   });
 
   it("declares every optional setting with the default the program applies, and a description", () => {

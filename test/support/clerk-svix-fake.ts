@@ -20,7 +20,8 @@ export interface FakeEndpoint {
   uid: string | null;
   url: string;
   description: string;
-  filterTypes: string[] | null;
+  /** Svix's field (svix 2 sends it); `filterTypes`, what svix 1 sent, is read as an alias. */
+  eventTypes: string[] | null;
   metadata: Record<string, string>;
   /** Svix sets it after days of failed deliveries; the dashboard and PATCH can clear it. */
   disabled: boolean;
@@ -90,9 +91,17 @@ const svixInvalid = (field: string, msg: string): StubReply => ({
 /** The event types Clerk registers in its Svix environment: one fixture per type. */
 const CLERK_EVENT_TYPES = new Set(listSampleTypes());
 
+/** An endpoint body as Svix reads it: `filterTypes` is the older name of `eventTypes`. */
+function endpointBody(text: string): Partial<FakeEndpoint> {
+  const { filterTypes, ...body } = JSON.parse(text) as Partial<FakeEndpoint> & {
+    filterTypes?: string[] | null;
+  };
+  return filterTypes !== undefined && !("eventTypes" in body) ? { ...body, eventTypes: filterTypes } : body;
+}
+
 /** What svix-server refuses in an endpoint body before touching its store, or undefined. */
 function invalidEndpoint(body: Partial<FakeEndpoint>, creating: boolean): StubReply | undefined {
-  const { uid, filterTypes } = body;
+  const { uid, eventTypes } = body;
   if (uid !== undefined && uid !== null) {
     if (uid === "") return svixInvalid("uid", "String must be at least one character");
     if (uid.length > 256) return svixInvalid("uid", "String too long");
@@ -102,9 +111,9 @@ function invalidEndpoint(body: Partial<FakeEndpoint>, creating: boolean): StubRe
     if (uid.startsWith("ep_"))
       return svixInvalid("uid", "Uids are not allowed to have the same prefix as the ID. Prefix with _?");
   }
-  if (filterTypes !== undefined && filterTypes !== null) {
-    if (creating && filterTypes.length === 0) return svixInvalid("eventTypes", "length must be at least 1");
-    const missing = filterTypes.filter((t) => !CLERK_EVENT_TYPES.has(t));
+  if (eventTypes !== undefined && eventTypes !== null) {
+    if (creating && eventTypes.length === 0) return svixInvalid("eventTypes", "length must be at least 1");
+    const missing = eventTypes.filter((t) => !CLERK_EVENT_TYPES.has(t));
     if (missing.length > 0) {
       return svixInvalid("eventTypes", `The following event types don't exist: ${missing.join(", ")}`);
     }
@@ -255,7 +264,7 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
     uid: e.uid,
     url: e.url,
     description: e.description,
-    filterTypes: e.filterTypes,
+    eventTypes: e.eventTypes,
     metadata: e.metadata,
     version: e.version,
     disabled: e.disabled,
@@ -297,7 +306,7 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
         return { status: 200, body: { data, done: data.length === endpoints.size, iterator: null } };
       }
       if (req.method !== "POST") return svixError(405, "method_not_allowed", "Method not allowed");
-      const body = JSON.parse(req.text) as Partial<FakeEndpoint>;
+      const body = endpointBody(req.text);
       const invalid = invalidEndpoint(body, true);
       if (invalid) return invalid;
       if (body.uid && findEndpoint(body.uid)) return svixError(409, "conflict", "A conflict has occurred");
@@ -307,7 +316,7 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
         uid: body.uid ?? null,
         url: body.url ?? "",
         description: body.description ?? "",
-        filterTypes: body.filterTypes ?? null,
+        eventTypes: body.eventTypes ?? null,
         metadata: body.metadata ?? {},
         disabled: body.disabled ?? false,
         secret: `whsec_${randomBytes(24).toString("base64")}`,
@@ -346,10 +355,10 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
       return { status: 204 };
     }
     if (req.method === "PATCH") {
-      const patch = JSON.parse(req.text) as Partial<FakeEndpoint>;
+      const patch = endpointBody(req.text);
       const invalid = invalidEndpoint(patch, false);
       if (invalid) return invalid;
-      for (const key of ["url", "description", "filterTypes", "metadata", "disabled"] as const) {
+      for (const key of ["url", "description", "eventTypes", "metadata", "disabled"] as const) {
         if (key in patch) (endpoint as unknown as Record<string, unknown>)[key] = patch[key];
       }
       return { status: 200, body: endpointJson(endpoint) };

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseProvisionResult, TinybirdDataSource } from "../../infra/components/tinybird-data-source";
+import { parseProvisionResult, TinybirdProject } from "../../infra/components/tinybird-project";
 import { installMocks, isSecret, only, unwrap } from "../support/pulumi-mocks";
 import { makeProject, PIPES, REPO_ROOT, removeProject } from "./support/project";
 
@@ -35,23 +35,25 @@ function project(): string {
 const COMMAND = "command:local:Command";
 const commandOf = (name: string) => only(resources, COMMAND, `${name}-provision`);
 
-describe("TinybirdDataSource", () => {
-  const tinybird = new TinybirdDataSource("tinybird", {
+describe("TinybirdProject", () => {
+  const tinybird = new TinybirdProject("tinybird", {
     host: "https://api.eu-central-1.aws.tinybird.co/",
     adminToken: pulumi.secret(ADMIN),
     deleteDataOnDestroy: true,
   });
 
-  it("runs this project's provisioning code from the project root, one command per operation", async () => {
+  it("runs this project's provisioning code, one command per operation, naming no checkout path", async () => {
     await unwrap(tinybird.dataSourceName);
     const { inputs } = commandOf("tinybird");
     expect([inputs.create, inputs.update, inputs.delete]).toEqual([
-      "node --import tsx infra/provisioning/tinybird/cli.ts create",
-      "node --import tsx infra/provisioning/tinybird/cli.ts update",
-      "node --import tsx infra/provisioning/tinybird/cli.ts delete",
+      "npm run --silent provision -- infra/provisioning/tinybird/cli.ts create",
+      "npm run --silent provision -- infra/provisioning/tinybird/cli.ts update",
+      "npm run --silent provision -- infra/provisioning/tinybird/cli.ts delete",
     ]);
-    expect(inputs.dir).toBe(REPO_ROOT);
-    expect(only(resources, "clerk-tinybird:tinybird:TinybirdDataSource", "tinybird")).toBeDefined();
+    // The state keeps every input: a path here would tie `pulumi destroy` to this folder.
+    expect(inputs.dir).toBeUndefined();
+    expect(JSON.stringify(inputs)).not.toContain(REPO_ROOT);
+    expect(only(resources, "clerk-tinybird:tinybird:TinybirdProject", "tinybird")).toBeDefined();
   });
 
   it("passes the admin token only in the environment, as a secret, with output logging off", async () => {
@@ -84,7 +86,7 @@ describe("TinybirdDataSource", () => {
 
 describe("what re-runs and what replaces", () => {
   const root = project();
-  const before = new TinybirdDataSource("before", {
+  const before = new TinybirdProject("before", {
     host: "https://api.tinybird.co",
     adminToken: ADMIN,
     projectDir: root,
@@ -93,10 +95,9 @@ describe("what re-runs and what replaces", () => {
     () => commandOf("before").inputs.environment.TINYBIRD_DATAFILES_SHA256,
   );
 
-  it("runs the command from the project root and names a datafile folder elsewhere in the environment", async () => {
+  it("names a datafile folder elsewhere in the environment", async () => {
     await hashBefore;
     const { inputs } = commandOf("before");
-    expect(inputs.dir).toBe(REPO_ROOT);
     expect(inputs.environment.TINYBIRD_PROJECT_DIR).toBe(root);
   });
 
@@ -106,7 +107,7 @@ describe("what re-runs and what replaces", () => {
       join(root, "tinybird/endpoints/signups.pipe"),
       PIPES["signups.pipe"].replace("count()", "uniq(user_id)"),
     );
-    const after = new TinybirdDataSource("after", {
+    const after = new TinybirdProject("after", {
       host: "https://api.tinybird.co",
       adminToken: ADMIN,
       projectDir: root,
@@ -119,7 +120,7 @@ describe("what re-runs and what replaces", () => {
   });
 
   it("another data source name or workspace host replaces", async () => {
-    const renamed = new TinybirdDataSource("renamed", {
+    const renamed = new TinybirdProject("renamed", {
       host: "https://api.us-east.aws.tinybird.co",
       adminToken: ADMIN,
       dataSourceName: "auth_events",
@@ -133,7 +134,7 @@ describe("what re-runs and what replaces", () => {
   });
 
   it("an explicit default name is not a new resource", async () => {
-    const explicit = new TinybirdDataSource("explicit", {
+    const explicit = new TinybirdProject("explicit", {
       host: "https://api.tinybird.co",
       adminToken: ADMIN,
       dataSourceName: "clerk_events",
@@ -148,7 +149,7 @@ describe("what re-runs and what replaces", () => {
     writeFileSync(join(broken, "tinybird/endpoints/bad.pipe"), "NODE n\nINCLUDE shared.incl\n");
     expect(
       () =>
-        new TinybirdDataSource("broken", {
+        new TinybirdProject("broken", {
           host: "https://api.tinybird.co",
           adminToken: ADMIN,
           projectDir: broken,

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { type EndpointOut, Svix } from "svix";
+import { svixEndpointFix, svixGoneUnconfirmedFix } from "./failure-advice";
 import { answered, call, type RetryPolicy, type Step } from "./failures";
-import { svixEndpointFix, svixGoneUnconfirmedFix } from "./fixes";
 import { REQUEST_TIMEOUT_MS, type SvixAccess } from "./svix-access";
 import { UndocumentedFlowError } from "./svix-login";
 
@@ -74,7 +74,7 @@ export function endpointClient(access: SvixAccess, policy: RetryPolicy): Endpoin
 }
 
 function sameTypes(current: EndpointOut, desired: DesiredEndpoint): boolean {
-  const have = [...new Set(current.filterTypes ?? [])].sort();
+  const have = [...new Set(current.eventTypes ?? [])].sort();
   return have.length === desired.eventTypes.length && have.every((t, i) => t === desired.eventTypes[i]);
 }
 
@@ -125,7 +125,7 @@ export async function ensureEndpoint(
     url: desired.url,
     description: desired.description,
     // Svix reads a null filter as "every event type".
-    filterTypes: desired.eventTypes.length > 0 ? desired.eventTypes : null,
+    eventTypes: desired.eventTypes.length > 0 ? desired.eventTypes : null,
   };
   let action: EnsuredEndpoint["action"] = "unchanged";
   let endpoint = await find(client, desired.uid);

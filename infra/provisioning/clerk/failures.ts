@@ -5,7 +5,8 @@
  */
 import { isClerkAPIResponseError } from "@clerk/backend/errors";
 import { ApiException } from "svix";
-import { ProvisioningError, parseRetryAfter, withRetry } from "../runtime";
+import { parseRetryAfter } from "../../../lambda/retry-after";
+import { ProvisioningError, withRetry } from "../command-shell";
 import { UndocumentedFlowError } from "./svix-login";
 
 export type Service = "Clerk" | "Svix";

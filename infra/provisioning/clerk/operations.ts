@@ -3,10 +3,10 @@
  * from the environment only; the result is the one JSON line the component parses.
  */
 import { randomUUID } from "node:crypto";
-import { ProvisioningError } from "../runtime";
+import { ProvisioningError, scrubSecrets } from "../command-shell";
+import { readDesiredSettings, readEndpointSettings } from "./config";
 import { type EndpointClient, endpointClient, ensureEndpoint, removeEndpoint } from "./endpoint";
 import type { RetryPolicy } from "./failures";
-import { readDesiredSettings, readEndpointSettings } from "./settings";
 import { clerkWebhooks, ensureSvixApp, isAppMissing, openSvixAccess, type SvixAccess } from "./svix-access";
 
 /** What create and update print. `owner` lets the next update and the delete recognise the endpoint. */
@@ -32,9 +32,7 @@ class Secrets {
     if (value && value.length >= 8) this.values.add(value);
   };
   scrub(text: string): string {
-    let out = text;
-    for (const value of this.values) out = out.split(value).join("[redacted]");
-    return out;
+    return scrubSecrets(text, this.values);
   }
 }
 

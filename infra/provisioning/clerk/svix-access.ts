@@ -5,10 +5,10 @@
  */
 import { createClerkClient } from "@clerk/backend";
 import { ApiException } from "svix";
-import { withRetry } from "../runtime";
+import { withRetry } from "../command-shell";
+import type { AccessSettings } from "./config";
+import { clerkFix, exchangeFix } from "./failure-advice";
 import { answered, call, isTransient, type RetryPolicy, ServiceError, type Step } from "./failures";
-import { clerkFix, exchangeFix } from "./fixes";
-import type { AccessSettings } from "./settings";
 import { isKnownRegion, parseSvixUrl, svixApiBase, UndocumentedFlowError } from "./svix-login";
 
 export type ClerkWebhooks = Pick<

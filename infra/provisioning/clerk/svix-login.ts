@@ -3,8 +3,8 @@
  * (`…#key=<base64 JSON {appId, oneTimeToken, region}>`), so every surprise fails with a message
  * that says so and names manual mode — and never quotes the link, which carries a credential.
  */
-import { ProvisioningError } from "../runtime";
-import { CONFIG } from "./settings";
+import { ProvisioningError } from "../command-shell";
+import { CONFIG } from "./config";
 
 /** How to do without automatic registration. */
 export const MANUAL_MODE_STEPS =

@@ -10,7 +10,7 @@
  * (`name`, `description`, `scope` repeated), given new scopes by PUT (the scopes sent replace the
  * old ones, the value stays) and revoked by DELETE; pipes are deleted with `DELETE /v0/pipes/<name>`.
  */
-import { ProvisioningError } from "../runtime";
+import { ProvisioningError } from "../command-shell";
 import { dataSourceCreateParams, pipeCreateBody } from "./classic-params";
 import type { ProvisionResult } from "./config";
 import type { DataSourceDefinition } from "./datasource-file";

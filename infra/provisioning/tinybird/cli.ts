@@ -1,9 +1,9 @@
 /**
- * Entry point of the TinybirdDataSource command:
+ * Entry point of the TinybirdProject command:
  * `node --import tsx infra/provisioning/tinybird/cli.ts create|update|delete`, inputs in the
  * environment (see config.ts), one JSON line on stdout.
  */
-import { runCommand } from "../runtime";
+import { runCommand } from "../command-shell";
 import { runOperation } from "./provision";
 
 void runCommand(() => runOperation(process.argv[2] ?? "", process.env));

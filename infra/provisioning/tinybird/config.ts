@@ -3,7 +3,7 @@
  * token never appears in the command line), and the result it prints.
  */
 import { checkApiHost } from "../../../lambda/api-host";
-import { ProvisioningError, parseResultLine, requireEnv } from "../runtime";
+import { ProvisioningError, parseResultLine, requireEnv } from "../command-shell";
 
 export type WorkspaceKind = "classic" | "forward";
 

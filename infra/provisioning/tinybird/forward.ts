@@ -14,7 +14,7 @@
  * not used, so a deployment that would delete someone else's pipes can be discarded before it goes
  * live.
  */
-import { ProvisioningError } from "../runtime";
+import { ProvisioningError } from "../command-shell";
 import type { ProvisionResult } from "./config";
 import type { Datafile, TinybirdProject } from "./project";
 import { type TinybirdApi, TinybirdHttpError, tinybirdErrorText } from "./tinybird-api";
@@ -51,7 +51,7 @@ export async function listDeployments(api: TinybirdApi): Promise<Deployment[]> {
   return deploymentsIn(body) ?? [];
 }
 
-function twoWaysForward(foreign: string[], detail: string): ProvisioningError {
+function foreignResourcesRefusal(foreign: string[], detail: string): ProvisioningError {
   const which = foreign.length > 0 ? ` (${foreign.join(", ")})` : "";
   return new ProvisioningError(
     "Tinybird Forward deploys the whole workspace, and this workspace holds resources this project does " +
@@ -121,7 +121,7 @@ export async function deployProject(
       .body as typeof body;
   } catch (error) {
     if (error instanceof TinybirdHttpError && !destructive && DESTRUCTIVE.test(error.detail)) {
-      throw twoWaysForward([], error.detail);
+      throw foreignResourcesRefusal([], error.detail);
     }
     throw error;
   }
@@ -134,7 +134,7 @@ export async function deployProject(
   if (body.result === "failed" || !deployment) {
     const detail = tinybirdErrorText(body, "the deployment failed without details");
     if (!destructive && (foreign.length > 0 || DESTRUCTIVE.test(detail))) {
-      throw twoWaysForward(foreign, detail);
+      throw foreignResourcesRefusal(foreign, detail);
     }
     throw new ProvisioningError(
       `Tinybird rejected the deployment: ${detail}. Fix: correct the datafiles named above (tinybird/), then run pulumi up again`,
@@ -143,7 +143,7 @@ export async function deployProject(
   deployment = { ...deployment, id: String(deployment.id) };
   if (foreign.length > 0 && !options.allowDestructiveOperations) {
     await api.request("DELETE", `/v1/deployments/${enc(deployment.id)}`, { accept: [404], scope: "ADMIN" });
-    throw twoWaysForward(foreign, `the deployment would remove ${foreign.join(", ")}`);
+    throw foreignResourcesRefusal(foreign, `the deployment would remove ${foreign.join(", ")}`);
   }
 
   const maxPolls = options.maxPolls ?? 450;

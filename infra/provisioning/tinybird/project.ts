@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ProvisioningError } from "../runtime";
+import { ProvisioningError } from "../command-shell";
 import { type DataSourceDefinition, parseDataSource } from "./datasource-file";
 import { type PipeDefinition, parsePipe } from "./pipe-file";
 

@@ -3,7 +3,7 @@
  * the workspace on the datafiles and return the tokens; delete revokes the tokens and removes the
  * data only when asked.
  */
-import { ProvisioningError } from "../runtime";
+import { ProvisioningError, sleep } from "../command-shell";
 import { classicTokenNames, destroyClassic, provisionClassic } from "./classic";
 import { type ProvisionResult, readConfig, type TinybirdConfig } from "./config";
 import { detectKind } from "./detect";
@@ -22,7 +22,6 @@ export interface ProvisionDeps {
 }
 
 const OPERATIONS = ["create", "update", "delete"] as const;
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function provision(
   api: TinybirdApi,
@@ -90,12 +89,17 @@ export async function runOperation(
     );
   }
   const config = readConfig(env);
-  const sleep = deps.sleep ?? defaultSleep;
-  const api = new TinybirdApi({ host: config.host, token: config.adminToken, fetch: deps.fetch, sleep });
+  const wait = deps.sleep ?? sleep;
+  const api = new TinybirdApi({
+    host: config.host,
+    token: config.adminToken,
+    fetch: deps.fetch,
+    sleep: wait,
+  });
   const root = deps.root ?? config.projectDir ?? process.cwd();
   const forward: ForwardOptions = {
     allowDestructiveOperations: config.allowDestructiveOperations,
-    sleep,
+    sleep: wait,
     ...(deps.pollIntervalMs !== undefined ? { pollIntervalMs: deps.pollIntervalMs } : {}),
   };
   if (operation === "delete") {

@@ -3,7 +3,8 @@
  * Authorization header, transient failures (429, 5xx, network) are retried with backoff and
  * Retry-After, and every failure becomes a message with the status, Tinybird's text and the fix.
  */
-import { ProvisioningError, serverDelayMs, withRetry } from "../runtime";
+import { serverDelayMs } from "../../../lambda/retry-after";
+import { ProvisioningError, scrubSecrets, withRetry } from "../command-shell";
 import { likelyFix } from "./diagnosis";
 
 export interface TinybirdApiOptions {
@@ -59,9 +60,7 @@ const TOKEN_SHAPE = /\bp\.[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]+)*/g;
 
 /** Removes the admin token and anything shaped like a Tinybird token from text meant for people. */
 export function redactSecrets(text: string, secrets: string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret) out = out.split(secret).join("[redacted]");
-  return out.replace(TOKEN_SHAPE, "p.[redacted]");
+  return scrubSecrets(text, secrets).replace(TOKEN_SHAPE, "p.[redacted]");
 }
 
 /** Tinybird's error text from a response body: `error`, `errors[]`, or a deployment's ERROR feedback. */

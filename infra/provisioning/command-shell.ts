@@ -31,14 +31,26 @@ export interface RetryOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** The one wait of every provisioning command (tests pass their own). */
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Replaces every credential in `secrets` found in `text` with `[redacted]`: messages go to stderr,
+ * which `pulumi up` prints. Values shorter than 8 characters are left alone: they would redact
+ * ordinary words, and no real credential is that short.
+ */
+export function scrubSecrets(text: string, secrets: Iterable<string | undefined>): string {
+  let out = text;
+  for (const secret of secrets) if (secret && secret.length >= 8) out = out.split(secret).join("[redacted]");
+  return out;
+}
 
 /** Exponential backoff with full jitter; honours Retry-After up to the cap. */
 export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions): Promise<T> {
   const attempts = options.attempts ?? 5;
   const base = options.baseDelayMs ?? 500;
   const cap = options.maxDelayMs ?? 10_000;
-  const sleep = options.sleep ?? defaultSleep;
+  const wait = options.sleep ?? sleep;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
@@ -46,12 +58,10 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions):
       if (attempt >= attempts || !options.isRetryable(error)) throw error;
       const hinted = options.retryAfterMs?.(error);
       const backoff = Math.random() * Math.min(cap, base * 2 ** (attempt - 1));
-      await sleep(Math.min(cap, hinted ?? backoff));
+      await wait(Math.min(cap, hinted ?? backoff));
     }
   }
 }
-
-export { parseRateLimitReset, parseRetryAfter, serverDelayMs } from "../../lambda/retry-after";
 
 export interface CommandIO {
   stdout: (line: string) => void;

@@ -1,6 +1,7 @@
 /** What a person should do about each kind of failure: the second half of every error message. */
+
+import { CONFIG, DEFAULT_CLERK_API_URL } from "./config";
 import type { Failure } from "./failures";
-import { CONFIG, DEFAULT_CLERK_API_URL } from "./settings";
 import { MANUAL_MODE_HINT, MANUAL_MODE_STEPS } from "./svix-login";
 
 const RERUN = "then run `pulumi up` again";

@@ -1,11 +1,11 @@
 /**
- * `node --import tsx infra/provisioning/clerk/webhook-endpoint.ts create|update|delete`
+ * `node --import tsx infra/provisioning/clerk/cli.ts create|update|delete`
  *
  * Registers this stack's Clerk webhook endpoint (through the instance's Svix app), keeps it in line
  * with the stack, or removes it. Run by the ClerkWebhookEndpoint component's `local.Command`; every
- * input comes from the environment (see settings.ts), the result is one JSON line on stdout.
+ * input comes from the environment (see config.ts), the result is one JSON line on stdout.
  */
-import { runCommand } from "../runtime";
+import { runCommand } from "../command-shell";
 import { runOperation } from "./operations";
 
 void runCommand(() =>

@@ -3,7 +3,7 @@
  * `local.Command` stores. Every credential arrives here and nowhere else: never on the command line.
  */
 import { checkApiHost } from "../../../lambda/api-host";
-import { ProvisioningError, parseResultLine, requireEnv } from "../runtime";
+import { ProvisioningError, parseResultLine, requireEnv } from "../command-shell";
 
 /** Config keys the stack reads; named in every message that asks a person to change something. */
 export const CONFIG = {

@@ -2,11 +2,12 @@ import { describe, expect, it } from "vitest";
 import {
   ProvisioningError,
   parseResultLine,
-  parseRetryAfter,
   requireEnv,
   runCommand,
+  scrubSecrets,
   withRetry,
-} from "../../infra/provisioning/runtime";
+} from "../../infra/provisioning/command-shell";
+import { parseRetryAfter } from "../../lambda/retry-after";
 import { captureIO } from "../support/provisioning-cli";
 
 describe("withRetry", () => {
@@ -71,6 +72,16 @@ describe("withRetry", () => {
       { isRetryable: () => true, retryAfterMs: () => 3000, sleep: async (ms) => void delays.push(ms) },
     );
     expect(delays).toEqual([3000]);
+  });
+});
+
+describe("scrubSecrets", () => {
+  it("redacts every credential of 8 characters or more, wherever and however often it appears", () => {
+    const key = "sk_test_0123456789";
+    const token = "sk_svix_abcdef";
+    expect(
+      scrubSecrets(`${key} then ${token}, ${key} again; short "abc"`, [key, token, "abc", undefined]),
+    ).toBe('[redacted] then [redacted], [redacted] again; short "abc"');
   });
 });
 

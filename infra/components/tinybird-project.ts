@@ -4,7 +4,7 @@ import { type ProvisionResult, readProvisionResult } from "../provisioning/tinyb
 import { hashDatafiles, loadProject } from "../provisioning/tinybird/project";
 import { PROJECT_ROOT, provisioningCommands } from "./provisioning-command";
 
-export interface TinybirdDataSourceArgs {
+export interface TinybirdProjectArgs {
   /** Tinybird API host of the workspace's region, e.g. `https://api.tinybird.co`. */
   host: pulumi.Input<string>;
   /** Workspace admin token (secret); used only by the provisioning command. */
@@ -40,15 +40,26 @@ export function parseProvisionResult(stdout: string): TinybirdProvisionResult {
  * project's own code (Classic REST or a Forward deployment). Only the scoped append and read tokens
  * leave it; the admin token stays in the command's environment.
  */
-export class TinybirdDataSource extends pulumi.ComponentResource {
+export class TinybirdProject extends pulumi.ComponentResource {
   public readonly dataSourceName: pulumi.Output<string>;
   /** Scoped `DATASOURCES:APPEND` token for the forwarder (secret). */
   public readonly appendToken: pulumi.Output<string>;
   /** Read-only token for the analytics endpoints (secret); empty while there are no pipes. */
   public readonly readToken: pulumi.Output<string>;
 
-  constructor(name: string, args: TinybirdDataSourceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("clerk-tinybird:tinybird:TinybirdDataSource", name, {}, opts);
+  constructor(name: string, args: TinybirdProjectArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Named TinybirdDataSource until it also provisioned pipes and tokens. The alias keeps the URNs of
+    // stacks deployed then, and of its command: without it, `pulumi up` would replace the command and
+    // its delete would revoke the tokens the forwarder is using.
+    super(
+      "clerk-tinybird:tinybird:TinybirdProject",
+      name,
+      {},
+      {
+        ...opts,
+        aliases: [...(opts?.aliases ?? []), { type: "clerk-tinybird:tinybird:TinybirdDataSource" }],
+      },
+    );
     const dir = args.projectDir ?? PROJECT_ROOT;
     // Reading the datafiles here fails `pulumi preview` on a datafile the provisioning could not deploy.
     const fileName = loadProject(dir).dataSource.definition.name;
