@@ -7,7 +7,7 @@
 import { cached, classifyField, isCredentialParameter, type PersonalKind } from "./field-names";
 import { childNode, compilePaths, type PathNode, parsePath } from "./paths";
 import { createPseudonymizer, identifierKind, isEmailAddress, type Pseudonymizer } from "./pseudonymize";
-import { type RedactionRule, SECRET_VALUES } from "./rules";
+import { type RedactionRule, SECRET_VALUE_HINT, SECRET_VALUES } from "./rules";
 import { redactUrlCredentials } from "./urls";
 
 export interface EngineOptions {
@@ -42,6 +42,7 @@ export function compileRedactor(options: EngineOptions): Redact {
   const secretValues = has("secret-value")
     ? new RegExp(SECRET_VALUES.map((shape) => `(?:${shape.pattern})`).join("|"), "g")
     : undefined;
+  const secretHint = new RegExp(SECRET_VALUE_HINT);
   const wholeFields = new Set(rules.flatMap((rule) => (rule.kind === "field" ? rule.names : [])));
   const classify = cached(classifyField);
   const isCredential = cached(isCredentialParameter);
@@ -71,7 +72,7 @@ export function compileRedactor(options: EngineOptions): Redact {
       if (kind) return pseudonymize(kind, value);
       if (isEmailAddress(value)) return pseudonymize("email", value);
     }
-    const shaped = secretValues ? value.replace(secretValues, marker) : value;
+    const shaped = secretValues && secretHint.test(value) ? value.replace(secretValues, marker) : value;
     return inUrls ? redactUrlCredentials(shaped, isCredential, marker) : shaped;
   };
 

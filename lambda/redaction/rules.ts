@@ -127,6 +127,14 @@ export const SECRET_VALUES = [
   },
 ] as const;
 
+/**
+ * A literal every shape above contains: strings without one (nearly all of Clerk's) skip the full
+ * pattern. The generated-credentials property (test/reliability/bad-input.test.ts) fails if a shape
+ * lacks its literal here.
+ */
+export const SECRET_VALUE_HINT =
+  "eyJ|k_live_|k_test_|whsec_|gh[pousr]_|github_pat_|xox[a-z]-|A[KS]IA|-----BEGIN";
+
 export type DefaultRuleId = (typeof DEFAULT_RULES)[number]["id"];
 
 /**
