@@ -16,10 +16,6 @@ const ROOT = resolve(__dirname, "../..");
  */
 const PENDING = new Set([
   "docs/analytics.md",
-  "docs/privacy.md",
-  "docs/security.md",
-  "docs/install-and-runtime.md",
-  "LICENSE",
 ]);
 
 function pages(): string[] {
