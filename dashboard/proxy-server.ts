@@ -8,9 +8,21 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
+import { checkApiHost } from "../lambda/api-host";
+import { readStackSettings } from "../operations/stack-settings";
 import { buildDashboard, type DashboardAssets, serveDashboardAsset } from "./assets";
 import { PANELS } from "./panels";
-import { type DashboardSettings, readDashboardSettings } from "./stack";
+
+/** Where the proxy sends endpoint calls, and the read token it adds on the server side. */
+export interface DashboardSettings {
+  tinybirdHost: string;
+  readToken: string;
+}
+
+async function settingsOfStack(stack: string): Promise<DashboardSettings> {
+  const { tinybirdHost, tinybirdReadToken } = await readStackSettings(stack);
+  return { tinybirdHost, readToken: tinybirdReadToken };
+}
 
 const ENDPOINTS = new Set(PANELS.map((p) => p.endpoint));
 const DEFAULT_PORT = 8788;
@@ -91,7 +103,7 @@ export async function startDashboardProxy(options: DashboardProxyOptions): Promi
 export async function dashboardSettings(
   argv: string[],
   env: NodeJS.ProcessEnv,
-  fromStack: (stack: string) => Promise<DashboardSettings> = readDashboardSettings,
+  fromStack: (stack: string) => Promise<DashboardSettings> = settingsOfStack,
 ): Promise<DashboardSettings> {
   const { values } = parseArgs({ args: argv, options: { stack: { type: "string" } } });
   if (values.stack) return fromStack(values.stack);
@@ -103,10 +115,9 @@ export async function dashboardSettings(
         "(a token with READ on the analytics pipes, e.g. the stack's tinybirdReadToken output)",
     );
   }
-  if (!/^https?:\/\//.test(tinybirdHost)) {
-    throw new Error(`TINYBIRD_HOST "${tinybirdHost}" is not an http(s) URL: e.g. https://api.tinybird.co`);
-  }
-  return { tinybirdHost, readToken };
+  const host = checkApiHost(tinybirdHost);
+  if (!host.ok) throw new Error(`TINYBIRD_HOST: ${host.problem}; e.g. https://api.tinybird.co`);
+  return { tinybirdHost: tinybirdHost.replace(/\/+$/, ""), readToken };
 }
 
 if (require.main === module) {

@@ -2,7 +2,7 @@
  * One stack per environment: Clerk → API Gateway → forwarder Lambda → Tinybird.
  *
  * Each resource waits for the outputs it uses, which gives this order:
- *   1. the Tinybird data source (its name and append token) and the secret, still without a value;
+ *   1. the Tinybird project (data sources, pipes, tokens) and the secret, still without a value;
  *   2. the forwarder, configured with the data source's name and the secret's ARN;
  *   3. the HTTP API: route, stage and invoke permission; its webhook URL resolves only after all three;
  *   4. the Clerk endpoint, registered at that URL (it yields the signing secret);
@@ -99,4 +99,5 @@ export const tinybirdHost = config.tinybird.host;
 export const tinybirdAppendToken = pulumi.secret(tinybird.appendToken);
 export const redactPaths = config.privacy.redactPaths;
 export const pseudonymizePersonalData = config.privacy.pseudonymizePersonalData;
+export const redactPrivateMetadata = config.privacy.redactPrivateMetadata;
 export const pseudonymizationKey = credentials.pseudonymizationKey;

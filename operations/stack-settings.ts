@@ -6,6 +6,7 @@
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { PROJECT } from "../infra/config";
+import { pulumiEnvironment } from "../infra/run-pulumi";
 
 export interface StackSettings {
   stack: string;
@@ -24,6 +25,8 @@ export interface StackSettings {
   /** What the deployed forwarder redacts and pseudonymises (see lambda/config.ts). */
   redactPaths: string[];
   pseudonymizePersonalData: boolean;
+  /** True unless the stack turned it off; a stack deployed before the setting existed redacts it. */
+  redactPrivateMetadata: boolean;
   pseudonymizationKey?: string;
 }
 
@@ -44,7 +47,8 @@ export const pulumiCli: PulumiCli = (args) =>
     execFile(
       PULUMI_BIN,
       [...args, "--non-interactive"],
-      { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024, env: process.env },
+      // The backend `npm run up` chose (a login, PULUMI_BACKEND_URL, or the no-account default).
+      { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024, env: pulumiEnvironment(process.env) },
       (error, stdout, stderr) => {
         if (error) reject(new Error((stderr || error.message).trim().replace(/\s+/g, " ").slice(0, 400)));
         else resolvePromise(stdout);
@@ -92,6 +96,7 @@ export async function readStackSettings(stack: string, cli: PulumiCli = pulumiCl
       ? redactPaths.filter((p): p is string => typeof p === "string")
       : [],
     pseudonymizePersonalData: outputs.pseudonymizePersonalData === true,
+    redactPrivateMetadata: outputs.redactPrivateMetadata !== false,
     ...optional("pseudonymizationKey", text("pseudonymizationKey")),
   };
 }

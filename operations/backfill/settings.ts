@@ -57,6 +57,7 @@ export function readBackfillSettings(env: NodeJS.ProcessEnv): SettingsResult {
   try {
     redact = createRedactor({
       extraPaths: config.redactPaths,
+      redactPrivateMetadata: config.redactPrivateMetadata,
       ...(config.pseudonymize ? { pseudonymizationKey: key } : {}),
     });
   } catch (error) {
@@ -92,6 +93,7 @@ export function stackEnvironment(stack: StackSettings, env: NodeJS.ProcessEnv): 
     TINYBIRD_DATASOURCE: stack.dataSource,
     REDACT_PATHS: stack.redactPaths.join(","),
     PSEUDONYMIZE_PERSONAL_DATA: String(stack.pseudonymizePersonalData),
+    REDACT_PRIVATE_METADATA: String(stack.redactPrivateMetadata),
     ...set("PSEUDONYMIZATION_KEY", stack.pseudonymizationKey),
   };
 }

@@ -80,7 +80,11 @@ describe("npm run dashboard against a deployed workspace", () => {
     );
     await expect(
       dashboardSettings([], { TINYBIRD_HOST: "api.tinybird.co", TINYBIRD_READ_TOKEN: "t" }),
-    ).rejects.toThrow(/not an http\(s\) URL/);
+    ).rejects.toThrow(/TINYBIRD_HOST: "api.tinybird.co" is not a URL/);
+    // The read token would travel in clear to a remote host over http.
+    await expect(
+      dashboardSettings([], { TINYBIRD_HOST: "http://api.tinybird.co", TINYBIRD_READ_TOKEN: "t" }),
+    ).rejects.toThrow(/must use https/);
     const fromStack = await dashboardSettings(["--stack", "dev"], {}, async (stack) => ({
       tinybirdHost: `https://${stack}.example`,
       readToken: "x",

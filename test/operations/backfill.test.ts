@@ -193,6 +193,18 @@ describe("npm run backfill", () => {
     expect(text).not.toContain('"plan":"internal"');
   });
 
+  it("redacts private_metadata as the forwarder does by default, and keeps it where REDACT_PRIVATE_METADATA=false", async () => {
+    world = await startWorld({ users: 2, organizations: 0, memberships: 0 });
+    expect((await world.run()).code).toBe(0);
+    const user = () => world!.tinybird.rows.find((r) => r.event_id === "backfill_user_user_000001")!;
+    expect((user().data as Record<string, unknown>).private_metadata).toBe("[redacted]");
+
+    await world.close();
+    world = await startWorld({ users: 2, organizations: 0, memberships: 0 });
+    expect((await world.run({ env: { ...world.env, REDACT_PRIVATE_METADATA: "false" } })).code).toBe(0);
+    expect((user().data as Record<string, unknown>).private_metadata).toEqual({ plan: "internal" });
+  });
+
   it("lists users only when the instance has organizations turned off", async () => {
     world = await startWorld({ users: 12, organizations: 0, memberships: 0 });
     const off = {
