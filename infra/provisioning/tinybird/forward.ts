@@ -16,7 +16,7 @@
  */
 import { ProvisioningError } from "../runtime";
 import type { ProvisionResult } from "./config";
-import type { Datafile, TinybirdProject } from "./project";
+import { type Datafile, projectDatafiles, projectResourceNames, type TinybirdProject } from "./project";
 import { type TinybirdApi, TinybirdHttpError, tinybirdErrorText } from "./tinybird-api";
 
 export interface Deployment {
@@ -209,9 +209,15 @@ async function readToken(api: TinybirdApi, name: string): Promise<string> {
 
 const ownNames = (project: TinybirdProject, previous?: ProvisionResult) =>
   new Set([
-    project.dataSource.definition.name,
-    ...project.pipes.map((p) => p.definition.name),
-    ...(previous ? [previous.dataSource, ...previous.pipes] : []),
+    ...projectResourceNames(project),
+    ...(previous
+      ? [
+          previous.dataSource,
+          ...previous.pipes,
+          ...(previous.materializations ?? []),
+          ...(previous.rollups ?? []),
+        ]
+      : []),
   ]);
 
 export async function provisionForward(
@@ -222,8 +228,9 @@ export async function provisionForward(
   known?: Deployment[],
 ): Promise<ProvisionResult> {
   const tokens = declaredTokens(project);
-  const files = [project.dataSource.file, ...project.pipes.map((p) => p.file)];
-  await deployProject(api, files, ownNames(project, previous), options, { known });
+  // The deployment carries every datafile: Tinybird creates the rollups and materialized pipes, and
+  // populates a new rollup from the rows already stored, as part of making the deployment ready.
+  await deployProject(api, projectDatafiles(project), ownNames(project, previous), options, { known });
   return {
     kind: "forward",
     dataSource: project.dataSource.definition.name,
@@ -232,6 +239,12 @@ export async function provisionForward(
     appendTokenName: tokens.append,
     readTokenName: tokens.read,
     pipes: project.pipes.map((p) => p.definition.name),
+    ...(project.materializations.length > 0
+      ? {
+          materializations: project.materializations.map((m) => m.definition.name),
+          rollups: project.rollups.map((r) => r.definition.name),
+        }
+      : {}),
   };
 }
 
@@ -263,7 +276,7 @@ export async function destroyForward(
     await deployProject(api, [], ours, options, { removingOwnData: true });
     return;
   }
-  const withoutTokens = [project.dataSource.file, ...project.pipes.map((p) => p.file)].map((file) => ({
+  const withoutTokens = projectDatafiles(project).map((file) => ({
     ...file,
     text: file.text.replace(/^TOKEN\s.*$\n?/gm, ""),
   }));
