@@ -128,6 +128,37 @@ export function createTableSql(ds: DataSourceDefinition, table: string = ds.name
     .join("\n");
 }
 
+/**
+ * Maps events (NDJSON lines or objects) to rows as Tinybird's Events API would and INSERTs them in
+ * order, `blockSize` rows per INSERT (each INSERT is one block for materialized views).
+ */
+export function insertEvents(
+  exec: (sql: string) => void,
+  ds: DataSourceDefinition,
+  events: (string | object)[],
+  options: { table?: string; blockSize?: number } = {},
+): IngestResult {
+  const result: IngestResult = { inserted: 0, quarantined: [] };
+  const rows: string[] = [];
+  for (const event of events) {
+    const line = typeof event === "string" ? event : JSON.stringify(event);
+    const mapped = tinybirdRow(ds.columns, line);
+    if ("error" in mapped) result.quarantined.push({ line, error: mapped.error });
+    else rows.push(JSON.stringify(mapped.row));
+  }
+  // Bounded INSERTs keep each query's text small however long the generated history is.
+  const block = options.blockSize ?? INSERT_BATCH;
+  for (let start = 0; start < rows.length; start += block) {
+    exec(
+      `INSERT INTO \`${options.table ?? ds.name}\` SETTINGS date_time_input_format = 'best_effort' FORMAT JSONEachRow\n${rows
+        .slice(start, start + block)
+        .join("\n")}`,
+    );
+  }
+  result.inserted = rows.length;
+  return result;
+}
+
 export class ClickHouseHarness {
   readonly session = new Session();
 
@@ -155,24 +186,7 @@ export class ClickHouseHarness {
 
   /** Ingests events (NDJSON lines or objects) as Tinybird's Events API would. */
   ingest(ds: DataSourceDefinition, events: (string | object)[], table: string = ds.name): IngestResult {
-    const result: IngestResult = { inserted: 0, quarantined: [] };
-    const rows: string[] = [];
-    for (const event of events) {
-      const line = typeof event === "string" ? event : JSON.stringify(event);
-      const mapped = tinybirdRow(ds.columns, line);
-      if ("error" in mapped) result.quarantined.push({ line, error: mapped.error });
-      else rows.push(JSON.stringify(mapped.row));
-    }
-    // Bounded INSERTs keep each query's text small however long the generated history is.
-    for (let start = 0; start < rows.length; start += INSERT_BATCH) {
-      this.exec(
-        `INSERT INTO \`${table}\` SETTINGS date_time_input_format = 'best_effort' FORMAT JSONEachRow\n${rows
-          .slice(start, start + INSERT_BATCH)
-          .join("\n")}`,
-      );
-    }
-    result.inserted = rows.length;
-    return result;
+    return insertEvents((sql) => this.exec(sql), ds, events, { table });
   }
 
   close(): void {

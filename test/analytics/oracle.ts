@@ -9,7 +9,8 @@ export type Params = Record<string, string | undefined>;
 type Granularity = "day" | "week" | "month";
 
 const DAY = 86_400_000;
-const ACTIVITY = new Set(["session.created", "session.pending", "session.ended"]);
+// `session.removed` is the user signing out (Clerk's SessionStatus); `session.revoked` is the application.
+const ACTIVITY = new Set(["session.created", "session.pending", "session.ended", "session.removed"]);
 
 /** `YYYY-MM-DD` of an epoch-millisecond instant, UTC. */
 export const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -111,7 +112,7 @@ export function organizationGrowth(events: StoredEvent[], params: Params, now: D
   });
 }
 
-/** For each user, the set of days they were active (a session created, pending or ended). */
+/** For each user, the set of days they were active (a session created, pending, ended or removed). */
 function activeDays(events: StoredEvent[]): Map<string, Set<string>> {
   const byUser = new Map<string, Set<string>>();
   for (const e of events) {
@@ -181,8 +182,6 @@ export function churn(events: StoredEvent[], params: Params, now: Date) {
   }));
 }
 
-const NORMAL_DELIVERY = new Set(["", "queued", "sending", "sent", "delivered"]);
-
 export function authFriction(events: StoredEvent[], params: Params, now: Date) {
   const range = reportRange(params, 30, now);
   const rows = new Map(
@@ -212,8 +211,6 @@ export function authFriction(events: StoredEvent[], params: Params, now: Date) {
     }
   }
   const total = (statuses: Record<string, number>) => Object.values(statuses).reduce((a, b) => a + b, 0);
-  const failed = (statuses: Record<string, number>) =>
-    Object.entries(statuses).reduce((sum, [status, n]) => sum + (NORMAL_DELIVERY.has(status) ? 0 : n), 0);
   return [...rows.entries()].map(([period, row]) => {
     const emails = total(row.messages.email);
     const sms = total(row.messages.sms);
@@ -227,12 +224,8 @@ export function authFriction(events: StoredEvent[], params: Params, now: Date) {
       users_with_revoked_sessions: row.revokedUsers.size,
       users_locked: row.lockedUsers.size,
       emails,
-      emails_failed: failed(row.messages.email),
-      email_failure_rate: emails === 0 ? 0 : round4(failed(row.messages.email) / emails),
       email_statuses: row.messages.email,
       sms,
-      sms_failed: failed(row.messages.sms),
-      sms_failure_rate: sms === 0 ? 0 : round4(failed(row.messages.sms) / sms),
       sms_statuses: row.messages.sms,
     };
   });
@@ -304,4 +297,80 @@ export function signInMethods(events: StoredEvent[], params: Params, now: Date) 
           : 1
         : b.users - a.users || (a.method < b.method ? -1 : a.method > b.method ? 1 : 0),
     );
+}
+
+/** ClickHouse's text for a DateTime64(3) in UTC: `2025-03-31 15:00:00.000`. */
+const dateTime64 = (ms: number | undefined) =>
+  ms === undefined ? null : new Date(ms).toISOString().replace("T", " ").replace("Z", "");
+
+/** The users table: one row per user any user or activity event names, ordered by user id. */
+export function users(events: StoredEvent[]) {
+  type Row = {
+    created?: number;
+    deleted?: number;
+    signIn?: number;
+    active?: number;
+    days: Set<string>;
+    profileAt?: number;
+    domain: string;
+  };
+  const rows = new Map<string, Row>();
+  const row = (id: string) => {
+    if (!rows.has(id)) rows.set(id, { days: new Set(), domain: "" });
+    return rows.get(id)!;
+  };
+  const min = (a: number | undefined, b: number) => (a === undefined ? b : Math.min(a, b));
+  const max = (a: number | undefined, b: number) => (a === undefined ? b : Math.max(a, b));
+  for (const e of events) {
+    if (e.type.startsWith("user.") && e.data.id) {
+      const r = row(e.data.id);
+      if (e.type === "user.created") r.created = min(r.created, e.timestamp);
+      if (e.type === "user.deleted") r.deleted = min(r.deleted, e.timestamp);
+      if (e.type !== "user.deleted" && (r.profileAt === undefined || e.timestamp > r.profileAt)) {
+        r.profileAt = e.timestamp;
+        const primary = (e.data.email_addresses as any[]).find(
+          (a) => a.id === e.data.primary_email_address_id,
+        );
+        r.domain = String(primary?.email_address ?? "")
+          .split("@")
+          .at(-1)!;
+      }
+    } else if (ACTIVITY.has(e.type) && e.data.user_id) {
+      const r = row(e.data.user_id);
+      if (e.type === "session.created") r.signIn = max(r.signIn, e.timestamp);
+      r.active = max(r.active, e.timestamp);
+      r.days.add(eventDay(e));
+    }
+  }
+  const memberships = new Map<string, { user: string; org: string; created: boolean; deleted: boolean }>();
+  for (const e of events) {
+    if (!e.type.startsWith("organizationMembership.")) continue;
+    const m = memberships.get(e.data.id) ?? {
+      user: e.data.public_user_data.user_id,
+      org: e.data.organization.id,
+      created: false,
+      deleted: false,
+    };
+    if (e.type === "organizationMembership.created") m.created = true;
+    if (e.type === "organizationMembership.deleted") m.deleted = true;
+    memberships.set(e.data.id, m);
+  }
+  const organizations = new Map<string, Set<string>>();
+  for (const m of memberships.values()) {
+    if (!m.created || m.deleted) continue;
+    if (!organizations.has(m.user)) organizations.set(m.user, new Set());
+    organizations.get(m.user)!.add(m.org);
+  }
+  return [...rows.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([user_id, r]) => ({
+      user_id,
+      created_at: dateTime64(r.created),
+      deleted_at: dateTime64(r.deleted),
+      last_sign_in_at: dateTime64(r.signIn),
+      last_active_at: dateTime64(r.active),
+      days_active: r.days.size,
+      email_domain: r.domain,
+      organizations: [...(organizations.get(user_id) ?? [])].sort(),
+    }));
 }

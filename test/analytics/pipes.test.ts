@@ -1,13 +1,18 @@
 import { resolve } from "node:path";
+import { Session } from "chdb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadProject } from "../../infra/provisioning/tinybird/project";
-import { type ClickHouseHarness, openClickHouse } from "../../local/clickhouse";
 import { generateHistory } from "../../local/synthetic-history";
 import { renderPipeSql, TemplateError } from "../../local/tinybird-template";
+import {
+  ingest,
+  type LocalTinybird,
+  loadTinybirdProject,
+  queryPipe,
+  querySql,
+} from "../support/tinybird-project";
 import * as oracle from "./oracle";
 
 const ROOT = resolve(__dirname, "../..");
-const project = loadProject(ROOT);
 const history = generateHistory();
 
 const PIPES = [
@@ -17,28 +22,32 @@ const PIPES = [
   "churn",
   "auth_friction",
   "sign_in_methods",
+  "users",
 ];
 
+let local: LocalTinybird;
+const project = () => local.project;
+
 function pipe(name: string) {
-  const found = project.pipes.find((p) => p.definition.name === name);
+  const found = project().pipes.find((p) => p.definition.name === name);
   if (!found) throw new Error(`tinybird/endpoints/${name}.pipe is missing`);
   return found.definition;
 }
 
-let ch: ClickHouseHarness;
-
 beforeAll(() => {
-  ch = openClickHouse();
-  ch.createTable(project.dataSource.definition);
-  const result = ch.ingest(project.dataSource.definition, history.lines);
+  local = loadTinybirdProject(new Session(), ROOT);
+  // One INSERT of the whole history: the materialized views see it as one block.
+  const result = ingest(local, history.lines, { blockSize: history.lines.length });
   expect(result.quarantined).toEqual([]);
 });
 
-afterAll(() => ch?.close());
+afterAll(() => {
+  if (local?.session.open) local.session.cleanup();
+});
 
 /** Calls a pipe as its endpoint would be called, with the history's "now" as the clock. */
 function call(name: string, params: oracle.Params): Record<string, unknown>[] {
-  return ch.query(renderPipeSql(pipe(name), params, { now: history.now }));
+  return queryPipe(local, name, params, { now: history.now });
 }
 
 /** Same rows, ratios compared to 3 decimals (both sides round to 4; ClickHouse breaks ties to even). */
@@ -63,29 +72,41 @@ function expectSameFigures(actual: Record<string, unknown>[], expected: object[]
 
 describe("the analytics pipes as deployed", () => {
   it("are all in tinybird/endpoints, readable with the clerk_read token, each published as an endpoint", () => {
-    expect(project.pipes.map((p) => p.definition.name).sort()).toEqual([...PIPES].sort());
-    for (const { definition } of project.pipes) {
+    expect(
+      project()
+        .pipes.map((p) => p.definition.name)
+        .sort(),
+    ).toEqual([...PIPES].sort());
+    for (const { definition } of project().pipes) {
       expect(definition.tokens, definition.name).toEqual([{ name: "clerk_read", permission: "READ" }]);
       expect(definition.endpointNode, definition.name).toBe(definition.nodes.at(-1)!.name);
       expect(definition.description, definition.name).toMatch(/Parameters:/);
     }
   });
 
-  it("name no node like a pipe or the data source (Tinybird keeps those names unique workspace-wide)", () => {
-    const resources = new Set([project.dataSource.definition.name, ...PIPES]);
-    const clashes = project.pipes.flatMap(({ definition }) =>
+  it("name no node like a pipe or a data source (Tinybird keeps those names unique workspace-wide)", () => {
+    const p = project();
+    const resources = new Set([
+      p.dataSource.definition.name,
+      ...p.rollups.map((r) => r.definition.name),
+      ...p.materializations.map((m) => m.definition.name),
+      ...PIPES,
+    ]);
+    const clashes = [...p.pipes, ...p.materializations].flatMap(({ definition }) =>
       definition.nodes.filter((n) => resources.has(n.name)).map((n) => `${definition.name}.${n.name}`),
     );
     expect(clashes).toEqual([]);
   });
 
   it("read a history in which Svix re-delivered events of every family the pipes count", () => {
-    const [{ rows, events }] = ch.query<{ rows: number; events: number }>(
+    const [{ rows, events }] = querySql<{ rows: number; events: number }>(
+      local,
       "SELECT count() AS rows, uniqExact(event_id) AS events FROM clerk_events",
     ) as [{ rows: number; events: number }];
     expect(events).toBe(history.events.length);
     expect(rows).toBeGreaterThan(events);
-    const repeated = ch.query<{ event_type: string }>(
+    const repeated = querySql<{ event_type: string }>(
+      local,
       "SELECT DISTINCT event_type FROM (SELECT event_type, event_id FROM clerk_events GROUP BY event_type, event_id HAVING count() > 1)",
     );
     expect(repeated.map((r) => r.event_type).sort()).toEqual(
@@ -183,12 +204,29 @@ describe("auth_friction", () => {
     ["the last 30 days by day (defaults)", {}],
     ["weeks", { granularity: "week", start_date: "2025-01-06", end_date: "2025-03-30" }],
     ["months", { granularity: "month", start_date: "2024-10-01", end_date: "2025-03-31" }],
-  ])("counts session outcomes, lockouts and failed e-mail/SMS deliveries: %s", (_, params) => {
+  ])("counts session outcomes, lockouts and e-mails/SMS by status at creation: %s", (_, params) => {
     expectSameFigures(
       call("auth_friction", params),
       oracle.authFriction(history.events, params, history.now),
-      ["email_failure_rate", "sms_failure_rate"],
     );
+  });
+
+  it("gives no delivery-failure rate, which creation-time statuses cannot carry, and says so", () => {
+    const [row] = call("auth_friction", {});
+    expect(Object.keys(row!).filter((k) => /fail/.test(k))).toEqual([]);
+    expect(pipe("auth_friction").description).toMatch(/delivery failures are unknown/);
+  });
+
+  it("counts removed sessions as the user signing out, and as activity in active_users", () => {
+    expect(pipe("auth_friction").description).toMatch(/removed \(the user signed out/);
+    const params = { start_date: "2025-02-01", end_date: "2025-02-28" };
+    const withoutRemoved = history.events.filter((e) => e.type !== "session.removed");
+    expect(oracle.activeUsers(withoutRemoved, params, history.now)).not.toEqual(
+      oracle.activeUsers(history.events, params, history.now),
+    );
+    expectSameFigures(call("active_users", params), oracle.activeUsers(history.events, params, history.now), [
+      "stickiness",
+    ]);
   });
 });
 
@@ -205,19 +243,54 @@ describe("sign_in_methods", () => {
   });
 });
 
+describe("users", () => {
+  it("lists one row per user: created, deleted, last sign-in and activity, e-mail domain, organizations", () => {
+    const rows = call("users", { limit: "100000" }).map((r) => ({
+      ...r,
+      days_active: Number(r.days_active),
+    }));
+    const expected = oracle.users(history.events);
+    expect(rows).toEqual(expected);
+    expect(expected.some((r) => r.organizations.length > 0)).toBe(true);
+    expect(expected.some((r) => r.deleted_at !== null)).toBe(true);
+  });
+
+  it("pages with limit and offset, and finds one user by user_id", () => {
+    const all = oracle.users(history.events);
+    const page = call("users", { limit: "5", offset: "10" });
+    expect(page.map((r) => r.user_id)).toEqual(all.slice(10, 15).map((r) => r.user_id));
+    const one = call("users", { user_id: all[42]!.user_id });
+    expect(one).toHaveLength(1);
+    expect(one[0]).toMatchObject({ user_id: all[42]!.user_id, created_at: all[42]!.created_at });
+  });
+
+  it("joins other data on user_id, as docs/analytics.md shows", () => {
+    // The documented JOIN: sign-ins of the last 7 days by e-mail domain.
+    const rows = querySql<{ email_domain: string; sign_ins: number }>(
+      local,
+      `SELECT u.email_domain AS email_domain, count() AS sign_ins
+       FROM (SELECT DISTINCT event_id, user_id FROM clerk_events
+             WHERE event_type = 'session.created' AND event_time >= toDateTime64('2025-03-25', 3)) AS e
+       LEFT JOIN (SELECT user_id, argMaxMerge(email_domain) AS email_domain FROM clerk_events_users GROUP BY user_id) AS u
+         ON u.user_id = e.user_id
+       GROUP BY email_domain`,
+    );
+    const expected = history.events.filter(
+      (e) => e.type === "session.created" && e.timestamp >= Date.UTC(2025, 2, 25),
+    ).length;
+    expect(rows).toEqual([{ email_domain: "example.com", sign_ins: expected }]);
+  });
+});
+
 describe("a stack that names the data source differently", () => {
-  it("gets the same figures from the pipes rewritten for that name", () => {
-    const renamed = loadProject(ROOT, { dataSourceName: "auth_events" });
-    ch.exec("CREATE TABLE auth_events AS clerk_events");
-    ch.exec("INSERT INTO auth_events SELECT * FROM clerk_events");
-    try {
-      for (const { definition } of renamed.pipes) {
-        expect(definition.nodes.filter((n) => /\bclerk_events\b/.test(n.sql))).toEqual([]);
-        const rows = ch.query(renderPipeSql(definition, {}, { now: history.now }));
-        expect(rows, definition.name).toEqual(call(definition.name, {}));
-      }
-    } finally {
-      ch.exec("DROP TABLE auth_events");
+  it("gets its own rollups and views, and the same figures from the pipes rewritten for that name", () => {
+    const renamed = loadTinybirdProject(local.session, ROOT, { dataSourceName: "auth_events" });
+    expect(renamed.project.rollups.map((r) => r.definition.name)).toContain("auth_events_users");
+    querySql(local, "INSERT INTO auth_events SELECT * FROM clerk_events");
+    for (const { definition } of renamed.project.pipes) {
+      expect(definition.nodes.filter((n) => /\bclerk_events/.test(n.sql))).toEqual([]);
+      const rows = queryPipe(renamed, definition.name, {}, { now: history.now });
+      expect(rows, definition.name).toEqual(call(definition.name, {}));
     }
   });
 });
@@ -226,11 +299,11 @@ describe("ClickHouse versions", () => {
   it("give the same figures with ClickHouse's previous query analyzer, which older servers run", () => {
     const params = { granularity: "week", start_date: "2025-01-01", end_date: "2025-03-31" };
     const current = PIPES.map((name) => call(name, params));
-    ch.exec("SET enable_analyzer = 0");
+    querySql(local, "SET enable_analyzer = 0");
     try {
       expect(PIPES.map((name) => call(name, params))).toEqual(current);
     } finally {
-      ch.exec("SET enable_analyzer = 1");
+      querySql(local, "SET enable_analyzer = 1");
     }
   });
 });

@@ -10,6 +10,8 @@ describe("the provisioning command as a child process", () => {
   let fake: FakeTinybird;
   beforeAll(async () => {
     fake = await startFakeTinybird("classic");
+    // The child process waits for real between polls: populate jobs are done at once here.
+    fake.pollsPerJob = 0;
   });
   afterAll(() => fake.close());
 

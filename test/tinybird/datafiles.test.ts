@@ -185,6 +185,56 @@ describe("loadProject", () => {
     "tinybird/endpoints/notes.md": "not a datafile",
   };
 
+  const withRollup = {
+    ...files,
+    "tinybird/datasources/clerk_events_daily.datasource":
+      'SCHEMA >\n    `day` Date,\n    `n` AggregateFunction(count)\nENGINE "AggregatingMergeTree"\nENGINE_SORTING_KEY "day"',
+    "tinybird/materializations/clerk_events_daily_mv.pipe":
+      "NODE m\nSQL >\n    SELECT toDate(now()) AS day, countState() AS n FROM clerk_events\nTYPE materialized\nDATASOURCE clerk_events_daily",
+  };
+
+  it("tells the landing data source from the rollups materialized pipes write, and renames them together", () => {
+    const loaded = loadProject(project(withRollup), { dataSourceName: "auth" });
+    expect(loaded.dataSource.definition.name).toBe("auth");
+    expect(loaded.rollups.map((r) => r.file.path)).toEqual(["datasources/auth_daily.datasource"]);
+    expect(loaded.materializations.map((m) => [m.file.path, m.definition.materializedNode])).toEqual([
+      ["materializations/auth_daily_mv.pipe", "m"],
+    ]);
+    expect(loaded.materializations[0]!.file.text).toContain(
+      "FROM auth\nTYPE materialized\nDATASOURCE auth_daily",
+    );
+  });
+
+  it.each([
+    [
+      "a materialized node without its target",
+      {
+        "tinybird/materializations/clerk_events_daily_mv.pipe":
+          "NODE m\nSQL >\n    SELECT 1\nTYPE materialized",
+      },
+      /node m is materialized: name its target with DATASOURCE <name>/,
+    ],
+    [
+      "a target that is not a datafile",
+      {
+        "tinybird/materializations/clerk_events_daily_mv.pipe":
+          "NODE m\nSQL >\n    SELECT 1\nTYPE materialized\nDATASOURCE clerk_events_weekly",
+      },
+      /writes into "clerk_events_weekly", which is not in tinybird\/datasources\/: add clerk_events_weekly.datasource/,
+    ],
+    [
+      "a materialized pipe not named after the landing data source",
+      {
+        "tinybird/materializations/daily_mv.pipe":
+          "NODE m\nSQL >\n    SELECT 1\nTYPE materialized\nDATASOURCE clerk_events_daily",
+      },
+      /daily_mv: rollup data sources and materialized pipes must be named after the landing data source/,
+    ],
+  ])("refuses %s, so pulumi preview fails before anything deploys", (_, change, message) => {
+    const { "tinybird/materializations/clerk_events_daily_mv.pipe": _mv, ...rest } = withRollup;
+    expect(() => loadProject(project({ ...rest, ...change }))).toThrow(message);
+  });
+
   it("finds the data source and the pipes (sorted) with the paths a deployment uses", () => {
     const loaded = loadProject(project(files));
     expect(loaded.dataSource.file.path).toBe("datasources/clerk_events.datasource");

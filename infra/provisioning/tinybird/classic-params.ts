@@ -20,13 +20,14 @@ export function columnSchema(column: ColumnDefinition): string {
 
 /**
  * Form fields of `POST /v0/datasources`. The jsonpaths travel inside `schema`, which Tinybird only
- * accepts together with `format=ndjson`; ENGINE_* settings become `engine_*` fields.
+ * accepts together with `format=ndjson`; a rollup (written by a materialized pipe, no jsonpaths)
+ * is created from its schema alone. ENGINE_* settings become `engine_*` fields.
  */
 export function dataSourceCreateParams(ds: DataSourceDefinition): URLSearchParams {
   const params = new URLSearchParams({
     name: ds.name,
     mode: "create",
-    format: "ndjson",
+    ...(ds.columns.some((c) => c.jsonPath !== undefined) ? { format: "ndjson" } : {}),
     schema: ds.columns.map(columnSchema).join(", "),
     engine: ds.engine,
   });
@@ -40,6 +41,8 @@ export interface PipeRequestNode {
   sql: string;
   description?: string;
   type?: string;
+  /** The target data source of a `materialized` node. */
+  datasource?: string;
 }
 
 export interface PipeRequestBody {
@@ -50,8 +53,10 @@ export interface PipeRequestBody {
 
 /**
  * JSON body of `POST /v0/pipes?force=true`: the whole pipe in one request, the endpoint node marked
- * `type: endpoint` so Tinybird publishes it (the Classic server reads `name`, `description` and
- * `nodes[].{name, sql, description, type}` from an `application/json` body).
+ * `type: endpoint` so Tinybird publishes it, a materialized node `type: materialized` with its target
+ * in `datasource` (the Classic server reads `name`, `description` and
+ * `nodes[].{name, sql, description, type, datasource}` from an `application/json` body, as
+ * Tinybird's CLI sends them in `tb push`).
  */
 export function pipeCreateBody(pipe: PipeDefinition): PipeRequestBody {
   return {
@@ -62,6 +67,7 @@ export function pipeCreateBody(pipe: PipeDefinition): PipeRequestBody {
       sql: node.sql,
       ...(node.description ? { description: node.description } : {}),
       ...(node.type ? { type: node.type } : {}),
+      ...(node.datasource ? { datasource: node.datasource } : {}),
     })),
   };
 }

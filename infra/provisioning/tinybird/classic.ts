@@ -9,11 +9,19 @@
  * (`GET /v0/tokens/<name>` → `{name, scopes: [{type, resource}], token}`), created by a form POST
  * (`name`, `description`, `scope` repeated), given new scopes by PUT (the scopes sent replace the
  * old ones, the value stays) and revoked by DELETE; pipes are deleted with `DELETE /v0/pipes/<name>`.
+ *
+ * Materialized views as Tinybird's CLI makes them (`tb push`, datafile/pipe push): the target data
+ * source first, then the pipe in one `POST /v0/pipes` whose materialized node carries
+ * `type: materialized` and `datasource: <target>`; `populate=true` makes Tinybird run the node's
+ * query over the rows already in the landing data source as a job (`{job: {id, status}}`, followed
+ * with `GET /v0/jobs/<id>` until done or error). Populating happens only when the pipe is created;
+ * the rollups are idempotent states, so a repeated populate would not double-count anyway.
  */
 import { ProvisioningError } from "../command-shell";
 import { dataSourceCreateParams, pipeCreateBody } from "./classic-params";
 import type { ProvisionResult } from "./config";
 import type { DataSourceDefinition } from "./datasource-file";
+import type { PipeDefinition } from "./pipe-file";
 import type { TinybirdProject } from "./project";
 import { diffSchema, type RemoteDataSource } from "./schema-diff";
 import { type TinybirdApi, TinybirdHttpError } from "./tinybird-api";
@@ -44,7 +52,10 @@ function adopt(ds: DataSourceDefinition, remote: unknown): void {
 async function ensureDataSource(api: TinybirdApi, ds: DataSourceDefinition): Promise<void> {
   const path = `/v0/datasources/${enc(ds.name)}`;
   const found = await api.request("GET", path, { accept: [404], scope: "DATASOURCES:READ" });
-  if (found.status !== 404) return adopt(ds, found.body);
+  if (found.status !== 404) {
+    adopt(ds, found.body);
+    return;
+  }
   try {
     await api.request("POST", "/v0/datasources", {
       form: dataSourceCreateParams(ds),
@@ -126,14 +137,81 @@ async function removeOwnPipe(api: TinybirdApi, pipe: string, dataSource: string)
   await removeIfPresent(api, path, "PIPES:DROP");
 }
 
+/** Options for following a populate job. */
+export interface ClassicOptions {
+  sleep?: (ms: number) => Promise<void>;
+  pollIntervalMs?: number;
+  maxPolls?: number;
+}
+
+interface JobAnswer {
+  id?: string;
+  job_id?: string;
+  status?: string;
+  error?: string;
+}
+
+/** Follows a populate job until it is done; a failed one names the pipe and the fix. */
+async function waitForJob(
+  api: TinybirdApi,
+  pipe: string,
+  job: JobAnswer,
+  options: ClassicOptions,
+): Promise<void> {
+  const id = job.id ?? job.job_id;
+  if (!id) return;
+  const maxPolls = options.maxPolls ?? 900;
+  let current = job;
+  for (let poll = 0; current.status !== "done"; poll++) {
+    if (current.status === "error" || current.status === "cancelled") {
+      throw new ProvisioningError(
+        `Tinybird could not populate the materialized pipe "${pipe}" from the rows already stored (job ${id}: ${
+          current.error ?? current.status
+        }). Fix: correct tinybird/materializations/${pipe}.pipe, delete the pipe and its rollup in Tinybird, then run pulumi up again`,
+      );
+    }
+    if (poll >= maxPolls) {
+      throw new ProvisioningError(
+        `the populate job ${id} of "${pipe}" was still "${current.status}" after ${maxPolls} checks. Fix: follow it in Tinybird's UI (Jobs); the rollup fills in the background, run pulumi up again once it is done`,
+      );
+    }
+    await (options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(options.pollIntervalMs ?? 2000);
+    current = (await api.request("GET", `/v0/jobs/${enc(id)}`, { scope: "ADMIN" })).body as JobAnswer;
+  }
+}
+
+/** Creates or replaces a materialized pipe; the first creation populates its rollup from stored rows. */
+async function ensureMaterialization(
+  api: TinybirdApi,
+  pipe: PipeDefinition,
+  options: ClassicOptions,
+): Promise<void> {
+  const found = await api.request("GET", `/v0/pipes/${enc(pipe.name)}`, {
+    accept: [404],
+    scope: "PIPES:READ",
+  });
+  const populate = found.status === 404;
+  const { body } = await api.request("POST", "/v0/pipes", {
+    query: { force: "true", ...(populate ? { populate: "true", unlink_on_populate_error: "false" } : {}) },
+    json: pipeCreateBody(pipe),
+    scope: "PIPES:CREATE",
+  });
+  const job = (body as { job?: JobAnswer } | undefined)?.job;
+  if (populate && job) await waitForJob(api, pipe.name, job, options);
+}
+
 export async function provisionClassic(
   api: TinybirdApi,
   project: TinybirdProject,
   previous?: ProvisionResult,
+  options: ClassicOptions = {},
 ): Promise<ProvisionResult> {
   const ds = project.dataSource.definition;
   const names = classicTokenNames(ds.name);
   await ensureDataSource(api, ds);
+  // Dependencies first: a rollup before the materialized pipe writing it, which reads the landing one.
+  for (const rollup of project.rollups) await ensureDataSource(api, rollup.definition);
+  for (const m of project.materializations) await ensureMaterialization(api, m.definition, options);
 
   const pipes = project.pipes.map((p) => p.definition);
   for (const pipe of pipes) {
@@ -176,13 +254,22 @@ export async function provisionClassic(
     appendTokenName: names.append,
     readTokenName: pipes.length > 0 ? names.read : "",
     pipes: pipes.map((p) => p.name),
+    ...(project.materializations.length > 0
+      ? {
+          materializations: project.materializations.map((m) => m.definition.name),
+          rollups: project.rollups.map((r) => r.definition.name),
+        }
+      : {}),
   };
 }
 
 /** What a Classic destroy removes: always the tokens; the pipes and data source only on request. */
 export async function destroyClassic(
   api: TinybirdApi,
-  target: Pick<ProvisionResult, "dataSource" | "appendTokenName" | "readTokenName" | "pipes">,
+  target: Pick<
+    ProvisionResult,
+    "dataSource" | "appendTokenName" | "readTokenName" | "pipes" | "materializations" | "rollups"
+  >,
   deleteData: boolean,
 ): Promise<void> {
   for (const name of [target.appendTokenName, target.readTokenName].filter(Boolean)) {
@@ -190,14 +277,18 @@ export async function destroyClassic(
   }
   if (!deleteData) return;
   for (const pipe of target.pipes) await removeOwnPipe(api, pipe, target.dataSource);
-  try {
-    await removeIfPresent(api, `/v0/datasources/${enc(target.dataSource)}`, "DATASOURCES:DROP");
-  } catch (error) {
-    if (!(error instanceof TinybirdHttpError && error.status === 409)) throw error;
-    throw new ProvisioningError(
-      `Tinybird answered 409 to deleting data source "${target.dataSource}": ${error.detail}. Fix: something outside ` +
-        "this stack depends on it (a materialized view or another pipe): remove that first, or keep the data " +
-        "(pulumi config set tinybirdDeleteDataOnDestroy false, then pulumi up before destroying)",
-    );
+  // Readers before what they read: the materialized pipes, then their rollups, then the landing one.
+  for (const pipe of target.materializations ?? []) await removeOwnPipe(api, pipe, target.dataSource);
+  for (const name of [...(target.rollups ?? []), target.dataSource]) {
+    try {
+      await removeIfPresent(api, `/v0/datasources/${enc(name)}`, "DATASOURCES:DROP");
+    } catch (error) {
+      if (!(error instanceof TinybirdHttpError && error.status === 409)) throw error;
+      throw new ProvisioningError(
+        `Tinybird answered 409 to deleting data source "${name}": ${error.detail}. Fix: something outside ` +
+          "this stack depends on it (a materialized view or another pipe): remove that first, or keep the data " +
+          "(pulumi config set tinybirdDeleteDataOnDestroy false, then pulumi up before destroying)",
+      );
+    }
   }
 }

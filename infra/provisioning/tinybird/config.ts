@@ -18,6 +18,9 @@ export interface ProvisionResult {
   appendTokenName: string;
   readTokenName: string;
   pipes: string[];
+  /** The materialized pipes and their rollup data sources, when the project has any. */
+  materializations?: string[];
+  rollups?: string[];
 }
 
 export interface TinybirdConfig {
@@ -64,6 +67,8 @@ function host(env: NodeJS.ProcessEnv): string {
 }
 
 const text = (value: unknown) => (typeof value === "string" ? value : "");
+const names = (value: unknown) =>
+  Array.isArray(value) ? value.filter((p): p is string => typeof p === "string") : [];
 
 /**
  * The result a run printed (runtime's parseResultLine), for the next run (`PULUMI_COMMAND_STDOUT`)
@@ -85,7 +90,9 @@ export function readProvisionResult(stdout: string | undefined): ProvisionResult
     readToken: text(value.readToken),
     appendTokenName: text(value.appendTokenName),
     readTokenName: text(value.readTokenName),
-    pipes: Array.isArray(value.pipes) ? value.pipes.filter((p): p is string => typeof p === "string") : [],
+    pipes: names(value.pipes),
+    ...(names(value.materializations).length > 0 ? { materializations: names(value.materializations) } : {}),
+    ...(names(value.rollups).length > 0 ? { rollups: names(value.rollups) } : {}),
   };
 }
 

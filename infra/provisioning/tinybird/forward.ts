@@ -16,7 +16,7 @@
  */
 import { ProvisioningError } from "../command-shell";
 import type { ProvisionResult } from "./config";
-import type { Datafile, TinybirdProject } from "./project";
+import { type Datafile, projectDatafiles, projectResourceNames, type TinybirdProject } from "./project";
 import { type TinybirdApi, TinybirdHttpError, tinybirdErrorText } from "./tinybird-api";
 
 export interface Deployment {
@@ -207,9 +207,15 @@ async function readToken(api: TinybirdApi, name: string): Promise<string> {
 
 const ownNames = (project: TinybirdProject, previous?: ProvisionResult) =>
   new Set([
-    project.dataSource.definition.name,
-    ...project.pipes.map((p) => p.definition.name),
-    ...(previous ? [previous.dataSource, ...previous.pipes] : []),
+    ...projectResourceNames(project),
+    ...(previous
+      ? [
+          previous.dataSource,
+          ...previous.pipes,
+          ...(previous.materializations ?? []),
+          ...(previous.rollups ?? []),
+        ]
+      : []),
   ]);
 
 export async function provisionForward(
@@ -220,8 +226,9 @@ export async function provisionForward(
   known?: Deployment[],
 ): Promise<ProvisionResult> {
   const tokens = declaredTokens(project);
-  const files = [project.dataSource.file, ...project.pipes.map((p) => p.file)];
-  await deployProject(api, files, ownNames(project, previous), options, { known });
+  // The deployment carries every datafile: Tinybird creates the rollups and materialized pipes, and
+  // populates a new rollup from the rows already stored, as part of making the deployment ready.
+  await deployProject(api, projectDatafiles(project), ownNames(project, previous), options, { known });
   return {
     kind: "forward",
     dataSource: project.dataSource.definition.name,
@@ -230,6 +237,12 @@ export async function provisionForward(
     appendTokenName: tokens.append,
     readTokenName: tokens.read,
     pipes: project.pipes.map((p) => p.definition.name),
+    ...(project.materializations.length > 0
+      ? {
+          materializations: project.materializations.map((m) => m.definition.name),
+          rollups: project.rollups.map((r) => r.definition.name),
+        }
+      : {}),
   };
 }
 
@@ -263,15 +276,15 @@ export async function destroyForward(
   });
   if (found.status === 404) return;
   const ours = ownNames(project, previous);
-  const withoutTokens = [project.dataSource.file, ...project.pipes.map((p) => p.file)].map((file) => ({
+  const withoutTokens = projectDatafiles(project).map((file) => ({
     ...file,
     text: file.text.replace(/^TOKEN\s.*$\n?/gm, ""),
   }));
   await deployProject(api, withoutTokens, ours, options);
   if (deleteData) {
-    const pipes = project.pipes.map((p) => p.definition.name);
+    const others = projectResourceNames(project).filter((n) => n !== name);
     throw new ProvisioningError(
-      `the tokens are revoked, but the data source "${name}"${pipes.length ? ` and the pipes ${pipes.join(", ")}` : ""} ` +
+      `the tokens are revoked, but the data source "${name}"${others.length ? ` and ${others.join(", ")}` : ""} ` +
         "are kept: Tinybird documents no way to deploy a Forward workspace empty, so this stack will not try. " +
         `To delete them: remove their datafiles from your Tinybird project and run \`tb --cloud deploy --allow-destructive-operations\`, ` +
         `or delete them in Tinybird's UI (Data Sources → ${name} → Delete); then run \`pulumi destroy\` again, which finds ` +

@@ -17,6 +17,8 @@ export interface PipeNode {
   sql: string;
   /** Lower-case node type when the file sets one (`endpoint`, `materialized`, `copy`). */
   type?: string;
+  /** The data source a `materialized` node writes into (`DATASOURCE <name>`). */
+  datasource?: string;
 }
 
 export interface PipeDefinition {
@@ -27,6 +29,8 @@ export interface PipeDefinition {
   tokens: TokenDeclaration[];
   /** The node published as the API endpoint, if any. */
   endpointNode?: string;
+  /** The `TYPE materialized` node, if any: it writes each insert's rows into `datasource`. */
+  materializedNode?: string;
 }
 
 /** Parses a `.pipe` file; `name` is the pipe name (the file's base name). */
@@ -55,6 +59,9 @@ export function parsePipe(text: string, name: string, file = `${name}.pipe`): Pi
     } else if (keyword === "TYPE") {
       if (!node) throw new DatafileError(file, directive.line, "TYPE before any NODE");
       node.type = unquote(directive.value).toLowerCase();
+    } else if (keyword === "DATASOURCE") {
+      if (!node) throw new DatafileError(file, directive.line, "DATASOURCE before any NODE");
+      node.datasource = unquote(directive.value);
     } else if (keyword === "TOKEN") {
       pipe.tokens.push(parseTokenLine(directive, file));
     } else if (keyword === "TAGS") {
@@ -63,7 +70,7 @@ export function parsePipe(text: string, name: string, file = `${name}.pipe`): Pi
       throw new DatafileError(
         file,
         directive.line,
-        `unsupported instruction ${keyword} (supported: DESCRIPTION, NODE, SQL, TYPE, TOKEN, TAGS)`,
+        `unsupported instruction ${keyword} (supported: DESCRIPTION, NODE, SQL, TYPE, DATASOURCE, TOKEN, TAGS)`,
       );
     }
   }
@@ -73,5 +80,25 @@ export function parsePipe(text: string, name: string, file = `${name}.pipe`): Pi
   const endpoints = pipe.nodes.filter((n) => n.type === "endpoint");
   if (endpoints.length > 1) throw new DatafileError(file, undefined, "more than one node has TYPE endpoint");
   pipe.endpointNode = endpoints[0]?.name;
+  const materialized = pipe.nodes.filter((n) => n.type === "materialized");
+  if (materialized.length > 1)
+    throw new DatafileError(file, undefined, "more than one node has TYPE materialized");
+  if (materialized.length > 0 && endpoints.length > 0)
+    throw new DatafileError(file, undefined, "a pipe is either an endpoint or materialized, not both");
+  for (const n of pipe.nodes) {
+    if (n.type === "materialized" && !n.datasource)
+      throw new DatafileError(
+        file,
+        undefined,
+        `node ${n.name} is materialized: name its target with DATASOURCE <name>`,
+      );
+    if (n.datasource && n.type !== "materialized")
+      throw new DatafileError(
+        file,
+        undefined,
+        `node ${n.name} has a DATASOURCE but is not TYPE materialized`,
+      );
+  }
+  pipe.materializedNode = materialized[0]?.name;
   return pipe;
 }

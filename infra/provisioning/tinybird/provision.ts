@@ -35,7 +35,7 @@ async function provision(
     return provisionForward(api, project, forward, config.previous, detected.deployments);
   }
   try {
-    return await provisionClassic(api, project, config.previous);
+    return await provisionClassic(api, project, config.previous, forward);
   } catch (error) {
     const forwardOnly =
       error instanceof TinybirdHttpError && error.status === 403 && saysForwardOnly(error.detail);
@@ -72,6 +72,8 @@ async function destroy(
       appendTokenName: names.append,
       readTokenName: names.read,
       pipes: project.pipes.map((p) => p.definition.name),
+      materializations: project.materializations.map((m) => m.definition.name),
+      rollups: project.rollups.map((r) => r.definition.name),
     },
     config.deleteDataOnDestroy,
   );

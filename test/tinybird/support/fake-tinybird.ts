@@ -57,6 +57,10 @@ export interface FakeTinybird {
   deployments: FakeDeployment[];
   /** Polls a new deployment needs before it is ready (default 1). */
   pollsPerDeployment: number;
+  /** Classic populate jobs started by `POST /v0/pipes?populate=true`, by id. */
+  jobs: Map<string, { pollsLeft: number }>;
+  /** Polls a populate job needs before it is done (default 1; 0: done when created). */
+  pollsPerJob: number;
   /** Queues a one-shot answer for the next matching request. */
   fault(method: string, path: string | RegExp, reply: StubReply | ((res: ServerResponse) => void)): void;
   /** Every request so far as `METHOD /path?query`, in order. */
@@ -104,6 +108,8 @@ export async function startFakeTinybird(kind: "classic" | "forward"): Promise<Fa
     pipes: new Map<string, unknown>(),
     deployments: [] as FakeDeployment[],
     pollsPerDeployment: 1,
+    jobs: new Map<string, { pollsLeft: number }>(),
+    pollsPerJob: 1,
   };
 
   function formatToken(t: FakeToken) {
@@ -314,11 +320,32 @@ export async function startFakeTinybird(kind: "classic" | "forward"): Promise<Fa
             `There is already a Pipe with name "${body.name}". Pipe names must be globally unique`,
           );
         }
+        const materialized = (body as { nodes?: { type?: string; datasource?: string }[] }).nodes?.find(
+          (n) => n.type === "materialized",
+        );
+        if (materialized && !fake.datasources.has(materialized.datasource ?? "")) {
+          return error(400, `Data Source "${materialized.datasource}" does not exist`);
+        }
         fake.pipes.set(body.name, body);
+        if (materialized && req.query.get("populate") === "true") {
+          const id = `job_${body.name}`;
+          fake.jobs.set(id, { pollsLeft: fake.pollsPerJob });
+          const status = fake.pollsPerJob > 0 ? "waiting" : "done";
+          return json(200, { ...body, id: `t_${body.name}`, job: { id, job_id: id, status } });
+        }
         return json(200, { ...body, id: `t_${body.name}` });
       },
     ],
     ["GET", /^\/v0\/pipes\/([^/]+)$/, (_req, name) => describePipe(name)],
+    [
+      "GET",
+      /^\/v0\/jobs\/([^/]+)$/,
+      (_req, id) => {
+        const job = fake.jobs.get(id);
+        if (!job) return error(404, "Job not found");
+        return json(200, { id, status: job.pollsLeft-- > 0 ? "working" : "done" });
+      },
+    ],
     [
       "DELETE",
       /^\/v0\/pipes\/([^/]+)$/,

@@ -43,11 +43,28 @@ export const PIPES = {
   ].join("\n"),
 };
 
-/** A project root holding the committed data source and `pipes` (default: two pipes). */
-export function makeProject(pipes: Record<string, string> = PIPES): string {
+/**
+ * A project root holding the committed landing data source and `pipes` (default: two pipes); with
+ * `materializations`, the committed rollups and materialized pipes too.
+ */
+export function makeProject(
+  pipes: Record<string, string> = PIPES,
+  options: { materializations?: boolean } = {},
+): string {
   const root = mkdtempSync(join(tmpdir(), "tb-provision-"));
   mkdirSync(join(root, "tinybird/endpoints"), { recursive: true });
-  cpSync(join(REPO_ROOT, "tinybird/datasources"), join(root, "tinybird/datasources"), { recursive: true });
+  if (options.materializations) {
+    cpSync(join(REPO_ROOT, "tinybird/datasources"), join(root, "tinybird/datasources"), { recursive: true });
+    cpSync(join(REPO_ROOT, "tinybird/materializations"), join(root, "tinybird/materializations"), {
+      recursive: true,
+    });
+  } else {
+    mkdirSync(join(root, "tinybird/datasources"), { recursive: true });
+    cpSync(
+      join(REPO_ROOT, "tinybird/datasources/clerk_events.datasource"),
+      join(root, "tinybird/datasources/clerk_events.datasource"),
+    );
+  }
   for (const [name, text] of Object.entries(pipes))
     writeFileSync(join(root, "tinybird/endpoints", name), text);
   return root;
