@@ -85,15 +85,15 @@ export const PANELS: Panel[] = [
   {
     endpoint: "auth_friction",
     title: "Auth friction",
-    subtitle: "Revoked sessions, lockouts and failed e-mail/SMS deliveries per period",
+    // Clerk sends e-mail/SMS events once, at creation: delivery failures are not in the data.
+    subtitle: "Sessions revoked or left pending and users locked out per period; sign-ins on the right axis",
     granular: true,
     x: "period",
     series: [
       { key: "sessions_revoked", label: "Sessions revoked", kind: "bar", stack: "friction" },
+      { key: "sessions_pending", label: "Sessions pending", kind: "bar", stack: "friction" },
       { key: "users_locked", label: "Users locked out", kind: "bar", stack: "friction" },
-      { key: "emails_failed", label: "E-mails failed", kind: "bar", stack: "friction" },
-      { key: "sms_failed", label: "SMS failed", kind: "bar", stack: "friction" },
-      { key: "email_failure_rate", label: "E-mail failure rate", kind: "line", right: true, percent: true },
+      { key: "sign_ins", label: "Sign-ins", kind: "line", right: true },
     ],
   },
   {

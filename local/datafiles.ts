@@ -37,19 +37,6 @@ function listFiles(dir: string): string[] {
 
 const baseName = (path: string) => path.slice(path.lastIndexOf("/") + 1, path.lastIndexOf("."));
 
-/**
- * `DATASOURCE <name>` lines of a materialized node, taken out before parsePipe (which reads
- * endpoint pipes only) and returned with the text left to parse.
- */
-export function takeDataSourceLines(text: string): { text: string; targets: string[] } {
-  const targets: string[] = [];
-  const rest = text.replace(/^DATASOURCE[ \t]+("?)([A-Za-z_][A-Za-z0-9_]*)\1[ \t]*$/gm, (_all, _q, name) => {
-    targets.push(name as string);
-    return "";
-  });
-  return { text: rest, targets };
-}
-
 /** Orders materialized pipes so that a view reading a table another view fills comes after it. */
 function dependencyOrder(views: MaterializedPipe[]): MaterializedPipe[] {
   const reads = (view: MaterializedPipe, table: string) =>
@@ -82,13 +69,11 @@ export function loadLocalProject(tinybirdDir: string): LocalProject {
       dataSources.push(parseDataSource(text, baseName(file), file));
       continue;
     }
-    const { text: pipeText, targets } = takeDataSourceLines(text);
-    const pipe = parsePipe(pipeText, baseName(file), file);
+    // parsePipe checks that a materialized node names its target with DATASOURCE.
+    const pipe = parsePipe(text, baseName(file), file);
     const materialized = pipe.nodes.find((n) => n.type === "materialized");
-    if (materialized) {
-      if (targets.length !== 1)
-        throw new Error(`${file}: a materialized node needs exactly one DATASOURCE line naming its target`);
-      views.push({ pipe, node: materialized.name, target: targets[0]! });
+    if (materialized?.datasource) {
+      views.push({ pipe, node: materialized.name, target: materialized.datasource });
     }
     if (pipe.endpointNode) endpoints.set(pipe.name, pipe);
   }

@@ -49,15 +49,9 @@ export function headingAnchors(markdown: string): Set<string> {
 }
 
 /**
- * What is wrong with each relative link of one page, as "page:line: target: reason"; a missing file listed
- * in `pending` (paths from `root`) is not reported.
+ * What is wrong with each relative link of one page, as "page:line: target: reason".
  */
-export function brokenLinks(
-  page: string,
-  markdown: string,
-  root: string,
-  pending: ReadonlySet<string>,
-): string[] {
+export function brokenLinks(page: string, markdown: string, root: string): string[] {
   const problems: string[] = [];
   for (const { line, target } of relativeLinks(markdown)) {
     const [pathPart = "", anchor = ""] = target.split("#", 2);
@@ -69,7 +63,7 @@ export function brokenLinks(
     const file = resolve(dirname(join(root, page)), decodeURI(pathPart));
     const where = relative(root, file);
     if (!existsSync(file)) {
-      if (!pending.has(where)) say(`${where} does not exist`);
+      say(`${where} does not exist`);
       continue;
     }
     if (anchor && file.endsWith(".md") && !headingAnchors(readFileSync(file, "utf8")).has(anchor)) {

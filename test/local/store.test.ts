@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadLocalProject, takeDataSourceLines } from "../../local/datafiles";
+import { loadLocalProject } from "../../local/datafiles";
 import { type Sandbox, startSandbox } from "../../local/sandbox";
 import { localSigningSecret } from "../../local/signing-secret";
 
@@ -43,12 +43,6 @@ describe("reading a Tinybird project generically", () => {
     const project = loadLocalProject(resolve(__dirname, "../../tinybird"));
     expect(project.dataSources.map((d) => d.name)).toContain("clerk_events");
     expect(project.endpoints.size).toBeGreaterThanOrEqual(6);
-  });
-
-  it("takes DATASOURCE lines out of a pipe, quoted or not", () => {
-    expect(
-      takeDataSourceLines('NODE a\nSQL >\n    SELECT 1\n\nTYPE materialized\nDATASOURCE "t_1"\n').targets,
-    ).toEqual(["t_1"]);
   });
 });
 
