@@ -71,7 +71,7 @@ const clerk = new ClerkWebhookEndpoint("clerk", {
 });
 setSigningSecret(clerk.signingSecret);
 
-const alarms = new ForwarderAlarms("alarms", {
+new ForwarderAlarms("alarms", {
   apiId: webhook.apiId,
   stageName: webhook.stageName,
   functionName: forwarder.functionName,
@@ -80,15 +80,14 @@ const alarms = new ForwarderAlarms("alarms", {
   topicArn: config.alarms.topicArn,
 });
 
+// Outputs something reads: operations/stack-settings.ts (backfill, recover --stack), dashboard/stack.ts,
+// and the commands in docs/ (send a test event, tail the logs).
 export const webhookUrl = webhook.webhookUrl;
-export const secretArn = credentials.arn;
-export const functionName = forwarder.functionName;
 export const forwarderLogGroup = forwarder.logGroupName;
 export const dataSourceName = tinybird.dataSourceName;
 export const clerkEndpointId = clerk.endpointId;
 /** For signing test deliveries (`npm run send`); read with `pulumi stack output --show-secrets`. */
 export const webhookSigningSecret = pulumi.secret(clerk.signingSecret);
-export const alarmTopicArns = alarms.topicArns;
 /** For the analytics endpoints (Tinybird pipes); read with `pulumi stack output --show-secrets`. */
 export const tinybirdReadToken = pulumi.secret(tinybird.readToken);
 /**

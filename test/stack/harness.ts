@@ -140,11 +140,12 @@ export async function dependencyNames(output: pulumi.Output<unknown>): Promise<s
 export async function stackOutputs(
   program: Record<string, unknown>,
 ): Promise<Record<string, { value: unknown; secret: boolean }>> {
+  // Every export is a stack output: Pulumi exports plain values (settings) as well as Outputs.
   const entries = await Promise.all(
     Object.entries(program)
-      .filter(([, v]) => pulumi.Output.isInstance(v))
+      .filter(([k]) => k !== "default")
       .map(async ([k, v]) => {
-        const output = v as pulumi.Output<unknown>;
+        const output = pulumi.output(v) as pulumi.Output<unknown>;
         const [value, secret] = await Promise.all([
           new Promise((resolve) => output.apply(resolve)),
           pulumi.isSecret(output),
