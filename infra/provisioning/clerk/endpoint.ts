@@ -6,8 +6,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { type EndpointOut, Svix } from "svix";
+import type { RetryPolicy } from "../command-shell";
 import { svixEndpointFix, svixGoneUnconfirmedFix } from "./failure-advice";
-import { answered, call, type RetryPolicy, type Step } from "./failures";
+import { answered, call, type Step } from "./failures";
 import { REQUEST_TIMEOUT_MS, type SvixAccess } from "./svix-access";
 import { UndocumentedFlowError } from "./svix-login";
 

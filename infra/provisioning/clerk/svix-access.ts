@@ -5,10 +5,10 @@
  */
 import { createClerkClient } from "@clerk/backend";
 import { ApiException } from "svix";
-import { withRetry } from "../command-shell";
+import { type RetryPolicy, withRetry } from "../command-shell";
 import type { AccessSettings } from "./config";
 import { clerkFix, exchangeFix } from "./failure-advice";
-import { answered, call, isTransient, type RetryPolicy, ServiceError, type Step } from "./failures";
+import { answered, call, isTransient, ServiceError, type Step } from "./failures";
 import { isKnownRegion, parseSvixUrl, svixApiBase, UndocumentedFlowError } from "./svix-login";
 
 export type ClerkWebhooks = Pick<
@@ -128,7 +128,6 @@ export async function openSvixAccess(
           error instanceof ServiceError &&
           error.failure.service === "Svix" &&
           (isTransient(error.failure) || (error.failure.status === 401 && refusals++ === 0)),
-        retryAfterMs: (error) => (error instanceof ServiceError ? error.failure.retryAfterMs : undefined),
       },
     );
   } catch (error) {
