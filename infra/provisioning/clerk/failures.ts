@@ -7,7 +7,7 @@ import { isClerkAPIResponseError } from "@clerk/backend/errors";
 import { ApiException } from "svix";
 import { parseRetryAfter } from "../../../lambda/retry-after";
 import { ProvisioningError, type RetryPolicy, withRetry } from "../command-shell";
-import { UndocumentedFlowError } from "./svix-login";
+import { undocumentedFlow } from "./svix-login";
 
 export type Service = "Clerk" | "Svix";
 
@@ -155,7 +155,7 @@ export async function call<T>(step: Step, fn: () => Promise<T>, policy: RetryPol
       if (failure) throw new ServiceError(step, failure, attempts);
       // The svix client parses every answer as JSON: a 2xx that is not JSON is a changed API.
       if (error instanceof SyntaxError) {
-        throw new UndocumentedFlowError(`${step.service}'s answer when asked to ${step.action} was not JSON`);
+        throw undocumentedFlow(`${step.service}'s answer when asked to ${step.action} was not JSON`);
       }
       throw error;
     }
