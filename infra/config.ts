@@ -332,7 +332,8 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
   const values: Record<string, unknown> = {};
   for (const name of names) {
     const found = readSetting(name, SETTINGS[name] as Setting<Kind, unknown>, source, context);
-    if (found instanceof Wrong) problem(name, found.what, found.fix!);
+    if (found instanceof Wrong)
+      problem(name, found.what, found.fix ?? `pulumi config set ${settingKey(name)} <value>`);
     else values[name] = found;
     if (name === "region" && !(found instanceof Wrong)) context.region = found as string;
   }
