@@ -24,12 +24,12 @@ import { readStackConfig } from "./config";
 const config = readStackConfig();
 
 const tinybird = new TinybirdProject("tinybird", {
-  host: config.tinybird.host,
-  adminToken: config.tinybird.adminToken,
-  dataSourceName: config.tinybird.dataSourceName,
-  workspaceKind: config.tinybird.workspaceKind,
-  deleteDataOnDestroy: config.tinybird.deleteDataOnDestroy,
-  allowDestructiveOperations: config.tinybird.allowDestructiveOperations,
+  host: config.tinybirdHost,
+  adminToken: config.tinybirdAdminToken,
+  dataSourceName: config.tinybirdDataSource,
+  workspaceKind: config.tinybirdWorkspaceKind,
+  deleteDataOnDestroy: config.tinybirdDeleteDataOnDestroy,
+  allowDestructiveOperations: config.tinybirdAllowDestructiveOperations,
 });
 
 // Filled in once Clerk has registered the endpoint (see the order above).
@@ -44,60 +44,59 @@ const credentials = new ForwarderSecret("credentials", {
 const forwarder = new WebhookForwarder("forwarder", {
   secretArn: credentials.arn,
   kmsKeyArn: config.kmsKeyArn,
-  tinybirdHost: config.tinybird.host,
+  tinybirdHost: config.tinybirdHost,
   dataSourceName: tinybird.dataSourceName,
-  redactPaths: config.privacy.redactPaths,
-  pseudonymizePersonalData: config.privacy.pseudonymizePersonalData,
-  redactPrivateMetadata: config.privacy.redactPrivateMetadata,
-  allowedSourceIps: svixSourceIps(config.api.svixSourceRegions),
-  memoryMb: config.forwarder.memoryMb,
-  reservedConcurrency: config.forwarder.reservedConcurrency,
-  logRetentionDays: config.forwarder.logRetentionDays,
+  redactPaths: config.redactPaths,
+  pseudonymizePersonalData: config.pseudonymizePersonalData,
+  redactPrivateMetadata: config.redactPrivateMetadata,
+  allowedSourceIps: svixSourceIps(config.svixSourceIpAllowlist),
+  memoryMb: config.lambdaMemoryMb,
+  reservedConcurrency: config.lambdaReservedConcurrency,
+  logRetentionDays: config.logRetentionDays,
 });
 
 const webhook = new WebhookApi("webhook", {
   functionInvokeArn: forwarder.invokeArn,
   functionName: forwarder.functionName,
-  throttleRateLimit: config.api.throttleRateLimit,
-  throttleBurstLimit: config.api.throttleBurstLimit,
-  logRetentionDays: config.forwarder.logRetentionDays,
+  throttleRateLimit: config.apiThrottleRateLimit,
+  throttleBurstLimit: config.apiThrottleBurstLimit,
+  logRetentionDays: config.logRetentionDays,
 });
 
 const clerk = new ClerkWebhookEndpoint("clerk", {
   url: webhook.webhookUrl,
-  secretKey: config.clerk.secretKey,
-  signingSecret: config.clerk.webhookSigningSecret,
-  eventTypes: config.clerk.eventTypes,
+  secretKey: config.clerkSecretKey,
+  signingSecret: config.clerkWebhookSigningSecret,
+  eventTypes: config.clerkEventTypes,
 });
 setSigningSecret(clerk.signingSecret);
 
-const alarms = new ForwarderAlarms("alarms", {
+new ForwarderAlarms("alarms", {
   apiId: webhook.apiId,
   stageName: webhook.stageName,
   functionName: forwarder.functionName,
   logGroupName: forwarder.logGroupName,
-  email: config.alarms.email,
-  topicArn: config.alarms.topicArn,
+  email: config.alarmEmail,
+  topicArn: config.alarmTopicArn,
 });
 
+// Outputs something reads: operations/stack-settings.ts (backfill, recover --stack), dashboard/stack.ts,
+// and the commands in docs/ (send a test event, tail the logs).
 export const webhookUrl = webhook.webhookUrl;
-export const secretArn = credentials.arn;
-export const functionName = forwarder.functionName;
 export const forwarderLogGroup = forwarder.logGroupName;
 export const dataSourceName = tinybird.dataSourceName;
 export const clerkEndpointId = clerk.endpointId;
 /** For signing test deliveries (`npm run send`); read with `pulumi stack output --show-secrets`. */
 export const webhookSigningSecret = pulumi.secret(clerk.signingSecret);
-export const alarmTopicArns = alarms.topicArns;
 /** For the analytics endpoints (Tinybird pipes); read with `pulumi stack output --show-secrets`. */
 export const tinybirdReadToken = pulumi.secret(tinybird.readToken);
 /**
  * What `npm run backfill -- --stack <name>` needs to write rows exactly as the deployed forwarder
  * does (operations/stack-settings.ts reads these): where, with which append token, and redacted how.
  */
-export const tinybirdHost = config.tinybird.host;
+export const tinybirdHost = config.tinybirdHost;
 export const tinybirdAppendToken = pulumi.secret(tinybird.appendToken);
-export const redactPaths = config.privacy.redactPaths;
-export const pseudonymizePersonalData = config.privacy.pseudonymizePersonalData;
-export const redactPrivateMetadata = config.privacy.redactPrivateMetadata;
+export const redactPaths = config.redactPaths;
+export const pseudonymizePersonalData = config.pseudonymizePersonalData;
+export const redactPrivateMetadata = config.redactPrivateMetadata;
 export const pseudonymizationKey = credentials.pseudonymizationKey;

@@ -8,12 +8,12 @@ import { provisioningCommands } from "./provisioning-command";
 export interface ClerkWebhookEndpointArgs {
   /** The forwarder's public URL (`https://…/webhooks/clerk`). */
   url: pulumi.Input<string>;
-  /** Clerk secret key (`sk_…`, secret): automatic registration. */
-  secretKey?: pulumi.Input<string>;
+  /** Clerk secret key (`sk_…`, secret): automatic registration. Exactly one of this and `signingSecret`. */
+  secretKey: pulumi.Input<string> | undefined;
   /** Manual mode: the signing secret of an endpoint made in the Clerk dashboard (secret). */
-  signingSecret?: pulumi.Input<string>;
-  /** Event types to subscribe to; empty or absent means all. */
-  eventTypes?: pulumi.Input<pulumi.Input<string>[]>;
+  signingSecret: pulumi.Input<string> | undefined;
+  /** Event types to subscribe to; empty means all. */
+  eventTypes: pulumi.Input<pulumi.Input<string>[]>;
   /** Clerk Backend API base URL; tests point it at a local server. */
   clerkApiUrl?: pulumi.Input<string>;
   /** Svix API base URL; by default the region in Clerk's login link decides. Tests point it at a local server. */
@@ -93,7 +93,7 @@ export class ClerkWebhookEndpoint extends pulumi.ComponentResource {
           CLERK_API_URL: apiUrl,
           WEBHOOK_URL: args.url,
           EVENT_TYPES: pulumi
-            .output(args.eventTypes ?? [])
+            .output(args.eventTypes)
             .apply((types) => parseEventTypes(types.join(",")).join(",")),
           ENDPOINT_UID: uid,
           DESCRIPTION: `clerk-tinybird: Clerk events to Tinybird for stack ${stack} (project ${project})`,

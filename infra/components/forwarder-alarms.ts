@@ -8,10 +8,10 @@ export interface ForwarderAlarmsArgs {
   /** The forwarder function, and the log group it writes its one JSON line per request to. */
   functionName: pulumi.Input<string>;
   logGroupName: pulumi.Input<string>;
-  /** Create an SNS topic with this address subscribed (it must confirm AWS's email first). */
-  email?: pulumi.Input<string>;
-  /** An existing SNS topic (in the stack's region) to notify as well. */
-  topicArn?: pulumi.Input<string>;
+  /** Create an SNS topic with this address subscribed (it must confirm AWS's email first); undefined: none. */
+  email: pulumi.Input<string> | undefined;
+  /** An existing SNS topic (in the stack's region) to notify as well; undefined: none. */
+  topicArn: pulumi.Input<string> | undefined;
   /** CloudWatch namespace of the metrics counted from the logs; default unique per project and stack. */
   metricNamespace?: pulumi.Input<string>;
 }

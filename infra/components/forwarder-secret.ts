@@ -8,8 +8,8 @@ export interface ForwarderSecretArgs {
   tinybirdToken: pulumi.Input<string>;
   /** The Clerk endpoint's `whsec_…` signing secret (secret). */
   signingSecret: pulumi.Input<string>;
-  /** A customer-managed KMS key ARN to encrypt the secret with; default: the AWS-managed key. */
-  kmsKeyArn?: pulumi.Input<string>;
+  /** A customer-managed KMS key ARN to encrypt the secret with; undefined: the AWS-managed key. */
+  kmsKeyArn: pulumi.Input<string> | undefined;
 }
 
 /**

@@ -9,14 +9,14 @@ export interface TinybirdProjectArgs {
   host: pulumi.Input<string>;
   /** Workspace admin token (secret); used only by the provisioning command. */
   adminToken: pulumi.Input<string>;
-  /** Data source name; defaults to the datafile's (`clerk_events`). */
-  dataSourceName?: pulumi.Input<string>;
+  /** The landing data source's name (the datafile's own is replaced by it). */
+  dataSourceName: pulumi.Input<string>;
   /** `auto` detects Classic or Forward from the workspace's answers. */
-  workspaceKind?: pulumi.Input<"auto" | "classic" | "forward">;
-  /** Whether `pulumi destroy` deletes the data source and its rows. Default false: keep the data. */
-  deleteDataOnDestroy?: pulumi.Input<boolean>;
+  workspaceKind: pulumi.Input<"auto" | "classic" | "forward">;
+  /** Whether `pulumi destroy` deletes the data source and its rows. */
+  deleteDataOnDestroy: pulumi.Input<boolean>;
   /** Forward only: let a deployment remove workspace resources this project does not declare. */
-  allowDestructiveOperations?: pulumi.Input<boolean>;
+  allowDestructiveOperations: pulumi.Input<boolean>;
   /** Folder holding `tinybird/` (the datafiles); default the project root. */
   projectDir?: string;
 }
@@ -62,8 +62,8 @@ export class TinybirdProject extends pulumi.ComponentResource {
     );
     const dir = args.projectDir ?? PROJECT_ROOT;
     // Reading the datafiles here fails `pulumi preview` on a datafile the provisioning could not deploy.
-    const fileName = loadProject(dir).dataSource.definition.name;
-    const dataSource = pulumi.output(args.dataSourceName).apply((n) => n || fileName);
+    loadProject(dir);
+    const dataSource = pulumi.output(args.dataSourceName);
     const host = pulumi.output(args.host).apply((h) => h.trim().replace(/\/+$/, ""));
 
     const run = new command.local.Command(
@@ -76,9 +76,9 @@ export class TinybirdProject extends pulumi.ComponentResource {
           TINYBIRD_HOST: host,
           TINYBIRD_ADMIN_TOKEN: pulumi.secret(args.adminToken),
           TINYBIRD_DATASOURCE: dataSource,
-          TINYBIRD_WORKSPACE_KIND: pulumi.output(args.workspaceKind ?? "auto"),
-          TINYBIRD_DELETE_DATA_ON_DESTROY: pulumi.output(args.deleteDataOnDestroy ?? false).apply(String),
-          TINYBIRD_ALLOW_DESTRUCTIVE: pulumi.output(args.allowDestructiveOperations ?? false).apply(String),
+          TINYBIRD_WORKSPACE_KIND: pulumi.output(args.workspaceKind),
+          TINYBIRD_DELETE_DATA_ON_DESTROY: pulumi.output(args.deleteDataOnDestroy).apply(String),
+          TINYBIRD_ALLOW_DESTRUCTIVE: pulumi.output(args.allowDestructiveOperations).apply(String),
           // Edited datafiles re-run `update`, which converges in place: pipes are replaced, the data
           // source is adopted or its difference reported, the tokens keep their values.
           TINYBIRD_DATAFILES_SHA256: hashDatafiles(dir),

@@ -9,12 +9,12 @@ export interface WebhookApiArgs {
   functionInvokeArn: pulumi.Input<string>;
   /** The forwarder's name, for the invoke permission. */
   functionName: pulumi.Input<string>;
-  /** Steady-state requests per second before API Gateway answers 429 (Svix retries those). Default 50. */
-  throttleRateLimit?: pulumi.Input<number>;
-  /** Requests allowed in a burst above the rate. Default 100. */
-  throttleBurstLimit?: pulumi.Input<number>;
-  /** Retention of the access log group. Default 30. */
-  logRetentionDays?: pulumi.Input<number>;
+  /** Steady-state requests per second before API Gateway answers 429 (Svix retries those). */
+  throttleRateLimit: pulumi.Input<number>;
+  /** Requests allowed in a burst above the rate. */
+  throttleBurstLimit: pulumi.Input<number>;
+  /** Retention of the access log group. */
+  logRetentionDays: pulumi.Input<number>;
 }
 
 /**
@@ -77,7 +77,7 @@ export class WebhookApi extends pulumi.ComponentResource {
 
     const accessLogs = new aws.cloudwatch.LogGroup(
       `${name}-access-logs`,
-      { retentionInDays: args.logRetentionDays ?? 30 },
+      { retentionInDays: args.logRetentionDays },
       { parent: this },
     );
 
@@ -88,8 +88,8 @@ export class WebhookApi extends pulumi.ComponentResource {
         name: "$default",
         autoDeploy: true,
         defaultRouteSettings: {
-          throttlingRateLimit: args.throttleRateLimit ?? 50,
-          throttlingBurstLimit: args.throttleBurstLimit ?? 100,
+          throttlingRateLimit: args.throttleRateLimit,
+          throttlingBurstLimit: args.throttleBurstLimit,
         },
         accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
       },

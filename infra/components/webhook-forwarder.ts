@@ -6,28 +6,27 @@ export interface WebhookForwarderArgs {
   /** ARN of the Secrets Manager secret holding `{tinybirdToken, signingSecret, pseudonymizationKey?}`. */
   secretArn: pulumi.Input<string>;
   /** The customer KMS key encrypting that secret, if any: the role then may decrypt with it (only). */
-  kmsKeyArn?: pulumi.Input<string>;
+  kmsKeyArn: pulumi.Input<string> | undefined;
   /** Tinybird API host of the workspace's region, e.g. `https://api.tinybird.co`. */
   tinybirdHost: pulumi.Input<string>;
   /** The data source events are appended to. */
   dataSourceName: pulumi.Input<string>;
   /** Extra dot paths the forwarder redacts on top of its built-in credential rules. */
-  redactPaths?: pulumi.Input<pulumi.Input<string>[]>;
+  redactPaths: pulumi.Input<pulumi.Input<string>[]>;
   /** Whether emails, phone numbers and IPs become keyed hashes (the key lives in the secret). */
-  pseudonymizePersonalData?: pulumi.Input<boolean>;
-  /** Whether every non-empty `private_metadata` is redacted whole. Default true. */
-  redactPrivateMetadata?: pulumi.Input<boolean>;
+  pseudonymizePersonalData: pulumi.Input<boolean>;
+  /** Whether every non-empty `private_metadata` is redacted whole. */
+  redactPrivateMetadata: pulumi.Input<boolean>;
   /**
    * Addresses and CIDR blocks allowed to call (lambda/svix-source-ips.ts); others are answered 403
-   * before any secret is read. Default empty: any address.
+   * before any secret is read. Empty: any address.
    */
-  allowedSourceIps?: pulumi.Input<pulumi.Input<string>[]>;
-  /** Default 256. */
-  memoryMb?: pulumi.Input<number>;
-  /** Default: no reservation (the HTTP API's throttling bounds concurrency instead). */
-  reservedConcurrency?: pulumi.Input<number>;
-  /** Retention of the function's log group. Default 30. */
-  logRetentionDays?: pulumi.Input<number>;
+  allowedSourceIps: pulumi.Input<pulumi.Input<string>[]>;
+  memoryMb: pulumi.Input<number>;
+  /** Undefined: no reservation (the HTTP API's throttling bounds concurrency instead). */
+  reservedConcurrency: pulumi.Input<number> | undefined;
+  /** Retention of the function's log group. */
+  logRetentionDays: pulumi.Input<number>;
   /** The deployment package; default: `lambda/` bundled now with esbuild, stored as `index.js`. */
   code?: pulumi.Input<pulumi.asset.Archive>;
 }
@@ -78,7 +77,7 @@ export class WebhookForwarder extends pulumi.ComponentResource {
     // never-expiring /aws/lambda/<name> group, and the role can be scoped to this one.
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-logs`,
-      { retentionInDays: args.logRetentionDays ?? 30 },
+      { retentionInDays: args.logRetentionDays },
       { parent: this },
     );
 
@@ -143,8 +142,9 @@ export class WebhookForwarder extends pulumi.ComponentResource {
         handler: "index.handler",
         runtime: aws.lambda.Runtime.NodeJS24dX,
         architectures: ["arm64"],
-        memorySize: args.memoryMb ?? 256,
+        memorySize: args.memoryMb,
         timeout: FORWARDER_TIMEOUT_SECONDS,
+        // -1 is Lambda's "no reservation".
         reservedConcurrentExecutions: args.reservedConcurrency ?? -1,
         role: role.arn,
         loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
@@ -154,14 +154,14 @@ export class WebhookForwarder extends pulumi.ComponentResource {
             SECRET_ID: args.secretArn,
             TINYBIRD_HOST: args.tinybirdHost,
             TINYBIRD_DATASOURCE: args.dataSourceName,
-            REDACT_PATHS: pulumi.output(args.redactPaths ?? []).apply((paths) => paths.join(",")),
+            REDACT_PATHS: pulumi.output(args.redactPaths).apply((paths) => paths.join(",")),
             PSEUDONYMIZE_PERSONAL_DATA: pulumi
-              .output(args.pseudonymizePersonalData ?? false)
+              .output(args.pseudonymizePersonalData)
               .apply((on) => (on ? "true" : "false")),
             REDACT_PRIVATE_METADATA: pulumi
-              .output(args.redactPrivateMetadata ?? true)
+              .output(args.redactPrivateMetadata)
               .apply((on) => (on ? "true" : "false")),
-            ALLOWED_SOURCE_IPS: pulumi.output(args.allowedSourceIps ?? []).apply((ips) => ips.join(",")),
+            ALLOWED_SOURCE_IPS: pulumi.output(args.allowedSourceIps).apply((ips) => ips.join(",")),
           },
         },
       },

@@ -5,9 +5,32 @@
  * credential that came in through the environment.
  */
 
-/** A failure a person reads: what happened and what to do about it. */
+/** What a failure says about trying again. */
+export interface FailureTraits {
+  /** Worth another try: no answer, rate-limited, or the service's own fault (429, 5xx). */
+  transient?: boolean;
+  /** A server-given delay (Retry-After, X-RateLimit-Reset). */
+  retryAfterMs?: number;
+}
+
+/**
+ * The one error type of both provisioning commands: a failure a person reads (what happened and what
+ * to do about it), saying whether it is worth another try, so one retry helper serves both sides.
+ */
 export class ProvisioningError extends Error {
   override name = "ProvisioningError";
+  readonly transient: boolean;
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, traits: FailureTraits = {}) {
+    super(message);
+    this.transient = traits.transient ?? false;
+    this.retryAfterMs = traits.retryAfterMs;
+  }
+}
+
+/** Whether a failure is a transient ProvisioningError: the retry helper's default. */
+export function isTransient(error: unknown): boolean {
+  return error instanceof ProvisioningError && error.transient;
 }
 
 /** Reads a required environment variable, or fails naming the stack setting that provides it. */
@@ -19,11 +42,8 @@ export function requireEnv(name: string, fix: string, env: NodeJS.ProcessEnv = p
   return value;
 }
 
-export interface RetryOptions {
-  /** Whether a failure is worth another try (429, 5xx, network faults). */
-  isRetryable: (error: unknown) => boolean;
-  /** A server-given delay (Retry-After), when the failure carries one. */
-  retryAfterMs?: (error: unknown) => number | undefined;
+/** How many tries and how long between them; tests pass their own sleep. */
+export interface RetryPolicy {
   /** Total tries, the first included. */
   attempts?: number;
   baseDelayMs?: number;
@@ -31,18 +51,29 @@ export interface RetryOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+export interface RetryOptions extends RetryPolicy {
+  /** Whether a failure is worth another try; default: a transient ProvisioningError. */
+  isRetryable?: (error: unknown) => boolean;
+  /** A server-given delay; default: the ProvisioningError's retryAfterMs. */
+  retryAfterMs?: (error: unknown) => number | undefined;
+}
+
 /** The one wait of every provisioning command (tests pass their own). */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Anything shaped like a Tinybird token (`p.` then a JWT-like body), whoever's message quotes it. */
+const TINYBIRD_TOKEN_SHAPE = /\bp\.[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]+)*/g;
+
 /**
- * Replaces every credential in `secrets` found in `text` with `[redacted]`: messages go to stderr,
+ * The one credential scrubber: replaces every credential in `secrets` found in `text` with
+ * `[redacted]`, and anything shaped like a Tinybird token with `p.[redacted]`: messages go to stderr,
  * which `pulumi up` prints. Values shorter than 8 characters are left alone: they would redact
  * ordinary words, and no real credential is that short.
  */
 export function scrubSecrets(text: string, secrets: Iterable<string | undefined>): string {
   let out = text;
   for (const secret of secrets) if (secret && secret.length >= 8) out = out.split(secret).join("[redacted]");
-  return out;
+  return out.replace(TINYBIRD_TOKEN_SHAPE, "p.[redacted]");
 }
 
 /** Exponential backoff with full jitter; honours Retry-After up to the cap. */
@@ -51,12 +82,16 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions):
   const base = options.baseDelayMs ?? 500;
   const cap = options.maxDelayMs ?? 10_000;
   const wait = options.sleep ?? sleep;
+  const isRetryable = options.isRetryable ?? isTransient;
+  const retryAfterMs =
+    options.retryAfterMs ??
+    ((error) => (error instanceof ProvisioningError ? error.retryAfterMs : undefined));
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (error) {
-      if (attempt >= attempts || !options.isRetryable(error)) throw error;
-      const hinted = options.retryAfterMs?.(error);
+      if (attempt >= attempts || !isRetryable(error)) throw error;
+      const hinted = retryAfterMs(error);
       const backoff = Math.random() * Math.min(cap, base * 2 ** (attempt - 1));
       await wait(Math.min(cap, hinted ?? backoff));
     }

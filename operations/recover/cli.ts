@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { normaliseApiUrl } from "../../infra/provisioning/clerk/config";
-import type { RetryPolicy } from "../../infra/provisioning/clerk/failures";
+import type { RetryPolicy } from "../../infra/provisioning/command-shell";
 import { type PulumiCli, pulumiCli, readStackSettings } from "../stack-settings";
 import { manualSteps, recoverFailedMessages } from "./recover";
 

@@ -7,8 +7,9 @@
 import type { RecoverOut } from "svix";
 import type { AccessSettings } from "../../infra/provisioning/clerk/config";
 import { endpointClient } from "../../infra/provisioning/clerk/endpoint";
-import { call, type RetryPolicy } from "../../infra/provisioning/clerk/failures";
+import { call } from "../../infra/provisioning/clerk/failures";
 import { clerkWebhooks, isAppMissing, openSvixAccess } from "../../infra/provisioning/clerk/svix-access";
+import type { RetryPolicy } from "../../infra/provisioning/command-shell";
 import { ProvisioningError } from "../../infra/provisioning/command-shell";
 
 export interface RecoverRequest {

@@ -53,6 +53,7 @@ describe("ClerkWebhookEndpoint with a Clerk secret key", () => {
       url,
       secretKey: pulumi.secret(KEY),
       eventTypes: ["user.deleted", "user.created", "user.deleted"],
+      signingSecret: undefined,
     });
     await unwrap(endpoint.endpointId);
 
@@ -85,6 +86,8 @@ describe("ClerkWebhookEndpoint with a Clerk secret key", () => {
     const endpoint = new ClerkWebhookEndpoint("ordered", {
       url: pulumi.interpolate`${api.apiEndpoint}/webhooks/clerk`,
       secretKey: KEY,
+      signingSecret: undefined,
+      eventTypes: [],
     });
     await unwrap(endpoint.endpointId);
 
@@ -99,6 +102,8 @@ describe("ClerkWebhookEndpoint with a Clerk secret key", () => {
       url: "https://example.com/webhooks/clerk",
       secretKey: pulumi.secret("sk_live_productionKey0123456789"),
       clerkApiUrl: "https://api.clerk.com/",
+      signingSecret: undefined,
+      eventTypes: [],
     });
     await unwrap(endpoint.endpointId);
 
@@ -114,6 +119,8 @@ describe("ClerkWebhookEndpoint with a Clerk secret key", () => {
       secretKey: KEY,
       clerkApiUrl: "http://127.0.0.1:9",
       svixServerUrl: "http://127.0.0.1:10",
+      signingSecret: undefined,
+      eventTypes: [],
     });
     await unwrap(endpoint.endpointId);
 
@@ -127,6 +134,8 @@ describe("ClerkWebhookEndpoint with a Clerk secret key", () => {
     const endpoint = new ClerkWebhookEndpoint("outputs", {
       url: "https://example.com/webhooks/clerk",
       secretKey: pulumi.secret(KEY),
+      signingSecret: undefined,
+      eventTypes: [],
     });
 
     expect(await unwrap(endpoint.endpointId)).toBe(`ep_for_${"https://example.com/webhooks/clerk".length}`);
@@ -141,11 +150,15 @@ describe("ClerkWebhookEndpoint in manual mode", () => {
     const endpoint = new ClerkWebhookEndpoint("manual", {
       url: "https://example.com/webhooks/clerk",
       signingSecret: "whsec_fromTheDashboard",
+      secretKey: undefined,
+      eventTypes: [],
     });
     // A later automatic endpoint whose command has registered proves the queue has drained.
     const later = new ClerkWebhookEndpoint("after-manual", {
       url: "https://example.com/webhooks/clerk",
       secretKey: KEY,
+      signingSecret: undefined,
+      eventTypes: [],
     });
     await unwrap(later.endpointId);
 
@@ -157,12 +170,21 @@ describe("ClerkWebhookEndpoint in manual mode", () => {
 
   it("refuses neither or both of the key and the signing secret, naming both config keys", () => {
     const url = "https://example.com/webhooks/clerk";
-    expect(() => new ClerkWebhookEndpoint("neither", { url })).toThrow(
+    expect(
+      () =>
+        new ClerkWebhookEndpoint("neither", {
+          url,
+          secretKey: undefined,
+          signingSecret: undefined,
+          eventTypes: [],
+        }),
+    ).toThrow(
       /exactly one of secretKey \(config clerkSecretKey.*signingSecret \(config clerkWebhookSigningSecret.*neither was given/,
     );
-    expect(() => new ClerkWebhookEndpoint("both", { url, secretKey: KEY, signingSecret: "whsec_x" })).toThrow(
-      /clerkSecretKey.*clerkWebhookSigningSecret.*both were given/,
-    );
+    expect(
+      () =>
+        new ClerkWebhookEndpoint("both", { url, secretKey: KEY, signingSecret: "whsec_x", eventTypes: [] }),
+    ).toThrow(/clerkSecretKey.*clerkWebhookSigningSecret.*both were given/);
   });
 });
 

@@ -73,6 +73,38 @@ describe("withRetry", () => {
     );
     expect(delays).toEqual([3000]);
   });
+
+  it("by default retries what a ProvisioningError calls transient, after its server-given delay, and nothing else", async () => {
+    const delays: number[] = [];
+    const failures = [
+      new ProvisioningError("Tinybird answered 429", { transient: true, retryAfterMs: 1500 }),
+      new ProvisioningError("Svix answered 503", { transient: true }),
+      new ProvisioningError("Clerk answered 401"),
+    ];
+    let calls = 0;
+    await expect(
+      withRetry(
+        async () => {
+          throw failures[calls++]!;
+        },
+        { maxDelayMs: 10_000, sleep: async (ms) => void delays.push(ms) },
+      ),
+    ).rejects.toThrow("Clerk answered 401");
+    expect(calls).toBe(3);
+    expect(delays[0]).toBe(1500);
+    expect(delays).toHaveLength(2);
+    let plain = 0;
+    await expect(
+      withRetry(
+        async () => {
+          plain++;
+          throw new Error("a bug, not the network");
+        },
+        { sleep: async () => {} },
+      ),
+    ).rejects.toThrow("a bug");
+    expect(plain).toBe(1);
+  });
 });
 
 describe("scrubSecrets", () => {
@@ -82,6 +114,13 @@ describe("scrubSecrets", () => {
     expect(
       scrubSecrets(`${key} then ${token}, ${key} again; short "abc"`, [key, token, "abc", undefined]),
     ).toBe('[redacted] then [redacted], [redacted] again; short "abc"');
+  });
+
+  it("also removes anything shaped like a Tinybird token, whichever side's message quotes it", () => {
+    const token = "p.eyJ1IjogImFkbWluIn0.secret-part";
+    expect(scrubSecrets(`bad ${token} and p.other_token_value.abc, p.s`, [token])).toBe(
+      "bad [redacted] and p.[redacted], p.s",
+    );
   });
 });
 

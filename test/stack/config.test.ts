@@ -4,27 +4,33 @@ import * as pulumi from "@pulumi/pulumi";
 import { load } from "js-yaml";
 import { describe, expect, it } from "vitest";
 import {
-  CONFIG_DEFAULTS,
   type ConfigSource,
+  KNOWN_KEYS,
   parseStackConfig,
-  SECRET_KEYS,
+  SETTINGS,
   StackConfigError,
   TINYBIRD_HOSTS,
 } from "../../infra/config";
 import { parsePath } from "../../lambda/redaction/paths";
 import { unwrap } from "../support/pulumi-mocks";
-import { CREDENTIALS, VALID_CONFIG, VALID_SECRET_KEYS } from "./harness";
+import { CREDENTIALS, cliDefaults, PROJECT_FILE, VALID_CONFIG, VALID_SECRET_KEYS } from "./harness";
 
 const ROOT = join(__dirname, "..", "..");
 
-/** A stack's settings as Pulumi hands them to the program: qualified keys, lists as JSON. */
+/**
+ * A stack's settings as the Pulumi CLI hands them to the program: qualified keys, lists as JSON, and
+ * every key Pulumi.yaml declares that the stack does not set with its declared default.
+ */
 function source(
   values: Record<string, string | string[]>,
   secretKeys: string[] = VALID_SECRET_KEYS,
+  defaults: Record<string, string> = cliDefaults(),
 ): ConfigSource {
   const qualify = (k: string) => (k.includes(":") ? k : `clerk-tinybird:${k}`);
   const map = new Map(
-    Object.entries(values).map(([k, v]) => [qualify(k), Array.isArray(v) ? JSON.stringify(v) : v] as const),
+    Object.entries({ ...defaults, ...values }).map(
+      ([k, v]) => [qualify(k), Array.isArray(v) ? JSON.stringify(v) : v] as const,
+    ),
   );
   const secrets = new Set(secretKeys.map(qualify));
   return {
@@ -35,9 +41,13 @@ function source(
   };
 }
 
-function problemsOf(values: Record<string, string | string[]>, secretKeys?: string[]): string[] {
+function problemsOf(
+  values: Record<string, string | string[]>,
+  secretKeys?: string[],
+  defaults?: Record<string, string>,
+): string[] {
   try {
-    parseStackConfig(source(values, secretKeys));
+    parseStackConfig(source(values, secretKeys, defaults));
   } catch (error) {
     if (error instanceof StackConfigError) return [...error.problems];
     throw error;
@@ -47,38 +57,38 @@ function problemsOf(values: Record<string, string | string[]>, secretKeys?: stri
 
 describe("parseStackConfig", () => {
   it("fills every optional setting from the defaults Pulumi.yaml declares", async () => {
-    const config = parseStackConfig(source(VALID_CONFIG));
-    expect(config.region).toBe("eu-west-1");
-    expect(config.tinybird).toMatchObject({
-      host: "https://api.eu-west-1.aws.tinybird.co",
-      dataSourceName: "clerk_events",
-      workspaceKind: "auto",
-      deleteDataOnDestroy: false,
-      allowDestructiveOperations: false,
-    });
-    expect(config.clerk.eventTypes).toEqual([]);
-    expect(config.clerk.webhookSigningSecret).toBeUndefined();
-    expect(config.forwarder).toEqual({ memoryMb: 256, logRetentionDays: 30 });
-    expect(config.api).toEqual({
-      throttleRateLimit: 50,
-      throttleBurstLimit: 100,
-      svixSourceRegions: ["us", "eu", "au", "ca", "in"],
-    });
-    expect(config.alarms).toEqual({});
-    expect(config.kmsKeyArn).toBeUndefined();
-    expect(config.privacy).toEqual({
+    const { tinybirdAdminToken, clerkSecretKey, ...config } = parseStackConfig(source(VALID_CONFIG));
+    expect(config).toEqual({
+      region: "eu-west-1",
+      tinybirdHost: "https://api.eu-west-1.aws.tinybird.co",
+      tinybirdDataSource: "clerk_events",
+      tinybirdWorkspaceKind: "auto",
+      tinybirdDeleteDataOnDestroy: false,
+      tinybirdAllowDestructiveOperations: false,
+      clerkWebhookSigningSecret: undefined,
+      clerkEventTypes: [],
+      lambdaMemoryMb: 256,
+      lambdaReservedConcurrency: undefined,
+      logRetentionDays: 30,
+      apiThrottleRateLimit: 50,
+      apiThrottleBurstLimit: 100,
+      alarmEmail: undefined,
+      alarmTopicArn: undefined,
+      kmsKeyArn: undefined,
       redactPaths: [],
       pseudonymizePersonalData: false,
       redactPrivateMetadata: true,
+      svixSourceIpAllowlist: ["us", "eu", "au", "ca", "in"],
+      warnings: [],
     });
-    expect(config.warnings).toEqual([]);
-    expect(await unwrap(config.tinybird.adminToken)).toBe(CREDENTIALS.adminToken);
+    expect(await unwrap(tinybirdAdminToken)).toBe(CREDENTIALS.adminToken);
+    expect(await unwrap(clerkSecretKey!)).toBe(CREDENTIALS.clerkSecretKey);
   });
 
   it("hands credentials on as Pulumi secrets", async () => {
     const config = parseStackConfig(source(VALID_CONFIG));
-    expect(await pulumi.isSecret(config.tinybird.adminToken)).toBe(true);
-    expect(await pulumi.isSecret(config.clerk.secretKey!)).toBe(true);
+    expect(await pulumi.isSecret(config.tinybirdAdminToken)).toBe(true);
+    expect(await pulumi.isSecret(config.clerkSecretKey!)).toBe(true);
   });
 
   it("reads every setting a user tunes", () => {
@@ -109,30 +119,27 @@ describe("parseStackConfig", () => {
         VALID_SECRET_KEYS,
       ),
     );
-    expect(config.tinybird).toMatchObject({
-      host: "https://api.eu-central-1.aws.tinybird.co",
-      dataSourceName: "auth_events",
-      workspaceKind: "forward",
-      deleteDataOnDestroy: true,
-      allowDestructiveOperations: true,
-    });
-    expect(config.clerk.eventTypes).toEqual(["user.created", "organizationInvitation.accepted"]);
-    expect(config.forwarder).toEqual({ memoryMb: 512, reservedConcurrency: 20, logRetentionDays: 90 });
-    expect(config.api).toEqual({
-      throttleRateLimit: 80,
-      throttleBurstLimit: 160,
-      svixSourceRegions: ["us", "eu"],
-    });
-    expect(config.alarms).toEqual({
-      email: "oncall@example.com",
-      topicArn: "arn:aws:sns:eu-central-1:123456789012:on-call",
-    });
-    expect(config.kmsKeyArn).toMatch(/^arn:aws:kms:eu-central-1:/);
-    expect(config.privacy).toEqual({
+    expect(config).toMatchObject({
+      region: "eu-central-1",
+      tinybirdHost: "https://api.eu-central-1.aws.tinybird.co",
+      tinybirdDataSource: "auth_events",
+      tinybirdWorkspaceKind: "forward",
+      tinybirdDeleteDataOnDestroy: true,
+      tinybirdAllowDestructiveOperations: true,
+      clerkEventTypes: ["user.created", "organizationInvitation.accepted"],
+      lambdaMemoryMb: 512,
+      lambdaReservedConcurrency: 20,
+      logRetentionDays: 90,
+      apiThrottleRateLimit: 80,
+      apiThrottleBurstLimit: 160,
+      alarmEmail: "oncall@example.com",
+      alarmTopicArn: "arn:aws:sns:eu-central-1:123456789012:on-call",
       redactPaths: ["data.private_metadata", "data.email_addresses.*.email_address"],
       pseudonymizePersonalData: true,
       redactPrivateMetadata: false,
+      svixSourceIpAllowlist: ["us", "eu"],
     });
+    expect(config.kmsKeyArn).toMatch(/^arn:aws:kms:eu-central-1:/);
   });
 
   it("takes manual Clerk mode: a dashboard endpoint's signing secret instead of the secret key", async () => {
@@ -143,21 +150,21 @@ describe("parseStackConfig", () => {
         "clerkWebhookSigningSecret",
       ]),
     );
-    expect(config.clerk.secretKey).toBeUndefined();
-    expect(await unwrap(config.clerk.webhookSigningSecret!)).toBe(CREDENTIALS.manualSigningSecret);
-    expect(await pulumi.isSecret(config.clerk.webhookSigningSecret!)).toBe(true);
+    expect(config.clerkSecretKey).toBeUndefined();
+    expect(await unwrap(config.clerkWebhookSigningSecret!)).toBe(CREDENTIALS.manualSigningSecret);
+    expect(await pulumi.isSecret(config.clerkWebhookSigningSecret!)).toBe(true);
   });
 
   it("accepts Tinybird Local, warning that the deployed forwarder cannot reach it", () => {
     const config = parseStackConfig(source({ ...VALID_CONFIG, tinybirdHost: "http://localhost:7181" }));
-    expect(config.tinybird.host).toBe("http://localhost:7181");
+    expect(config.tinybirdHost).toBe("http://localhost:7181");
     expect(config.warnings.join("\n")).toMatch(/Tinybird Local.*cannot/s);
   });
 
   it("accepts every Tinybird region host it lists", () => {
     for (const host of TINYBIRD_HOSTS) {
       const config = parseStackConfig(source({ ...VALID_CONFIG, tinybirdHost: host }));
-      expect(config.tinybird.host).toBe(host);
+      expect(config.tinybirdHost).toBe(host);
       expect(config.warnings).toEqual([]);
     }
   });
@@ -166,7 +173,7 @@ describe("parseStackConfig", () => {
     const config = parseStackConfig(
       source({ ...VALID_CONFIG, tinybirdHost: "https://api.eu-west1.aws.tinybird.co/" }),
     );
-    expect(config.tinybird.host).toBe("https://api.eu-west1.aws.tinybird.co");
+    expect(config.tinybirdHost).toBe("https://api.eu-west1.aws.tinybird.co");
     expect(config.warnings).toEqual([
       expect.stringMatching(
         /tinybirdHost "https:\/\/api\.eu-west1\.aws\.tinybird\.co" is not one of .*https:\/\/api\.tinybird\.co.*pulumi config set tinybirdHost/s,
@@ -311,13 +318,7 @@ describe("configuration errors", () => {
 });
 
 describe("the project files", () => {
-  const project = load(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")) as {
-    name: string;
-    main: string;
-    runtime: { name: string; options: Record<string, unknown> };
-    backend?: { url: string };
-    config: Record<string, { type: string; default?: unknown; secret?: boolean; description?: string }>;
-  };
+  const project = PROJECT_FILE;
 
   it("runs infra/index.ts through tsx on npm, without ts-node's type-check, and names no backend", () => {
     expect(project.name).toBe("clerk-tinybird");
@@ -330,11 +331,48 @@ describe("the project files", () => {
     expect(project.backend).toBeUndefined();
   });
 
-  it("declares every optional setting with the default the program applies, and a description", () => {
-    for (const [key, value] of Object.entries(CONFIG_DEFAULTS)) {
-      expect(project.config[key], key).toMatchObject({ default: value });
-      expect(project.config[key]?.description, key).toBeTruthy();
+  it("declares every setting of the table with its kind's type, a description, and a default unless required", () => {
+    const types = {
+      text: "string",
+      optionalText: "string",
+      integer: "integer",
+      boolean: "boolean",
+      list: "array",
+    };
+    for (const [name, row] of Object.entries(SETTINGS)) {
+      const declared = project.config[name];
+      if (row.key !== undefined) {
+        expect(declared, name).toBeUndefined(); // another namespace's key (aws:region)
+        continue;
+      }
+      if (row.kind === "optionalSecret") {
+        // Exactly one of the two Clerk credentials is set: Pulumi would demand a declared key without a default.
+        expect(declared, name).toBeUndefined();
+        continue;
+      }
+      expect(declared?.description, name).toBeTruthy();
+      if (row.kind === "secret") expect(declared, name).toMatchObject({ type: "string", secret: true });
+      else expect(declared?.type, name).toBe(types[row.kind]);
+      expect("default" in declared!, name).toBe(!row.required);
     }
+  });
+
+  it("has no default of its own: outside the Pulumi CLI a defaulted key is missing, and the message says so", () => {
+    const problems = problemsOf(VALID_CONFIG, VALID_SECRET_KEYS, {});
+    // Blank optional text means "none"; every other defaulted setting has no value without the CLI.
+    const defaulted = Object.entries(SETTINGS)
+      .filter(([, row]) => !row.required && ["text", "integer", "boolean", "list"].includes(row.kind))
+      .map(([name]) => name);
+    expect(defaulted.length).toBeGreaterThan(10);
+    expect(problems).toEqual(
+      defaulted.map((name) =>
+        expect.stringMatching(
+          new RegExp(
+            `^clerk-tinybird:${name} is not set, though Pulumi.yaml declares its default: run the program through the Pulumi CLI`,
+          ),
+        ),
+      ),
+    );
   });
 
   it("declares each setting so the Pulumi CLI accepts it: a known type, items for a list, a default of that type", () => {
@@ -375,8 +413,7 @@ describe("the project files", () => {
   });
 
   it("declares nothing the program does not read", () => {
-    const read = new Set(["tinybirdHost", ...SECRET_KEYS, ...Object.keys(CONFIG_DEFAULTS)]);
-    for (const key of Object.keys(project.config)) expect(read.has(key), key).toBe(true);
+    for (const key of Object.keys(project.config)) expect(KNOWN_KEYS, key).toContain(key);
   });
 
   it.each(["dev", "prod"])(

@@ -17,6 +17,8 @@ const target = {
   stageName: "$default",
   functionName: "forwarder-fn-1",
   logGroupName: "forwarder-logs-1",
+  email: undefined,
+  topicArn: undefined,
 };
 
 let silentTopics: string[];

@@ -18,6 +18,7 @@ beforeAll(async () => {
   const plain = new ForwarderSecret("plain", {
     tinybirdToken: pulumi.secret(CREDENTIALS.appendToken),
     signingSecret,
+    kmsKeyArn: undefined,
   });
   const encrypted = new ForwarderSecret("encrypted", {
     tinybirdToken: pulumi.secret(CREDENTIALS.appendToken),

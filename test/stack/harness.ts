@@ -2,7 +2,10 @@
  * What the stack's tests share: the state AWS and the provisioning commands report back to the mocks,
  * a complete valid configuration, and readers for the recorded resource graph.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { load } from "js-yaml";
 import { installMocks, type MockOptions, type RecordedResource } from "../support/pulumi-mocks";
 
 export const REGION = "eu-west-1";
@@ -72,8 +75,43 @@ export const VALID_CONFIG: Record<string, string> = {
 };
 export const VALID_SECRET_KEYS = ["tinybirdAdminToken", "clerkSecretKey"];
 
+/** Pulumi.yaml: the settings it declares, with their types and defaults. */
+export const PROJECT_FILE = load(readFileSync(join(__dirname, "..", "..", "Pulumi.yaml"), "utf8")) as {
+  name: string;
+  main: string;
+  runtime: { name: string; options: Record<string, unknown> };
+  backend?: { url: string };
+  config: Record<
+    string,
+    { type: string; items?: { type: string }; default?: unknown; secret?: boolean; description?: string }
+  >;
+};
+
+/** A default Pulumi.yaml declares, typed as declared (component tests configure with these). */
+export function declaredDefault<T>(key: string): T {
+  const declared = PROJECT_FILE.config[key];
+  if (!declared || !("default" in declared)) throw new Error(`Pulumi.yaml declares no default for ${key}`);
+  return declared.default as T;
+}
+
+/**
+ * The defaults as the Pulumi CLI hands them to the program for every key the stack does not set
+ * (pulumi/pulumi sdk/go/common/workspace mergeConfig → createConfigValue): scalars formatted as text,
+ * lists as JSON. The program reads no default of its own, so the mocks must pass these as the CLI does.
+ */
+export function cliDefaults(): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [key, declared] of Object.entries(PROJECT_FILE.config)) {
+    if (!("default" in declared)) continue;
+    const value = declared.default;
+    values[key] = Array.isArray(value) ? JSON.stringify(value) : String(value);
+  }
+  return values;
+}
+
+/** Mocks for the whole program: the stack's config over Pulumi.yaml's defaults, as the CLI merges them. */
 export function installStackMocks(options: Omit<MockOptions, "state"> = {}) {
-  return installMocks({ ...options, state: stackState });
+  return installMocks({ ...options, config: { ...cliDefaults(), ...options.config }, state: stackState });
 }
 
 export function ofType(resources: RecordedResource[], type: string): RecordedResource[] {
@@ -140,11 +178,12 @@ export async function dependencyNames(output: pulumi.Output<unknown>): Promise<s
 export async function stackOutputs(
   program: Record<string, unknown>,
 ): Promise<Record<string, { value: unknown; secret: boolean }>> {
+  // Every export is a stack output: Pulumi exports plain values (settings) as well as Outputs.
   const entries = await Promise.all(
     Object.entries(program)
-      .filter(([, v]) => pulumi.Output.isInstance(v))
+      .filter(([k]) => k !== "default")
       .map(async ([k, v]) => {
-        const output = v as pulumi.Output<unknown>;
+        const output = pulumi.output(v) as pulumi.Output<unknown>;
         const [value, secret] = await Promise.all([
           new Promise((resolve) => output.apply(resolve)),
           pulumi.isSecret(output),

@@ -29,7 +29,7 @@ describe("a stack with configuration problems", () => {
         /^ {2}- clerk-tinybird:clerkSecretKey is missing: pulumi config set --secret clerkSecretKey/,
       ),
       expect.stringMatching(
-        /^ {2}- clerk-tinybird:logRetentionDays is "10": .*pulumi config set logRetentionDays 30/,
+        /^ {2}- clerk-tinybird:logRetentionDays is "10": .*pulumi config set logRetentionDays <number>, or pulumi config rm logRetentionDays/,
       ),
     ]);
     expect(failure!.message).not.toContain("p.admin-token-in-plain-text");

@@ -8,6 +8,7 @@ import {
 import { only, unwrap } from "../support/pulumi-mocks";
 import {
   ACCOUNT,
+  declaredDefault,
   installStackMocks,
   leakedCredentials,
   ofType,
@@ -26,11 +27,20 @@ const POLICY = "aws:iam/rolePolicy:RolePolicy";
 const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
 
 beforeAll(async () => {
+  // Configured as a stack that sets nothing optional: Pulumi.yaml's defaults.
   const plain = new WebhookForwarder("plain", {
     code: STUB_CODE,
     secretArn: SECRET_ARN,
+    kmsKeyArn: undefined,
     tinybirdHost: "https://api.tinybird.co",
     dataSourceName: "clerk_events",
+    redactPaths: declaredDefault("redactPaths"),
+    pseudonymizePersonalData: declaredDefault("pseudonymizePersonalData"),
+    redactPrivateMetadata: declaredDefault("redactPrivateMetadata"),
+    allowedSourceIps: [],
+    memoryMb: declaredDefault("lambdaMemoryMb"),
+    reservedConcurrency: undefined,
+    logRetentionDays: declaredDefault("logRetentionDays"),
   });
   const tuned = new WebhookForwarder("tuned", {
     code: STUB_CODE,

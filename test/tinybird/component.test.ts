@@ -33,12 +33,20 @@ function project(): string {
 }
 
 const COMMAND = "command:local:Command";
+/** The stack's settings when it sets none of them (Pulumi.yaml's defaults). */
+const SETTINGS = {
+  dataSourceName: "clerk_events",
+  workspaceKind: "auto",
+  deleteDataOnDestroy: false,
+  allowDestructiveOperations: false,
+} as const;
 const commandOf = (name: string) => only(resources, COMMAND, `${name}-provision`);
 
 describe("TinybirdProject", () => {
   const tinybird = new TinybirdProject("tinybird", {
     host: "https://api.eu-central-1.aws.tinybird.co/",
     adminToken: pulumi.secret(ADMIN),
+    ...SETTINGS,
     deleteDataOnDestroy: true,
   });
 
@@ -89,6 +97,7 @@ describe("what re-runs and what replaces", () => {
   const before = new TinybirdProject("before", {
     host: "https://api.tinybird.co",
     adminToken: ADMIN,
+    ...SETTINGS,
     projectDir: root,
   });
   const hashBefore = unwrap(before.dataSourceName).then(
@@ -110,6 +119,7 @@ describe("what re-runs and what replaces", () => {
     const after = new TinybirdProject("after", {
       host: "https://api.tinybird.co",
       adminToken: ADMIN,
+      ...SETTINGS,
       projectDir: root,
     });
     await unwrap(after.dataSourceName);
@@ -123,6 +133,7 @@ describe("what re-runs and what replaces", () => {
     const renamed = new TinybirdProject("renamed", {
       host: "https://api.us-east.aws.tinybird.co",
       adminToken: ADMIN,
+      ...SETTINGS,
       dataSourceName: "auth_events",
       projectDir: root,
     });
@@ -133,17 +144,6 @@ describe("what re-runs and what replaces", () => {
     ]);
   });
 
-  it("an explicit default name is not a new resource", async () => {
-    const explicit = new TinybirdProject("explicit", {
-      host: "https://api.tinybird.co",
-      adminToken: ADMIN,
-      dataSourceName: "clerk_events",
-      projectDir: root,
-    });
-    await unwrap(explicit.dataSourceName);
-    expect(commandOf("explicit").inputs.triggers).toEqual(commandOf("before").inputs.triggers);
-  });
-
   it("a datafile the provisioning could not deploy fails the program, naming the file", () => {
     const broken = project();
     writeFileSync(join(broken, "tinybird/endpoints/bad.pipe"), "NODE n\nINCLUDE shared.incl\n");
@@ -152,6 +152,7 @@ describe("what re-runs and what replaces", () => {
         new TinybirdProject("broken", {
           host: "https://api.tinybird.co",
           adminToken: ADMIN,
+          ...SETTINGS,
           projectDir: broken,
         }),
     ).toThrow(/tinybird\/endpoints\/bad\.pipe line 2: unsupported instruction INCLUDE/);

@@ -6,10 +6,11 @@
  */
 import { randomUUID } from "node:crypto";
 import { type EndpointOut, Svix } from "svix";
+import type { RetryPolicy } from "../command-shell";
 import { svixEndpointFix, svixGoneUnconfirmedFix } from "./failure-advice";
-import { answered, call, type RetryPolicy, type Step } from "./failures";
+import { answered, call, type Step } from "./failures";
 import { REQUEST_TIMEOUT_MS, type SvixAccess } from "./svix-access";
-import { UndocumentedFlowError } from "./svix-login";
+import { undocumentedFlow } from "./svix-login";
 
 export const MANAGED_BY = "clerk-tinybird";
 
@@ -105,7 +106,7 @@ async function find(client: EndpointClient, uid: string): Promise<EndpointOut | 
 
 function checkShape(endpoint: EndpointOut | null | undefined, what: string): EndpointOut {
   if (!endpoint || typeof endpoint.id !== "string" || endpoint.id === "") {
-    throw new UndocumentedFlowError(`Svix's answer to ${what} carried no endpoint id`);
+    throw undocumentedFlow(`Svix's answer to ${what} carried no endpoint id`);
   }
   return endpoint;
 }
@@ -173,9 +174,7 @@ export async function ensureEndpoint(
     policy,
   );
   if (!secret || typeof secret.key !== "string" || secret.key === "") {
-    throw new UndocumentedFlowError(
-      `Svix's answer for the signing secret of endpoint ${desired.uid} carried no key`,
-    );
+    throw undocumentedFlow(`Svix's answer for the signing secret of endpoint ${desired.uid} carried no key`);
   }
   return { endpointId: id, signingSecret: secret.key, action };
 }

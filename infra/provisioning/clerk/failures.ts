@@ -6,8 +6,8 @@
 import { isClerkAPIResponseError } from "@clerk/backend/errors";
 import { ApiException } from "svix";
 import { parseRetryAfter } from "../../../lambda/retry-after";
-import { ProvisioningError, withRetry } from "../command-shell";
-import { UndocumentedFlowError } from "./svix-login";
+import { ProvisioningError, type RetryPolicy, withRetry } from "../command-shell";
+import { undocumentedFlow } from "./svix-login";
 
 export type Service = "Clerk" | "Svix";
 
@@ -39,7 +39,10 @@ export class ServiceError extends ProvisioningError {
     readonly failure: Failure,
     attempts: number,
   ) {
-    super(describe(step, failure, attempts));
+    super(describe(step, failure, attempts), {
+      transient: isTransient(failure),
+      retryAfterMs: failure.retryAfterMs,
+    });
   }
 }
 
@@ -136,13 +139,6 @@ export function isTransient(failure: Failure): boolean {
   return failure.status === undefined || failure.status === 429 || failure.status >= 500;
 }
 
-export interface RetryPolicy {
-  attempts?: number;
-  baseDelayMs?: number;
-  maxDelayMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-}
-
 /**
  * Runs one request with backoff on transient failures (Retry-After honoured), and turns the last
  * failure into a `ServiceError` that reads well. Errors that are not service failures pass through.
@@ -150,29 +146,20 @@ export interface RetryPolicy {
 export async function call<T>(step: Step, fn: () => Promise<T>, policy: RetryPolicy = {}): Promise<T> {
   const classify = step.service === "Clerk" ? clerkFailure : svixFailure;
   let attempts = 0;
-  return withRetry(
-    async () => {
-      attempts += 1;
-      try {
-        return await fn();
-      } catch (error) {
-        const failure = classify(error);
-        if (failure) throw new ServiceError(step, failure, attempts);
-        // The svix client parses every answer as JSON: a 2xx that is not JSON is a changed API.
-        if (error instanceof SyntaxError) {
-          throw new UndocumentedFlowError(
-            `${step.service}'s answer when asked to ${step.action} was not JSON`,
-          );
-        }
-        throw error;
+  return withRetry(async () => {
+    attempts += 1;
+    try {
+      return await fn();
+    } catch (error) {
+      const failure = classify(error);
+      if (failure) throw new ServiceError(step, failure, attempts);
+      // The svix client parses every answer as JSON: a 2xx that is not JSON is a changed API.
+      if (error instanceof SyntaxError) {
+        throw undocumentedFlow(`${step.service}'s answer when asked to ${step.action} was not JSON`);
       }
-    },
-    {
-      ...policy,
-      isRetryable: (error) => error instanceof ServiceError && isTransient(error.failure),
-      retryAfterMs: (error) => (error instanceof ServiceError ? error.failure.retryAfterMs : undefined),
-    },
-  );
+      throw error;
+    }
+  }, policy);
 }
 
 /** The failure behind an error, if it is a service's answer of `status` (e.g. a 404 that means "gone"). */

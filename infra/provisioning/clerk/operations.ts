@@ -3,10 +3,9 @@
  * from the environment only; the result is the one JSON line the component parses.
  */
 import { randomUUID } from "node:crypto";
-import { ProvisioningError, scrubSecrets } from "../command-shell";
+import { ProvisioningError, type RetryPolicy, scrubSecrets } from "../command-shell";
 import { readDesiredSettings, readEndpointSettings } from "./config";
 import { type EndpointClient, endpointClient, ensureEndpoint, removeEndpoint } from "./endpoint";
-import type { RetryPolicy } from "./failures";
 import { clerkWebhooks, ensureSvixApp, isAppMissing, openSvixAccess, type SvixAccess } from "./svix-access";
 
 /** What create and update print. `owner` lets the next update and the delete recognise the endpoint. */

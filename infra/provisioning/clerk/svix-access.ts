@@ -5,11 +5,11 @@
  */
 import { createClerkClient } from "@clerk/backend";
 import { ApiException } from "svix";
-import { withRetry } from "../command-shell";
+import { type RetryPolicy, withRetry } from "../command-shell";
 import type { AccessSettings } from "./config";
 import { clerkFix, exchangeFix } from "./failure-advice";
-import { answered, call, isTransient, type RetryPolicy, ServiceError, type Step } from "./failures";
-import { isKnownRegion, parseSvixUrl, svixApiBase, UndocumentedFlowError } from "./svix-login";
+import { answered, call, isTransient, ServiceError, type Step } from "./failures";
+import { isKnownRegion, parseSvixUrl, svixApiBase, undocumentedFlow } from "./svix-login";
 
 export type ClerkWebhooks = Pick<
   ReturnType<typeof createClerkClient>["webhooks"],
@@ -79,7 +79,7 @@ async function exchange(apiBase: string, oneTimeToken: string): Promise<string> 
   if (!response.ok) throw new ApiException(response.status, parsed, response.headers);
   const token = (parsed as { token?: unknown } | null)?.token;
   if (typeof token !== "string" || token === "") {
-    throw new UndocumentedFlowError("Svix's answer to the one-time-token exchange carried no token");
+    throw undocumentedFlow("Svix's answer to the one-time-token exchange carried no token");
   }
   return token;
 }
@@ -128,7 +128,6 @@ export async function openSvixAccess(
           error instanceof ServiceError &&
           error.failure.service === "Svix" &&
           (isTransient(error.failure) || (error.failure.status === 401 && refusals++ === 0)),
-        retryAfterMs: (error) => (error instanceof ServiceError ? error.failure.retryAfterMs : undefined),
       },
     );
   } catch (error) {

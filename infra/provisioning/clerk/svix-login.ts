@@ -14,12 +14,10 @@ export const MANUAL_MODE_STEPS =
 export const MANUAL_MODE_HINT = `Use manual mode instead: ${MANUAL_MODE_STEPS}`;
 
 /** The automatic path met an answer the undocumented Clerk→Svix hand-over does not explain. */
-export class UndocumentedFlowError extends ProvisioningError {
-  constructor(what: string) {
-    super(
-      `${what}. Clerk or Svix probably changed the undocumented login hand-over this stack relies on. ${MANUAL_MODE_HINT}`,
-    );
-  }
+export function undocumentedFlow(what: string): ProvisioningError {
+  return new ProvisioningError(
+    `${what}. Clerk or Svix probably changed the undocumented login hand-over this stack relies on. ${MANUAL_MODE_HINT}`,
+  );
 }
 
 export interface SvixLogin {
@@ -64,23 +62,23 @@ function keyParam(svixUrl: string): string | undefined {
 
 export function parseSvixUrl(svixUrl: unknown): SvixLogin {
   if (typeof svixUrl !== "string" || svixUrl === "") {
-    throw new UndocumentedFlowError("Clerk's answer to POST /v1/webhooks/svix_url carried no svix_url");
+    throw undocumentedFlow("Clerk's answer to POST /v1/webhooks/svix_url carried no svix_url");
   }
   const key = keyParam(svixUrl);
   if (!key) {
-    throw new UndocumentedFlowError("The Svix login link from Clerk has no #key= part");
+    throw undocumentedFlow("The Svix login link from Clerk has no #key= part");
   }
   let decoded: unknown;
   try {
     // Node's base64 decoder accepts the URL-safe alphabet and missing padding too.
     decoded = JSON.parse(Buffer.from(key, "base64").toString("utf8"));
   } catch {
-    throw new UndocumentedFlowError("The key in the Svix login link from Clerk is not base64-encoded JSON");
+    throw undocumentedFlow("The key in the Svix login link from Clerk is not base64-encoded JSON");
   }
   const fields = (decoded ?? {}) as Record<string, unknown>;
   const { appId, oneTimeToken, region } = fields;
   if (typeof appId !== "string" || appId === "" || typeof oneTimeToken !== "string" || oneTimeToken === "") {
-    throw new UndocumentedFlowError(
+    throw undocumentedFlow(
       `The key in the Svix login link from Clerk lacks appId or oneTimeToken (it has: ${Object.keys(fields).join(", ") || "nothing"})`,
     );
   }

@@ -45,22 +45,21 @@ export class TinybirdHttpError extends ProvisioningError {
     readonly path: string,
     readonly detail: string,
     fix: string,
-    readonly retryAfterMs?: number,
+    retryAfterMs?: number,
   ) {
-    super(`Tinybird answered ${status} to ${method} ${path}: ${detail}${fix ? `. Fix: ${fix}` : ""}`);
+    super(`Tinybird answered ${status} to ${method} ${path}: ${detail}${fix ? `. Fix: ${fix}` : ""}`, {
+      transient: status === 429 || status >= 500,
+      retryAfterMs,
+    });
   }
 }
 
 /** No answer at all: DNS, refused connection, reset, timeout. */
 export class TinybirdNetworkError extends ProvisioningError {
   override name = "TinybirdNetworkError";
-}
-
-const TOKEN_SHAPE = /\bp\.[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]+)*/g;
-
-/** Removes the admin token and anything shaped like a Tinybird token from text meant for people. */
-export function redactSecrets(text: string, secrets: string[]): string {
-  return scrubSecrets(text, secrets).replace(TOKEN_SHAPE, "p.[redacted]");
+  constructor(message: string) {
+    super(message, { transient: true });
+  }
 }
 
 /** Tinybird's error text from a response body: `error`, `errors[]`, or a deployment's ERROR feedback. */
@@ -94,11 +93,6 @@ export function tinybirdErrorText(body: unknown, text: string): string {
   if (parts.length > 0) return [...new Set(parts)].join("; ");
   const trimmed = text.trim();
   return trimmed ? trimmed.slice(0, 500) : "(empty answer)";
-}
-
-function isRetryable(error: unknown): boolean {
-  if (error instanceof TinybirdNetworkError) return true;
-  return error instanceof TinybirdHttpError && (error.status === 429 || error.status >= 500);
 }
 
 /**
@@ -149,8 +143,6 @@ export class TinybirdApi {
   /** Sends one request, retrying transient failures; resolves on 2xx or an accepted status. */
   request(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse> {
     return withRetry(() => this.once(method, path, options), {
-      isRetryable,
-      retryAfterMs: (error) => (error instanceof TinybirdHttpError ? error.retryAfterMs : undefined),
       attempts: this.attempts,
       ...(this.sleep ? { sleep: this.sleep } : {}),
     });
@@ -184,7 +176,7 @@ export class TinybirdApi {
           ? ((error.cause as Error | undefined)?.message ?? error.message)
           : String(error);
       throw new TinybirdNetworkError(
-        `could not reach Tinybird at ${this.host} for ${method} ${url.pathname}: ${redactSecrets(cause, [this.token])}. ` +
+        `could not reach Tinybird at ${this.host} for ${method} ${url.pathname}: ${scrubSecrets(cause, [this.token])}. ` +
           "Fix: check tinybirdHost is the workspace's API host and that this machine can reach it",
       );
     }
@@ -198,7 +190,7 @@ export class TinybirdApi {
     if (response.ok || options.accept?.includes(response.status))
       return { status: response.status, body: parsed, text };
 
-    const detail = redactSecrets(tinybirdErrorText(parsed, text), [this.token]);
+    const detail = scrubSecrets(tinybirdErrorText(parsed, text), [this.token]);
     throw new TinybirdHttpError(
       response.status,
       method,
