@@ -9,7 +9,7 @@ import { type Sandbox, startSandbox } from "../../local/sandbox";
 import { generateHistory, type StoredEvent } from "../../local/synthetic-history";
 import * as oracle from "../analytics/oracle";
 
-const history = generateHistory({ users: 60, seed: 13 });
+const history = generateHistory({ users: 30, seed: 13 });
 let sandbox: Sandbox;
 
 /** Every event once, about one in eight twice or three times (Svix retries), in a shuffled order. */
