@@ -5,6 +5,7 @@
  * every stored row, so a run can be checked for loss and duplication afterwards.
  */
 import type { ServerResponse } from "node:http";
+import { readEventsRequest } from "../support/events-api-request";
 import type { RecordedRequest, StubHandler, StubReply } from "../support/http-stub";
 import { draw } from "./seeded";
 
@@ -102,21 +103,7 @@ export class FaultyTinybird {
 
   /** The request's rows if it is what the forwarder must send: POST, token, data source, wait, NDJSON. */
   private parse(req: RecordedRequest): Record<string, unknown>[] | undefined {
-    const problems: string[] = [];
-    if (req.method !== "POST" || req.path !== "/v0/events") problems.push(`${req.method} ${req.path}`);
-    if (req.headers.authorization !== `Bearer ${this.options.token}`) problems.push("authorization");
-    if (req.query.get("name") !== this.options.dataSource) problems.push("name");
-    if (req.query.get("wait") !== "true") problems.push("wait");
-    if (req.query.has("token")) problems.push("token in the URL");
-    let rows: Record<string, unknown>[] = [];
-    try {
-      rows = req.text
-        .split("\n")
-        .filter((line) => line !== "")
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      problems.push("body is not NDJSON");
-    }
+    const { rows, problems } = readEventsRequest(req, this.options);
     if (rows.length !== 1 || typeof rows[0]?.event_id !== "string")
       problems.push("not one row with event_id");
     if (problems.length > 0) {

@@ -3,6 +3,7 @@
  * the token in the header only, NDJSON), stores every row it acknowledges, records when each request
  * came (on the test's clock) and how big it was, and plays queued faults first.
  */
+import { readEventsRequest } from "./events-api-request";
 import type { StubHandler, StubReply } from "./http-stub";
 
 export interface TinybirdEventsOptions {
@@ -30,21 +31,7 @@ export class TinybirdEvents {
   readonly handler: StubHandler = (req) => {
     this.times.push(this.options.now());
     this.bodyBytes.push(req.body.length);
-    const problems: string[] = [];
-    if (req.method !== "POST" || req.path !== "/v0/events") problems.push(`${req.method} ${req.path}`);
-    if (req.headers.authorization !== `Bearer ${this.options.token}`) problems.push("authorization");
-    if (req.query.get("name") !== this.options.dataSource) problems.push("name");
-    if (req.query.get("wait") !== "true") problems.push("wait");
-    if (req.query.has("token")) problems.push("token in the URL");
-    let rows: Record<string, unknown>[] = [];
-    try {
-      rows = req.text
-        .split("\n")
-        .filter((line) => line !== "")
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      problems.push("body is not NDJSON");
-    }
+    const { rows, problems } = readEventsRequest(req, this.options);
     if (problems.length > 0) {
       this.contractErrors.push(problems.join(", "));
       return { status: 400, body: "stand-in: not an Events API request" };
