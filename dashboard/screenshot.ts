@@ -20,9 +20,10 @@ async function main(): Promise<void> {
   try {
     await seed({ url: sandbox.url, days: 180, seed: 7, now });
     const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    // Up to yesterday: today is a partial day, whose DAU would dip however late it is.
     const page = await browser.context.newPage();
     await page.goto(
-      `${sandbox.url}/?start_date=${day(now.getTime() - 119 * DAY)}&end_date=${day(now.getTime())}&granularity=week`,
+      `${sandbox.url}/?start_date=${day(now.getTime() - 120 * DAY)}&end_date=${day(now.getTime() - DAY)}&granularity=week`,
     );
     await page.waitForSelector('body[data-loaded="true"]');
     await page.screenshot({ path: OUT, fullPage: true });
