@@ -9,8 +9,8 @@ export default defineConfig({
     pool: "forks",
     isolate: true,
     // Vitest's default is one fork per core less one: a single fork on a 2-core machine. The work is
-    // in the forks (chDB, esbuild, the local servers), so one per core halves the wall time.
-    maxWorkers: 2,
+    // in the forks (chDB, esbuild, the local servers), so one per core halves the wall time there.
+    maxWorkers: "100%",
     reporters: ["default", "./test/support/summary-reporter.mts"],
     testTimeout: 20_000,
     hookTimeout: 30_000,
