@@ -316,7 +316,10 @@ export async function run(): Promise<void> {
       process.stdout.write(
         `  ${deliveries.toLocaleString("en")} deliveries inserted in blocks of ${BLOCK_ROWS.toLocaleString("en")} (views firing) in ${Math.round((performance.now() - t) / 1000)} s\n`,
       );
-      if (dir) session.query(`CREATE TABLE bench_meta ENGINE = MergeTree ORDER BY tuple() AS SELECT ${wanted} AS events`);
+      if (dir)
+        session.query(
+          `CREATE TABLE bench_meta ENGINE = MergeTree ORDER BY tuple() AS SELECT ${wanted} AS events`,
+        );
     }
     t = performance.now();
     for (const r of local.project.rollups) session.query(`OPTIMIZE TABLE \`${r.definition.name}\` FINAL`);
