@@ -264,6 +264,13 @@ describe("users", () => {
     expect(one[0]).toMatchObject({ user_id: all[42]!.user_id, created_at: all[42]!.created_at });
   });
 
+  it("pages by keyset: after_user_id gives the users after that id", () => {
+    const all = oracle.users(history.events);
+    const next = call("users", { limit: "5", after_user_id: all[9]!.user_id });
+    expect(next).toEqual(call("users", { limit: "5", offset: "10" }));
+    expect(next.map((r) => r.user_id)).toEqual(all.slice(10, 15).map((r) => r.user_id));
+  });
+
   it("joins other data on user_id, as docs/analytics.md shows", () => {
     // The documented JOIN: sign-ins of the last 7 days by e-mail domain.
     const rows = querySql<{ email_domain: string; sign_ins: number }>(
