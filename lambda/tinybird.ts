@@ -43,7 +43,7 @@ export function createTinybirdClient(options: TinybirdClientOptions): TinybirdCl
 
   function classify(status: number, headers: IncomingHttpHeaders, text: string): TinybirdOutcome {
     if (status === 200 || status === 201) {
-      const quarantinedRows = rowCount(text, "quarantined_rows");
+      const quarantinedRows = quarantinedRowsOf(text);
       return quarantinedRows > 0
         ? { kind: "quarantined", tinybirdStatus: status, quarantinedRows }
         : { kind: "forwarded", tinybirdStatus: status };
@@ -117,9 +117,10 @@ export function createTinybirdClient(options: TinybirdClientOptions): TinybirdCl
   }
 }
 
-function rowCount(text: string, key: string): number {
+/** `quarantined_rows` of an Events API answer (`{successful_rows, quarantined_rows}`); 0 if unreadable. */
+export function quarantinedRowsOf(text: string): number {
   try {
-    const value = (JSON.parse(text) as Record<string, unknown>)[key];
+    const value = (JSON.parse(text) as Record<string, unknown>).quarantined_rows;
     return typeof value === "number" ? value : 0;
   } catch {
     return 0;

@@ -7,6 +7,7 @@
  */
 import { withRetry } from "../../infra/provisioning/command-shell";
 import { serverDelayMs } from "../../lambda/retry-after";
+import { quarantinedRowsOf } from "../../lambda/tinybird";
 import type { Clock } from "../clock";
 import { RequestBudget } from "../rate-limit";
 
@@ -82,7 +83,7 @@ export function createAppender(options: AppenderOptions): Append {
     const text = await response.text().catch(() => "");
     const status = response.status;
     if (status === 200 || status === 201) {
-      const quarantined = numberField(text, "quarantined_rows");
+      const quarantined = quarantinedRowsOf(text);
       if (quarantined > 0) {
         throw new AppendError(
           `Tinybird quarantined ${quarantined} of ${rows} rows in ${options.dataSource}_quarantine: the data source's ` +
@@ -144,13 +145,4 @@ function permanentFix(status: number, dataSource: string): string {
     return "a redirect, not followed (the token would go with it): set TINYBIRD_HOST to the workspace's https region host";
   }
   return `check the data source's schema accepts the forwarder's NDJSON events; its error is in tinybird.datasources_ops_log`;
-}
-
-function numberField(text: string, key: string): number {
-  try {
-    const value = (JSON.parse(text) as Record<string, unknown>)[key];
-    return typeof value === "number" ? value : 0;
-  } catch {
-    return 0;
-  }
 }
