@@ -7,8 +7,8 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { type DataSourceDefinition, parseDataSource } from "../infra/provisioning/tinybird/datasource-file";
-import { type PipeDefinition, parsePipe } from "../infra/provisioning/tinybird/pipe-file";
+import { type DataSourceDefinition, parseDataSource } from "../tinybird-model/datasource-file";
+import { type PipeDefinition, parsePipe } from "../tinybird-model/pipe-file";
 
 export interface MaterializedPipe {
   pipe: PipeDefinition;

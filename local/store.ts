@@ -10,11 +10,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Session } from "chdb";
-import type { DataSourceDefinition } from "../infra/provisioning/tinybird/datasource-file";
-import type { PipeDefinition } from "../infra/provisioning/tinybird/pipe-file";
-import { createTableSql, tinybirdRow } from "./clickhouse";
+import { createTableSql, tinybirdRow } from "../tinybird-model/clickhouse";
+import type { DataSourceDefinition } from "../tinybird-model/datasource-file";
+import type { PipeDefinition } from "../tinybird-model/pipe-file";
+import { pinClock, renderPipeSql, TemplateError } from "../tinybird-model/template";
 import type { LocalProject } from "./datafiles";
-import { pinClock, renderPipeSql, TemplateError } from "./tinybird-template";
 
 /** An HTTP answer in Tinybird's shape. */
 export interface StoreAnswer {

@@ -1,8 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG, endpointUid, normaliseApiUrl, parseEventTypes } from "../provisioning/clerk/config";
+import { CONFIG, endpointUid, normaliseApiUrl, parseEventTypes } from "../../clerk-access/config";
+import { parseResultLine } from "../../command-kit/command-shell";
 import type { RegistrationResult } from "../provisioning/clerk/operations";
-import { parseResultLine } from "../provisioning/command-shell";
 import { provisioningCommands } from "./provisioning-command";
 
 export interface ClerkWebhookEndpointArgs {

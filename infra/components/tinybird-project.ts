@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { hashDatafiles, loadProject } from "../../tinybird-model/project";
 import { type ProvisionResult, readProvisionResult } from "../provisioning/tinybird/config";
-import { hashDatafiles, loadProject } from "../provisioning/tinybird/project";
 import { PROJECT_ROOT, provisioningCommands } from "./provisioning-command";
 
 export interface TinybirdProjectArgs {

@@ -5,7 +5,7 @@
  * Retry-After and 5xx with backoff.
  */
 import { createClerkClient } from "@clerk/backend";
-import { answered, call, type Failure, type Step } from "../../infra/provisioning/clerk/failures";
+import { answered, call, type Failure, type Step } from "../../clerk-access/failures";
 import type { Clock } from "../clock";
 import { type RateLimit, RequestBudget } from "../rate-limit";
 import type { Kind } from "./events";

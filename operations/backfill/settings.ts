@@ -5,7 +5,7 @@
  * variables from the deployed stack.
  */
 
-import { normaliseApiUrl } from "../../infra/provisioning/clerk/config";
+import { normaliseApiUrl } from "../../clerk-access/config";
 import { loadConfig } from "../../lambda/config";
 import { createRedactor, type Redactor } from "../../lambda/redaction";
 import type { StackSettings } from "../stack-settings";

@@ -5,7 +5,7 @@
  * Retry-After, else X-RateLimit-Reset, else backoff. A batch retried after a lost answer may be
  * stored twice under the same event ids, which readers de-duplicate.
  */
-import { withRetry } from "../../infra/provisioning/command-shell";
+import { withRetry } from "../../command-kit/command-shell";
 import { serverDelayMs } from "../../lambda/retry-after";
 import { quarantinedRowsOf } from "../../lambda/tinybird";
 import type { Clock } from "../clock";

@@ -5,8 +5,8 @@
  * CLERK_API_URL. A stack in manual mode gets the Clerk dashboard steps instead.
  */
 import { parseArgs } from "node:util";
-import { normaliseApiUrl } from "../../infra/provisioning/clerk/config";
-import type { RetryPolicy } from "../../infra/provisioning/command-shell";
+import { normaliseApiUrl } from "../../clerk-access/config";
+import type { RetryPolicy } from "../../command-kit/command-shell";
 import { type PulumiCli, pulumiCli, readStackSettings } from "../stack-settings";
 import { manualSteps, recoverFailedMessages } from "./recover";
 

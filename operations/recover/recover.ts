@@ -5,12 +5,12 @@
  * stored after all is de-duplicated by readers.
  */
 import type { RecoverOut } from "svix";
-import type { AccessSettings } from "../../infra/provisioning/clerk/config";
-import { endpointClient } from "../../infra/provisioning/clerk/endpoint";
-import { call } from "../../infra/provisioning/clerk/failures";
-import { clerkWebhooks, isAppMissing, openSvixAccess } from "../../infra/provisioning/clerk/svix-access";
-import type { RetryPolicy } from "../../infra/provisioning/command-shell";
-import { ProvisioningError } from "../../infra/provisioning/command-shell";
+import type { AccessSettings } from "../../clerk-access/config";
+import { endpointClient } from "../../clerk-access/endpoint";
+import { call } from "../../clerk-access/failures";
+import { clerkWebhooks, isAppMissing, openSvixAccess } from "../../clerk-access/svix-access";
+import type { RetryPolicy } from "../../command-kit/command-shell";
+import { ProvisioningError } from "../../command-kit/command-shell";
 
 export interface RecoverRequest {
   /** The endpoint's Svix id (ep_…) or uid. */

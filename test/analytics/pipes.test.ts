@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { Session } from "chdb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateHistory } from "../../local/synthetic-history";
-import { renderPipeSql, TemplateError } from "../../local/tinybird-template";
+import { renderPipeSql, TemplateError } from "../../tinybird-model/template";
 import {
   ingest,
   type LocalTinybird,

@@ -6,8 +6,8 @@
 import { resolve } from "node:path";
 import { Session } from "chdb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadProject } from "../../infra/provisioning/tinybird/project";
 import { generateHistory, type StoredEvent } from "../../local/synthetic-history";
+import { loadProject } from "../../tinybird-model/project";
 import { ingest, type LocalTinybird, loadTinybirdProject, queryPipe } from "../support/tinybird-project";
 import * as oracle from "./oracle";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parsePipe } from "../../infra/provisioning/tinybird/pipe-file";
-import { pinClock, renderPipeSql, renderSql, TemplateError } from "../../local/tinybird-template";
+import { parsePipe } from "../../tinybird-model/pipe-file";
+import { pinClock, renderPipeSql, renderSql, TemplateError } from "../../tinybird-model/template";
 
 const t = (body: string) => `%\n${body}`;
 

@@ -19,10 +19,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Session } from "chdb";
-import { type PipeDefinition, parsePipe } from "../../infra/provisioning/tinybird/pipe-file";
-import { loadProject } from "../../infra/provisioning/tinybird/project";
-import { createTableSql } from "../../local/clickhouse";
-import { renderPipeSql } from "../../local/tinybird-template";
+import { createTableSql } from "../../tinybird-model/clickhouse";
+import { type PipeDefinition, parsePipe } from "../../tinybird-model/pipe-file";
+import { loadProject } from "../../tinybird-model/project";
+import { renderPipeSql } from "../../tinybird-model/template";
 import {
   type LocalTinybird,
   loadTinybirdProject,

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { endpointUid, readDesiredSettings } from "../../infra/provisioning/clerk/config";
-import { MANAGED_BY } from "../../infra/provisioning/clerk/endpoint";
+import { endpointUid, readDesiredSettings } from "../../clerk-access/config";
+import { MANAGED_BY } from "../../clerk-access/endpoint";
+import { runCommand } from "../../command-kit/command-shell";
 import { type RegistrationResult, runOperation } from "../../infra/provisioning/clerk/operations";
-import { runCommand } from "../../infra/provisioning/command-shell";
 import { CLERK_KEY, type ClerkSvixFake, standardLink, startClerkSvixFake } from "../support/clerk-svix-fake";
 import { jsonBody, type RecordedRequest } from "../support/http-stub";
 import { captureIO } from "../support/provisioning-cli";

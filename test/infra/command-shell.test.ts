@@ -6,7 +6,7 @@ import {
   runCommand,
   scrubSecrets,
   withRetry,
-} from "../../infra/provisioning/command-shell";
+} from "../../command-kit/command-shell";
 import { parseRetryAfter } from "../../lambda/retry-after";
 import { captureIO } from "../support/provisioning-cli";
 

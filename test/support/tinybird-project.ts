@@ -10,10 +10,10 @@
  *   queryPipe(local, "active_users", { start_date: "2025-01-01" });
  */
 import type { Session } from "chdb";
-import type { PipeDefinition } from "../../infra/provisioning/tinybird/pipe-file";
-import { loadProject, type TinybirdProject } from "../../infra/provisioning/tinybird/project";
-import { createTableSql, type IngestResult, insertEvents } from "../../local/clickhouse";
-import { renderPipeSql, type TemplateParams } from "../../local/tinybird-template";
+import { createTableSql, type IngestResult, insertEvents } from "../../tinybird-model/clickhouse";
+import type { PipeDefinition } from "../../tinybird-model/pipe-file";
+import { loadProject, type TinybirdProject } from "../../tinybird-model/project";
+import { renderPipeSql, type TemplateParams } from "../../tinybird-model/template";
 
 export interface LocalTinybird {
   session: Session;

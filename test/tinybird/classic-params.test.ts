@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { dataSourceCreateParams, pipeCreateBody } from "../../infra/provisioning/tinybird/classic-params";
-import { parsePipe } from "../../infra/provisioning/tinybird/pipe-file";
-import { loadProject } from "../../infra/provisioning/tinybird/project";
+import { parsePipe } from "../../tinybird-model/pipe-file";
+import { loadProject } from "../../tinybird-model/project";
 
 const ROOT = resolve(__dirname, "../..");
 

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { dataSourceCreateParams, pipeCreateBody } from "../../infra/provisioning/tinybird/classic-params";
 import type { ProvisionResult } from "../../infra/provisioning/tinybird/config";
-import { loadProject } from "../../infra/provisioning/tinybird/project";
 import { runOperation } from "../../infra/provisioning/tinybird/provision";
+import { loadProject } from "../../tinybird-model/project";
 import { ADMIN_TOKEN } from "./support/fake-tinybird";
 import { envFor, expectTokenOnlyInHeaders, useFakeWorkspace } from "./support/project";
 

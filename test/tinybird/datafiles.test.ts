@@ -2,10 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { DatafileError } from "../../infra/provisioning/tinybird/datafile-syntax";
-import { parseDataSource } from "../../infra/provisioning/tinybird/datasource-file";
-import { parsePipe } from "../../infra/provisioning/tinybird/pipe-file";
-import { hashDatafiles, loadProject, renameDataSource } from "../../infra/provisioning/tinybird/project";
+import { DatafileError } from "../../tinybird-model/datafile-syntax";
+import { parseDataSource } from "../../tinybird-model/datasource-file";
+import { parsePipe } from "../../tinybird-model/pipe-file";
+import { hashDatafiles, loadProject, renameDataSource } from "../../tinybird-model/project";
 
 const ROOT = resolve(__dirname, "../..");
 

@@ -7,8 +7,8 @@
 import { rmSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { pipeCreateBody } from "../../infra/provisioning/tinybird/classic-params";
-import { loadProject, projectDatafiles } from "../../infra/provisioning/tinybird/project";
 import { runOperation } from "../../infra/provisioning/tinybird/provision";
+import { loadProject, projectDatafiles } from "../../tinybird-model/project";
 import { type FakeTinybird, multipartFiles, startFakeTinybird } from "./support/fake-tinybird";
 import { envFor, makeProject, PIPES } from "./support/project";
 

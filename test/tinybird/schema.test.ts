@@ -1,13 +1,13 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadProject } from "../../infra/provisioning/tinybird/project";
 import {
   type ClickHouseHarness,
   evaluateJsonPath,
   openClickHouse,
   tinybirdRow,
-} from "../../local/clickhouse";
+} from "../../tinybird-model/clickhouse";
+import { loadProject } from "../../tinybird-model/project";
 
 const ROOT = resolve(__dirname, "../..");
 const FIXTURES = join(ROOT, "test/fixtures/clerk-events");

@@ -5,7 +5,7 @@
  * with the stack, or removes it. Run by the ClerkWebhookEndpoint component's `local.Command`; every
  * input comes from the environment (see config.ts), the result is one JSON line on stdout.
  */
-import { runCommand } from "../command-shell";
+import { runCommand } from "../../../command-kit/command-shell";
 import { runOperation } from "./operations";
 
 void runCommand(() =>

@@ -3,10 +3,21 @@
  * from the environment only; the result is the one JSON line the component parses.
  */
 import { randomUUID } from "node:crypto";
-import { ProvisioningError, type RetryPolicy, scrubSecrets } from "../command-shell";
-import { readDesiredSettings, readEndpointSettings } from "./config";
-import { type EndpointClient, endpointClient, ensureEndpoint, removeEndpoint } from "./endpoint";
-import { clerkWebhooks, ensureSvixApp, isAppMissing, openSvixAccess, type SvixAccess } from "./svix-access";
+import { readDesiredSettings, readEndpointSettings } from "../../../clerk-access/config";
+import {
+  type EndpointClient,
+  endpointClient,
+  ensureEndpoint,
+  removeEndpoint,
+} from "../../../clerk-access/endpoint";
+import {
+  clerkWebhooks,
+  ensureSvixApp,
+  isAppMissing,
+  openSvixAccess,
+  type SvixAccess,
+} from "../../../clerk-access/svix-access";
+import { ProvisioningError, type RetryPolicy, scrubSecrets } from "../../../command-kit/command-shell";
 
 /** What create and update print. `owner` lets the next update and the delete recognise the endpoint. */
 export interface RegistrationResult {

@@ -2,8 +2,8 @@
  * The Classic REST requests derived from parsed datafiles: `POST /v0/datasources` form fields and
  * the `POST /v0/pipes` JSON body. Nothing here is written by hand twice: the datafile decides.
  */
-import type { ColumnDefinition, DataSourceDefinition } from "./datasource-file";
-import type { PipeDefinition } from "./pipe-file";
+import type { ColumnDefinition, DataSourceDefinition } from "../../../tinybird-model/datasource-file";
+import type { PipeDefinition } from "../../../tinybird-model/pipe-file";
 
 /** One column as Tinybird's `schema` parameter wants it: ``name Type `json:$.path` DEFAULT x``. */
 export function columnSchema(column: ColumnDefinition): string {

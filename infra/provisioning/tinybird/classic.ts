@@ -17,12 +17,12 @@
  * with `GET /v0/jobs/<id>` until done or error). Populating happens only when the pipe is created;
  * the rollups are idempotent states, so a repeated populate would not double-count anyway.
  */
-import { ProvisioningError } from "../command-shell";
+import { ProvisioningError } from "../../../command-kit/command-shell";
+import type { DataSourceDefinition } from "../../../tinybird-model/datasource-file";
+import type { PipeDefinition } from "../../../tinybird-model/pipe-file";
+import type { TinybirdProject } from "../../../tinybird-model/project";
 import { dataSourceCreateParams, pipeCreateBody } from "./classic-params";
 import type { ProvisionResult } from "./config";
-import type { DataSourceDefinition } from "./datasource-file";
-import type { PipeDefinition } from "./pipe-file";
-import type { TinybirdProject } from "./project";
 import { diffSchema, type RemoteDataSource } from "./schema-diff";
 import { type TinybirdApi, TinybirdHttpError } from "./tinybird-api";
 

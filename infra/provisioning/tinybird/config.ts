@@ -2,8 +2,9 @@
  * The provisioning command's inputs, all from its environment (the component sets them; the admin
  * token never appears in the command line), and the result it prints.
  */
+
+import { ProvisioningError, parseResultLine, requireEnv } from "../../../command-kit/command-shell";
 import { checkApiHost } from "../../../lambda/api-host";
-import { ProvisioningError, parseResultLine, requireEnv } from "../command-shell";
 
 export type WorkspaceKind = "classic" | "forward";
 

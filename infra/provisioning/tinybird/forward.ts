@@ -14,9 +14,14 @@
  * not used, so a deployment that would delete someone else's pipes can be discarded before it goes
  * live.
  */
-import { ProvisioningError } from "../command-shell";
+import { ProvisioningError } from "../../../command-kit/command-shell";
+import {
+  type Datafile,
+  projectDatafiles,
+  projectResourceNames,
+  type TinybirdProject,
+} from "../../../tinybird-model/project";
 import type { ProvisionResult } from "./config";
-import { type Datafile, projectDatafiles, projectResourceNames, type TinybirdProject } from "./project";
 import { type TinybirdApi, TinybirdHttpError, tinybirdErrorText } from "./tinybird-api";
 
 export interface Deployment {

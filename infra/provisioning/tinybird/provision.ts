@@ -3,13 +3,13 @@
  * the workspace on the datafiles and return the tokens; delete revokes the tokens and removes the
  * data only when asked.
  */
-import { ProvisioningError, sleep } from "../command-shell";
+import { ProvisioningError, sleep } from "../../../command-kit/command-shell";
+import { loadProject } from "../../../tinybird-model/project";
 import { classicTokenNames, destroyClassic, provisionClassic } from "./classic";
 import { type ProvisionResult, readConfig, type TinybirdConfig } from "./config";
 import { detectKind } from "./detect";
 import { saysForwardOnly } from "./diagnosis";
 import { destroyForward, type ForwardOptions, provisionForward } from "./forward";
-import { loadProject } from "./project";
 import { TinybirdApi, TinybirdHttpError } from "./tinybird-api";
 
 export interface ProvisionDeps {

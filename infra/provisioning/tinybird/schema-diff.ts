@@ -3,7 +3,7 @@
  * (`GET /v0/datasources/<name>`), so an existing one is adopted only when it is the same, and
  * otherwise the difference is shown to a person instead of being dropped or altered.
  */
-import type { DataSourceDefinition } from "./datasource-file";
+import type { DataSourceDefinition } from "../../../tinybird-model/datasource-file";
 
 interface RemoteColumn {
   name?: string;

@@ -3,8 +3,9 @@
  * Authorization header, transient failures (429, 5xx, network) are retried with backoff and
  * Retry-After, and every failure becomes a message with the status, Tinybird's text and the fix.
  */
+
+import { ProvisioningError, scrubSecrets, withRetry } from "../../../command-kit/command-shell";
 import { serverDelayMs } from "../../../lambda/retry-after";
-import { ProvisioningError, scrubSecrets, withRetry } from "../command-shell";
 import { likelyFix } from "./diagnosis";
 
 export interface TinybirdApiOptions {

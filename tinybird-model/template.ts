@@ -12,7 +12,7 @@
  * Anything else (`{% for %}`, `{% set %}`, `columns()`, arrays, floats …) is rejected with a clear
  * message rather than guessed.
  */
-import type { PipeDefinition } from "../infra/provisioning/tinybird/pipe-file";
+import type { PipeDefinition } from "./pipe-file";
 
 /** Request parameters as an API call gives them (query-string values are strings). */
 export type TemplateParams = Record<string, string | number | undefined>;

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ProvisioningError } from "../command-shell";
+import { ProvisioningError } from "../command-kit/command-shell";
 import { type DataSourceDefinition, parseDataSource } from "./datasource-file";
 import { type PipeDefinition, parsePipe } from "./pipe-file";
 

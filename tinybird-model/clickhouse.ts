@@ -7,7 +7,7 @@
  * (beforeAll) and close it in afterAll.
  */
 import { Session } from "chdb";
-import type { ColumnDefinition, DataSourceDefinition } from "../infra/provisioning/tinybird/datasource-file";
+import type { ColumnDefinition, DataSourceDefinition } from "./datasource-file";
 
 /** What Tinybird would have done with each line: written, or sent to `<name>_quarantine`. */
 export interface IngestResult {

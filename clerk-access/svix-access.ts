@@ -5,7 +5,7 @@
  */
 import { createClerkClient } from "@clerk/backend";
 import { ApiException } from "svix";
-import { type RetryPolicy, withRetry } from "../command-shell";
+import { type RetryPolicy, withRetry } from "../command-kit/command-shell";
 import type { AccessSettings } from "./config";
 import { clerkFix, exchangeFix } from "./failure-advice";
 import { answered, call, isTransient, ServiceError, type Step } from "./failures";

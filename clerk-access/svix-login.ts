@@ -3,7 +3,7 @@
  * (`…#key=<base64 JSON {appId, oneTimeToken, region}>`), so every surprise fails with a message
  * that says so and names manual mode — and never quotes the link, which carries a credential.
  */
-import { ProvisioningError } from "../command-shell";
+import { ProvisioningError } from "../command-kit/command-shell";
 import { CONFIG } from "./config";
 
 /** How to do without automatic registration. */

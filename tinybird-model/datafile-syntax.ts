@@ -2,7 +2,7 @@
  * The line syntax Tinybird datafiles share (`.datasource`, `.pipe`): a directive starts at column 0
  * (`KEYWORD value`), and `KEYWORD >` opens a block of the indented lines that follow it.
  */
-import { ProvisioningError } from "../command-shell";
+import { ProvisioningError } from "../command-kit/command-shell";
 
 /** One top-level instruction of a datafile. */
 export interface Directive {

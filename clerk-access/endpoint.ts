@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { type EndpointOut, Svix } from "svix";
-import type { RetryPolicy } from "../command-shell";
+import type { RetryPolicy } from "../command-kit/command-shell";
 import { svixEndpointFix, svixGoneUnconfirmedFix } from "./failure-advice";
 import { answered, call, type Step } from "./failures";
 import { REQUEST_TIMEOUT_MS, type SvixAccess } from "./svix-access";

@@ -2,8 +2,9 @@
  * What the registration command is asked to do, read from the environment the component's
  * `local.Command` stores. Every credential arrives here and nowhere else: never on the command line.
  */
-import { checkApiHost } from "../../../lambda/api-host";
-import { ProvisioningError, parseResultLine, requireEnv } from "../command-shell";
+
+import { ProvisioningError, parseResultLine, requireEnv } from "../command-kit/command-shell";
+import { checkApiHost } from "../lambda/api-host";
 
 /** Config keys the stack reads; named in every message that asks a person to change something. */
 export const CONFIG = {

@@ -5,8 +5,8 @@
  */
 import { isClerkAPIResponseError } from "@clerk/backend/errors";
 import { ApiException } from "svix";
-import { parseRetryAfter } from "../../../lambda/retry-after";
-import { ProvisioningError, type RetryPolicy, withRetry } from "../command-shell";
+import { ProvisioningError, type RetryPolicy, withRetry } from "../command-kit/command-shell";
+import { parseRetryAfter } from "../lambda/retry-after";
 import { undocumentedFlow } from "./svix-login";
 
 export type Service = "Clerk" | "Svix";
