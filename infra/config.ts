@@ -6,8 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { checkApiHost } from "../lambda/api-host";
 import { parsePath } from "../lambda/redaction/paths";
 import { SVIX_REGIONS, type SvixRegion } from "../lambda/svix-source-ips";
-
-export const PROJECT = "clerk-tinybird";
+import { PROJECT } from "../stack-access/outputs";
 
 /**
  * Tinybird API hosts per region (from Tinybird's docs); the token only works on its own region's host.

@@ -80,8 +80,8 @@ new ForwarderAlarms("alarms", {
   topicArn: config.alarmTopicArn,
 });
 
-// Outputs something reads: operations/stack-settings.ts (backfill, recover --stack), dashboard/stack.ts,
-// and the commands in docs/ (send a test event, tail the logs).
+// The outputs, as stack-access/outputs.ts lists them for their readers (backfill, recover and dashboard
+// --stack, the commands in docs/): its test holds these exports to that list.
 export const webhookUrl = webhook.webhookUrl;
 export const forwarderLogGroup = forwarder.logGroupName;
 export const dataSourceName = tinybird.dataSourceName;
@@ -92,7 +92,7 @@ export const webhookSigningSecret = pulumi.secret(clerk.signingSecret);
 export const tinybirdReadToken = pulumi.secret(tinybird.readToken);
 /**
  * What `npm run backfill -- --stack <name>` needs to write rows exactly as the deployed forwarder
- * does (operations/stack-settings.ts reads these): where, with which append token, and redacted how.
+ * does: where, with which append token, and redacted how.
  */
 export const tinybirdHost = config.tinybirdHost;
 export const tinybirdAppendToken = pulumi.secret(tinybird.appendToken);

@@ -5,9 +5,10 @@
  * stderr, the summary on stdout; exit 0 only when Tinybird acknowledged every row.
  */
 import { parseArgs } from "node:util";
+import { type PulumiCli, pulumiCli } from "../../stack-access/pulumi-cli";
+import { readStackSettings } from "../../stack-access/stack-settings";
 import { type Clock, systemClock } from "../clock";
 import { Progress } from "../progress";
-import { type PulumiCli, pulumiCli, readStackSettings } from "../stack-settings";
 import { createClerkLists } from "./clerk-lists";
 import { describeReport } from "./report";
 import { runBackfill } from "./run";

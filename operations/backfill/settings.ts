@@ -8,7 +8,7 @@
 import { normaliseApiUrl } from "../../clerk-access/config";
 import { loadConfig } from "../../lambda/config";
 import { createRedactor, type Redactor } from "../../lambda/redaction";
-import type { StackSettings } from "../stack-settings";
+import type { StackSettings } from "../../stack-access/stack-settings";
 
 export interface BackfillSettings {
   clerkSecretKey: string;

@@ -7,7 +7,8 @@
 import { parseArgs } from "node:util";
 import { normaliseApiUrl } from "../../clerk-access/config";
 import type { RetryPolicy } from "../../command-kit/command-shell";
-import { type PulumiCli, pulumiCli, readStackSettings } from "../stack-settings";
+import { type PulumiCli, pulumiCli } from "../../stack-access/pulumi-cli";
+import { readStackSettings } from "../../stack-access/stack-settings";
 import { manualSteps, recoverFailedMessages } from "./recover";
 
 export interface RecoverIO {

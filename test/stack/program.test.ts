@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { svixSourceIps } from "../../lambda/svix-source-ips";
+import { parseStackOutputs, STACK_OUTPUTS } from "../../stack-access/outputs";
 import { only } from "../support/pulumi-mocks";
 import {
   ACCOUNT,
@@ -56,6 +57,15 @@ describe("the stack", () => {
       redactPrivateMetadata: { value: true, secret: false },
       pseudonymizationKey: { value: CREDENTIALS.pseudonymizationKey, secret: true },
     });
+  });
+
+  it("exports exactly the outputs its readers know (stack-access/outputs.ts), secret where they expect, each readable", () => {
+    const names = Object.keys(STACK_OUTPUTS).sort();
+    expect(Object.keys(outputs).sort()).toEqual(names);
+    for (const [name, spec] of Object.entries(STACK_OUTPUTS))
+      expect(outputs[name]!.secret, name).toBe(spec.secret);
+    const values = Object.fromEntries(Object.entries(outputs).map(([name, o]) => [name, o.value]));
+    expect(parseStackOutputs(values)).toEqual(values);
   });
 
   it("registers Clerk's endpoint at the API's webhook URL, once the API can deliver to the forwarder", () => {

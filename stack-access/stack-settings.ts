@@ -3,10 +3,8 @@
  * config, read through the Pulumi CLI in node_modules, so an operator types nothing else. Values
  * stay in memory; no message quotes the CLI's stdout (it holds the stack's secrets).
  */
-import { execFile } from "node:child_process";
-import { resolve } from "node:path";
-import { PROJECT } from "../infra/config";
-import { pulumiEnvironment } from "../infra/run-pulumi";
+import { PROJECT, parseStackOutputs, type StackOutputName, type StackOutputs } from "./outputs";
+import { type PulumiCli, pulumiCli } from "./pulumi-cli";
 
 export interface StackSettings {
   stack: string;
@@ -30,74 +28,45 @@ export interface StackSettings {
   pseudonymizationKey?: string;
 }
 
-/** Runs the Pulumi CLI with `args`; resolves its stdout or rejects with its stderr. */
-export type PulumiCli = (args: string[]) => Promise<string>;
-
-/** The project's root, where Pulumi.yaml is. */
-export const PROJECT_ROOT = resolve(__dirname, "..");
-
 export class StackSettingsError extends Error {
   override name = "StackSettingsError";
 }
 
-const PULUMI_BIN = resolve(PROJECT_ROOT, "node_modules", ".bin", "pulumi");
-
-export const pulumiCli: PulumiCli = (args) =>
-  new Promise((resolvePromise, reject) => {
-    execFile(
-      PULUMI_BIN,
-      [...args, "--non-interactive"],
-      // The backend `npm run up` chose (a login, PULUMI_BACKEND_URL, or the no-account default).
-      { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024, env: pulumiEnvironment(process.env) },
-      (error, stdout, stderr) => {
-        if (error) reject(new Error((stderr || error.message).trim().replace(/\s+/g, " ").slice(0, 400)));
-        else resolvePromise(stdout);
-      },
-    );
-  });
-
 export async function readStackSettings(stack: string, cli: PulumiCli = pulumiCli): Promise<StackSettings> {
-  const outputs = await readJson(
-    cli,
-    ["stack", "output", "--json", "--show-secrets", "--stack", stack],
-    stack,
+  const outputs = parseStackOutputs(
+    await readJson(cli, ["stack", "output", "--json", "--show-secrets", "--stack", stack], stack),
   );
   const config = await readJson(cli, ["config", "--json", "--show-secrets", "--stack", stack], stack);
   const configValue = (key: string): string | undefined => {
     const entry = config[`${PROJECT}:${key}`] as { value?: unknown } | undefined;
     return typeof entry?.value === "string" && entry.value !== "" ? entry.value : undefined;
   };
-  const text = (key: string): string | undefined =>
-    typeof outputs[key] === "string" && outputs[key] !== "" ? (outputs[key] as string) : undefined;
-  const required = (key: string): string => {
-    const value = text(key);
+  const required = <N extends StackOutputName>(name: N): NonNullable<StackOutputs[N]> => {
+    const value = outputs[name];
     if (value === undefined) {
       throw new StackSettingsError(
-        `stack "${stack}" has no output ${key}: run \`pulumi up --stack ${stack}\` first (a stack deployed before this version lacks it)`,
+        `stack "${stack}" has no output ${name}: run \`pulumi up --stack ${stack}\` first (a stack deployed before this version lacks it)`,
       );
     }
-    return value;
+    return value as NonNullable<StackOutputs[N]>;
   };
 
-  const redactPaths = outputs.redactPaths;
   return {
     stack,
-    tinybirdHost: (text("tinybirdHost") ?? configValue("tinybirdHost") ?? required("tinybirdHost")).replace(
+    tinybirdHost: (outputs.tinybirdHost ?? configValue("tinybirdHost") ?? required("tinybirdHost")).replace(
       /\/+$/,
       "",
     ),
     tinybirdReadToken: required("tinybirdReadToken"),
-    ...optional("tinybirdAppendToken", text("tinybirdAppendToken")),
+    ...optional("tinybirdAppendToken", outputs.tinybirdAppendToken),
     dataSource: required("dataSourceName"),
     ...optional("clerkSecretKey", configValue("clerkSecretKey")),
-    ...optional("clerkEndpointId", text("clerkEndpointId")),
-    ...optional("webhookUrl", text("webhookUrl")),
-    redactPaths: Array.isArray(redactPaths)
-      ? redactPaths.filter((p): p is string => typeof p === "string")
-      : [],
+    ...optional("clerkEndpointId", outputs.clerkEndpointId),
+    ...optional("webhookUrl", outputs.webhookUrl),
+    redactPaths: outputs.redactPaths ?? [],
     pseudonymizePersonalData: outputs.pseudonymizePersonalData === true,
     redactPrivateMetadata: outputs.redactPrivateMetadata !== false,
-    ...optional("pseudonymizationKey", text("pseudonymizationKey")),
+    ...optional("pseudonymizationKey", outputs.pseudonymizationKey),
   };
 }
 
