@@ -19,7 +19,7 @@ import { ForwarderSecret } from "./components/forwarder-secret";
 import { TinybirdProject } from "./components/tinybird-project";
 import { WebhookApi } from "./components/webhook-api";
 import { WebhookForwarder } from "./components/webhook-forwarder";
-import { readStackConfig } from "./config";
+import { forwarderSettings, readStackConfig } from "./config";
 
 const config = readStackConfig();
 
@@ -44,12 +44,12 @@ const credentials = new ForwarderSecret("credentials", {
 const forwarder = new WebhookForwarder("forwarder", {
   secretArn: credentials.arn,
   kmsKeyArn: config.kmsKeyArn,
-  tinybirdHost: config.tinybirdHost,
-  dataSourceName: tinybird.dataSourceName,
-  redactPaths: config.redactPaths,
-  pseudonymizePersonalData: config.pseudonymizePersonalData,
-  redactPrivateMetadata: config.redactPrivateMetadata,
-  allowedSourceIps: svixSourceIps(config.svixSourceIpAllowlist),
+  settings: {
+    ...forwarderSettings(config),
+    // From the Tinybird project: the forwarder waits until the data source exists.
+    dataSource: tinybird.dataSourceName,
+    allowSource: svixSourceIps(config.svixSourceIpAllowlist),
+  },
   memoryMb: config.lambdaMemoryMb,
   reservedConcurrency: config.lambdaReservedConcurrency,
   logRetentionDays: config.logRetentionDays,
@@ -100,3 +100,5 @@ export const redactPaths = config.redactPaths;
 export const pseudonymizePersonalData = config.pseudonymizePersonalData;
 export const redactPrivateMetadata = config.redactPrivateMetadata;
 export const pseudonymizationKey = credentials.pseudonymizationKey;
+/** The variables the forwarder runs with (no credential): the backfill writes its rows with the same. */
+export const forwarderEnvironment = forwarder.environment;

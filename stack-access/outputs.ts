@@ -8,8 +8,14 @@
 export const PROJECT = "clerk-tinybird";
 
 /** How an output's value reads as JSON (`pulumi stack output --json`). */
-type OutputKind = "text" | "list" | "flag";
-type ValueOfKind<K extends OutputKind> = K extends "list" ? string[] : K extends "flag" ? boolean : string;
+type OutputKind = "text" | "list" | "flag" | "variables";
+type ValueOfKind<K extends OutputKind> = K extends "list"
+  ? string[]
+  : K extends "flag"
+    ? boolean
+    : K extends "variables"
+      ? Record<string, string>
+      : string;
 
 interface OutputSpec<K extends OutputKind = OutputKind> {
   kind: K;
@@ -40,6 +46,11 @@ export const STACK_OUTPUTS = {
   pseudonymizePersonalData: output("flag"),
   redactPrivateMetadata: output("flag"),
   pseudonymizationKey: output("text", true),
+  /**
+   * The variables the forwarder runs with (lambda/config.ts), no credential among them: the backfill
+   * writes its rows with these, so every setting of the forwarder reaches it without being named here.
+   */
+  forwarderEnvironment: output("variables"),
 } as const;
 
 export type StackOutputName = keyof typeof STACK_OUTPUTS;
@@ -67,5 +78,12 @@ function isKind(kind: OutputKind, value: unknown): boolean {
       return typeof value === "boolean";
     case "list":
       return Array.isArray(value) && value.every((item) => typeof item === "string");
+    case "variables":
+      return (
+        value !== null &&
+        typeof value === "object" &&
+        !Array.isArray(value) &&
+        Object.values(value).every((item) => typeof item === "string")
+      );
   }
 }

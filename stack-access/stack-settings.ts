@@ -3,6 +3,7 @@
  * config, read through the Pulumi CLI in node_modules, so an operator types nothing else. Values
  * stay in memory; no message quotes the CLI's stdout (it holds the stack's secrets).
  */
+import { forwarderEnvironment } from "../lambda/config";
 import { PROJECT, parseStackOutputs, type StackOutputName, type StackOutputs } from "./outputs";
 import { type PulumiCli, pulumiCli } from "./pulumi-cli";
 
@@ -14,17 +15,13 @@ export interface StackSettings {
   tinybirdReadToken: string;
   /** The data source's append token; absent on a stack deployed before it became an output. */
   tinybirdAppendToken?: string;
-  dataSource: string;
   /** Absent in manual mode (the endpoint was made in the Clerk dashboard). */
   clerkSecretKey?: string;
   /** The Svix endpoint id; "manual" in manual mode. */
   clerkEndpointId?: string;
   webhookUrl?: string;
-  /** What the deployed forwarder redacts and pseudonymises (see lambda/config.ts). */
-  redactPaths: string[];
-  pseudonymizePersonalData: boolean;
-  /** True unless the stack turned it off; a stack deployed before the setting existed redacts it. */
-  redactPrivateMetadata: boolean;
+  /** The variables the deployed forwarder runs with (lambda/config.ts): where it writes, and redacted how. */
+  forwarderEnvironment: Record<string, string>;
   pseudonymizationKey?: string;
 }
 
@@ -51,21 +48,30 @@ export async function readStackSettings(stack: string, cli: PulumiCli = pulumiCl
     return value as NonNullable<StackOutputs[N]>;
   };
 
+  const tinybirdHost = (
+    outputs.tinybirdHost ??
+    configValue("tinybirdHost") ??
+    required("tinybirdHost")
+  ).replace(/\/+$/, "");
   return {
     stack,
-    tinybirdHost: (outputs.tinybirdHost ?? configValue("tinybirdHost") ?? required("tinybirdHost")).replace(
-      /\/+$/,
-      "",
-    ),
+    tinybirdHost,
     tinybirdReadToken: required("tinybirdReadToken"),
     ...optional("tinybirdAppendToken", outputs.tinybirdAppendToken),
-    dataSource: required("dataSourceName"),
     ...optional("clerkSecretKey", configValue("clerkSecretKey")),
     ...optional("clerkEndpointId", outputs.clerkEndpointId),
     ...optional("webhookUrl", outputs.webhookUrl),
-    redactPaths: outputs.redactPaths ?? [],
-    pseudonymizePersonalData: outputs.pseudonymizePersonalData === true,
-    redactPrivateMetadata: outputs.redactPrivateMetadata !== false,
+    forwarderEnvironment:
+      outputs.forwarderEnvironment ??
+      // A stack deployed before that output existed: the settings it had then, as its outputs tell them
+      // (one deployed before redactPrivateMetadata existed redacts it).
+      forwarderEnvironment({
+        tinybirdHost,
+        dataSource: required("dataSourceName"),
+        redactPaths: outputs.redactPaths ?? [],
+        pseudonymize: outputs.pseudonymizePersonalData === true,
+        redactPrivateMetadata: outputs.redactPrivateMetadata !== false,
+      }),
     ...optional("pseudonymizationKey", outputs.pseudonymizationKey),
   };
 }
