@@ -5,39 +5,53 @@
  * credential that came in through the environment.
  */
 
-/** What a failure says about trying again. */
+/** What a failure says about trying again, and what caused it. */
 export interface FailureTraits {
   /** Worth another try: no answer, rate-limited, or the service's own fault (429, 5xx). */
   transient?: boolean;
   /** A server-given delay (Retry-After, X-RateLimit-Reset). */
   retryAfterMs?: number;
+  /**
+   * The error underneath (a client's exception, a network fault), for a debugger: never printed by a
+   * command, whose message already names the cause in words. Leave it out where that error may quote
+   * a credential the message was scrubbed of.
+   */
+  cause?: unknown;
 }
 
 /**
- * The one error type of both provisioning commands: a failure a person reads (what happened and what
- * to do about it), saying whether it is worth another try, so one retry helper serves both sides.
+ * The one error base of every command and of the homes they share: a failure a person reads (what
+ * happened and what to do about it), whether another try may help and after how long, and its cause,
+ * so one retry helper and one runner serve every side. Anything else thrown is a bug.
  */
-export class ProvisioningError extends Error {
-  override name = "ProvisioningError";
+export class CommandError extends Error {
+  override name = "CommandError";
   readonly transient: boolean;
   readonly retryAfterMs: number | undefined;
   constructor(message: string, traits: FailureTraits = {}) {
-    super(message);
+    super(message, traits.cause === undefined ? undefined : { cause: traits.cause });
     this.transient = traits.transient ?? false;
     this.retryAfterMs = traits.retryAfterMs;
   }
 }
 
-/** Whether a failure is a transient ProvisioningError: the retry helper's default. */
+/**
+ * The base's former name, still used by the Tinybird provisioning code and the datafile model (being
+ * changed in parallel): the same class. Use CommandError; remove this once nothing imports it.
+ */
+export const ProvisioningError = CommandError;
+export type ProvisioningError = CommandError;
+
+/** Whether a failure is a transient CommandError: the retry helper's default. */
 export function isTransient(error: unknown): boolean {
-  return error instanceof ProvisioningError && error.transient;
+  return error instanceof CommandError && error.transient;
 }
 
 /** Reads a required environment variable, or fails naming the stack setting that provides it. */
 export function requireEnv(name: string, fix: string, env: NodeJS.ProcessEnv = process.env): string {
   const value = env[name];
   if (value === undefined || value.trim() === "") {
-    throw new ProvisioningError(`${name} is not set: ${fix}`);
+    throw new CommandError(`${name} is not set: ${fix}`);
   }
   return value;
 }
@@ -52,9 +66,9 @@ export interface RetryPolicy {
 }
 
 export interface RetryOptions extends RetryPolicy {
-  /** Whether a failure is worth another try; default: a transient ProvisioningError. */
+  /** Whether a failure is worth another try; default: a transient CommandError. */
   isRetryable?: (error: unknown) => boolean;
-  /** A server-given delay; default: the ProvisioningError's retryAfterMs. */
+  /** A server-given delay; default: the CommandError's retryAfterMs. */
   retryAfterMs?: (error: unknown) => number | undefined;
 }
 
@@ -84,8 +98,7 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions):
   const wait = options.sleep ?? sleep;
   const isRetryable = options.isRetryable ?? isTransient;
   const retryAfterMs =
-    options.retryAfterMs ??
-    ((error) => (error instanceof ProvisioningError ? error.retryAfterMs : undefined));
+    options.retryAfterMs ?? ((error) => (error instanceof CommandError ? error.retryAfterMs : undefined));
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
@@ -140,7 +153,7 @@ export async function runCommand(main: () => Promise<unknown>, io: CommandIO = p
     io.exit(0);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    io.stderr(error instanceof ProvisioningError ? message : `unexpected failure: ${message}`);
+    io.stderr(error instanceof CommandError ? message : `unexpected failure: ${message}`);
     io.exit(1);
   }
 }

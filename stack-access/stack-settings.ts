@@ -3,6 +3,7 @@
  * config, read through the Pulumi CLI in node_modules, so an operator types nothing else. Values
  * stay in memory; no message quotes the CLI's stdout (it holds the stack's secrets).
  */
+import { CommandError } from "../command-kit/command-shell";
 import { forwarderEnvironment } from "../lambda/config";
 import { PROJECT, parseStackOutputs, type StackOutputName, type StackOutputs } from "./outputs";
 import { type PulumiCli, pulumiCli } from "./pulumi-cli";
@@ -25,10 +26,6 @@ export interface StackSettings {
   pseudonymizationKey?: string;
 }
 
-export class StackSettingsError extends Error {
-  override name = "StackSettingsError";
-}
-
 export async function readStackSettings(stack: string, cli: PulumiCli = pulumiCli): Promise<StackSettings> {
   const outputs = parseStackOutputs(
     await readJson(cli, ["stack", "output", "--json", "--show-secrets", "--stack", stack], stack),
@@ -41,7 +38,7 @@ export async function readStackSettings(stack: string, cli: PulumiCli = pulumiCl
   const required = <N extends StackOutputName>(name: N): NonNullable<StackOutputs[N]> => {
     const value = outputs[name];
     if (value === undefined) {
-      throw new StackSettingsError(
+      throw new CommandError(
         `stack "${stack}" has no output ${name}: run \`pulumi up --stack ${stack}\` first (a stack deployed before this version lacks it)`,
       );
     }
@@ -85,10 +82,11 @@ async function readJson(cli: PulumiCli, args: string[], stack: string): Promise<
   try {
     stdout = await cli(args);
   } catch (error) {
-    throw new StackSettingsError(
+    throw new CommandError(
       `\`pulumi ${args.slice(0, 2).join(" ")} --stack ${stack}\` failed (${(error as Error).message}): check the stack ` +
         "exists (`npx pulumi stack ls`), that this machine is logged in to its backend, and that " +
         "PULUMI_CONFIG_PASSPHRASE (or its secrets provider) is set",
+      { cause: error },
     );
   }
   try {
@@ -99,7 +97,7 @@ async function readJson(cli: PulumiCli, args: string[], stack: string): Promise<
   } catch {
     // Reported below without quoting the text: it holds the stack's secrets.
   }
-  throw new StackSettingsError(
+  throw new CommandError(
     `\`pulumi ${args.slice(0, 2).join(" ")} --stack ${stack}\` did not print a JSON object: check the Pulumi CLI in node_modules (npm install)`,
   );
 }

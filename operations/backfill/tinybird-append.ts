@@ -5,7 +5,7 @@
  * Retry-After, else X-RateLimit-Reset, else backoff. A batch retried after a lost answer may be
  * stored twice under the same event ids, which readers de-duplicate.
  */
-import { withRetry } from "../../command-kit/command-shell";
+import { CommandError, withRetry } from "../../command-kit/command-shell";
 import type { TinybirdOutcome } from "../../lambda/outcome";
 import { classifyEventsAnswer, eventsHeaders, eventsUrl } from "../../lambda/tinybird";
 import type { Clock } from "../clock";
@@ -24,18 +24,6 @@ export interface AppenderOptions {
   clock: Clock;
   attempts?: number;
   fetch?: typeof fetch;
-}
-
-/** A batch Tinybird did not acknowledge; `message` says why and what to do. */
-export class AppendError extends Error {
-  override name = "AppendError";
-  constructor(
-    message: string,
-    readonly transient: boolean,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
 }
 
 export type Append = (lines: string[]) => Promise<void>;
@@ -76,8 +64,11 @@ export function createAppender(options: AppenderOptions): Append {
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-      throw new AppendError(`Could not reach Tinybird at ${options.host} (${cause})`, true);
+      const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+      throw new CommandError(`Could not reach Tinybird at ${options.host} (${code})`, {
+        transient: true,
+        cause: error,
+      });
     }
     const { status } = response;
     const { outcome, retryAfterMs } = classifyEventsAnswer(
@@ -96,21 +87,20 @@ export function createAppender(options: AppenderOptions): Append {
     );
     if (outcome.kind === "forwarded") return;
     if (outcome.kind === "quarantined") {
-      throw new AppendError(
+      throw new CommandError(
         `Tinybird quarantined ${outcome.quarantinedRows} of ${rows} rows in ${options.dataSource}_quarantine: the data source's ` +
           "schema no longer accepts Clerk events as the forwarder writes them; see that table's c__error column",
-        false,
       );
     }
     const retried = RETRIED[outcome.kind];
     if (retried !== undefined) {
       if (retryAfterMs !== undefined) budget.pause(retryAfterMs);
-      throw new AppendError(`Tinybird answered ${status} for ${where}${retried}`, true, retryAfterMs);
+      throw new CommandError(`Tinybird answered ${status} for ${where}${retried}`, {
+        transient: true,
+        retryAfterMs,
+      });
     }
-    throw new AppendError(
-      "detail" in outcome ? outcome.detail : `Tinybird answered ${status} for ${where}`,
-      false,
-    );
+    throw new CommandError("detail" in outcome ? outcome.detail : `Tinybird answered ${status} for ${where}`);
   }
 
   return async (lines) => {
@@ -121,8 +111,6 @@ export function createAppender(options: AppenderOptions): Append {
       baseDelayMs: 1_000,
       maxDelayMs: 60_000,
       sleep: options.clock.sleep,
-      isRetryable: (error) => error instanceof AppendError && error.transient,
-      retryAfterMs: (error) => (error instanceof AppendError ? error.retryAfterMs : undefined),
     });
   };
 }

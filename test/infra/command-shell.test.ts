@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  ProvisioningError,
+  CommandError,
   parseResultLine,
   requireEnv,
   runCommand,
@@ -74,12 +74,12 @@ describe("withRetry", () => {
     expect(delays).toEqual([3000]);
   });
 
-  it("by default retries what a ProvisioningError calls transient, after its server-given delay, and nothing else", async () => {
+  it("by default retries what a CommandError calls transient, after its server-given delay, and nothing else", async () => {
     const delays: number[] = [];
     const failures = [
-      new ProvisioningError("Tinybird answered 429", { transient: true, retryAfterMs: 1500 }),
-      new ProvisioningError("Svix answered 503", { transient: true }),
-      new ProvisioningError("Clerk answered 401"),
+      new CommandError("Tinybird answered 429", { transient: true, retryAfterMs: 1500 }),
+      new CommandError("Svix answered 503", { transient: true }),
+      new CommandError("Clerk answered 401"),
     ];
     let calls = 0;
     await expect(
@@ -167,10 +167,10 @@ describe("runCommand", () => {
     expect(c.code()).toBe(0);
   });
 
-  it("prints only the message of a ProvisioningError and exits 1", async () => {
+  it("prints only the message of a CommandError and exits 1", async () => {
     const c = captureIO();
     await runCommand(async () => {
-      throw new ProvisioningError("Tinybird answered 403: give the token DATASOURCES:CREATE");
+      throw new CommandError("Tinybird answered 403: give the token DATASOURCES:CREATE");
     }, c.io);
     expect(c.out).toEqual([]);
     expect(c.err).toEqual(["Tinybird answered 403: give the token DATASOURCES:CREATE"]);

@@ -4,7 +4,8 @@
  * forwarder's fix, on what no retry can cure.
  */
 import { describe, expect, it } from "vitest";
-import { AppendError, createAppender } from "../../operations/backfill/tinybird-append";
+import { CommandError } from "../../command-kit/command-shell";
+import { createAppender } from "../../operations/backfill/tinybird-append";
 import { VirtualClock } from "../support/clerk-directory";
 
 /** An appender whose every request Tinybird answers with `status` and `body`; counts the requests. */
@@ -23,7 +24,7 @@ async function appendAgainst(status: number, body: string, headers: Record<strin
   });
   const failure = await append(['{"event_id":"a"}']).then(
     () => undefined,
-    (error: unknown) => error as AppendError,
+    (error: unknown) => error as CommandError,
   );
   return { requests, failure };
 }
@@ -37,7 +38,7 @@ describe("the backfill's reading of Tinybird's answers", () => {
   ])("tries again after %i (%s), up to its attempts", async (status) => {
     const { requests, failure } = await appendAgainst(status, "{}");
     expect(requests).toBe(3);
-    expect(failure).toBeInstanceOf(AppendError);
+    expect(failure).toBeInstanceOf(CommandError);
     expect(failure!.transient).toBe(true);
     expect(failure!.message).toMatch(
       new RegExp(`^Tinybird answered ${status} for data source "clerk_events"`),
