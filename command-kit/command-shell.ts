@@ -1,7 +1,8 @@
 /**
- * The shell every provisioning command runs in. `local.Command` stores a command's stdout in the
- * stack's state and prints the command string and all its output when it fails, so: the result is
- * one JSON line on stdout, a failure is one human message on stderr, and neither ever carries a
+ * What every command shares besides its runner (command-runner.ts): the error base, retry, the
+ * credential scrubber, reading a result line. `local.Command` stores a provisioning command's stdout
+ * in the stack's state and prints the command string and all its output when it fails, so: the result
+ * is one JSON line on stdout, a failure is one human message on stderr, and neither ever carries a
  * credential that came in through the environment.
  */
 
@@ -111,23 +112,10 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions):
   }
 }
 
-export interface CommandIO {
-  stdout: (line: string) => void;
-  stderr: (line: string) => void;
-  exit: (code: number) => void;
-}
-
-const processIO: CommandIO = {
-  stdout: (line) => process.stdout.write(`${line}\n`),
-  stderr: (line) => process.stderr.write(`${line}\n`),
-  exit: (code) => {
-    process.exitCode = code;
-  },
-};
-
 /**
- * What a command printed through `runCommand`: the JSON object on the last line of its stdout, or
- * undefined. Callers never quote the text when this fails: it may hold the result's secrets.
+ * What a command printed through `resultCommand` (command-runner.ts): the JSON object on the last
+ * line of its stdout, or undefined. Callers never quote the text when this fails: it may hold the
+ * result's secrets.
  */
 export function parseResultLine(stdout: string | undefined): Record<string, unknown> | undefined {
   const last = (stdout ?? "").trim().split("\n").pop() ?? "";
@@ -138,22 +126,5 @@ export function parseResultLine(stdout: string | undefined): Record<string, unkn
       : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/**
- * Runs one provisioning operation: its result (if any) becomes the JSON line on stdout; a thrown
- * error becomes its message alone on stderr and exit code 1. Stack traces are left out on purpose:
- * they are noise to the operator reading `pulumi up` output and may quote request data.
- */
-export async function runCommand(main: () => Promise<unknown>, io: CommandIO = processIO): Promise<void> {
-  try {
-    const result = await main();
-    if (result !== undefined) io.stdout(JSON.stringify(result));
-    io.exit(0);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    io.stderr(error instanceof CommandError ? message : `unexpected failure: ${message}`);
-    io.exit(1);
   }
 }

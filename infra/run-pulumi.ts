@@ -4,19 +4,22 @@
  * one, otherwise state on this machine (`file://~`), which needs no account.
  */
 import { spawn } from "node:child_process";
+import { runMain } from "../command-kit/command-runner";
 import { pulumiEnvironment } from "../stack-access/pulumi-cli";
 
 if (require.main === module) {
-  // npm puts node_modules/.bin first on PATH: this is the pinned CLI (the `pulumi` devDependency).
-  const child = spawn("pulumi", process.argv.slice(2), {
-    stdio: "inherit",
-    env: pulumiEnvironment(process.env),
-  });
-  child.on("exit", (code, signal) => {
-    process.exitCode = code ?? (signal ? 1 : 0);
-  });
-  child.on("error", (error) => {
-    process.stderr.write(`could not start pulumi (${error.message}): run npm install first\n`);
-    process.exitCode = 1;
+  void runMain({
+    usage: "usage: npm run stack -- <any pulumi command>",
+    passArguments: true,
+    run: ({ positionals, env }) =>
+      new Promise<number>((exit) => {
+        // npm puts node_modules/.bin first on PATH: this is the pinned CLI (the `pulumi` devDependency).
+        const child = spawn("pulumi", positionals, { stdio: "inherit", env: pulumiEnvironment(env) });
+        child.on("exit", (code, signal) => exit(code ?? (signal ? 1 : 0)));
+        child.on("error", (error) => {
+          process.stderr.write(`could not start pulumi (${error.message}): run npm install first\n`);
+          exit(1);
+        });
+      }),
   });
 }

@@ -40,7 +40,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, pulumi = fakePulumi({
   const code = await main(
     argv,
     env,
-    { stdout: (l) => stdout.push(l), stderr: (l) => stderr.push(l) },
+    { stdout: (l) => stdout.push(l), stderr: (l) => stderr.push(l), exit: () => {} },
     { pulumi, now: () => NOW, policy: { sleep: async () => {} } },
   );
   return { code, stdout: stdout.join("\n"), stderr: stderr.join("\n") };

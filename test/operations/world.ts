@@ -55,7 +55,11 @@ export async function startWorld(size: DirectorySize, fake: FakeOptions = {}): P
         options.env ?? env,
         {
           stdout: (line) => stdout.push(line),
-          stderr: {
+          stderr: (line) => {
+            stderr += `${line}\n`;
+          },
+          exit: () => {},
+          terminal: {
             write: (text) => {
               stderr += text;
             },
