@@ -4,14 +4,7 @@
  * (see docs/backfill-and-recover.md), or the deployed stack's settings with `--stack`. Progress on
  * stderr, the summary on stdout; exit 0 only when Tinybird acknowledged every row.
  */
-import {
-  type Command,
-  type CommandIO,
-  EXIT,
-  InputProblems,
-  runCommand,
-  runMain,
-} from "../../command-kit/command-runner";
+import { type Command, EXIT, InputProblems, runMain } from "../../command-kit/command-runner";
 import { type PulumiCli, pulumiCli } from "../../stack-access/pulumi-cli";
 import { readStackSettings } from "../../stack-access/stack-settings";
 import { type Clock, systemClock } from "../clock";
@@ -76,15 +69,6 @@ export function backfillCommand(deps: CliDeps = {}): Command<{ stack: { type: "s
       return report.ok ? EXIT.ok : EXIT.failed;
     },
   };
-}
-
-export function main(
-  argv: string[],
-  env: NodeJS.ProcessEnv,
-  io: CommandIO,
-  deps: CliDeps = {},
-): Promise<number> {
-  return runCommand(backfillCommand(deps), argv, env, io);
 }
 
 if (require.main === module) void runMain(backfillCommand());

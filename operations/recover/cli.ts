@@ -5,13 +5,7 @@
  * CLERK_API_URL. A stack in manual mode gets the Clerk dashboard steps instead.
  */
 import { normaliseApiUrl } from "../../clerk-access/config";
-import {
-  type Command,
-  type CommandIO,
-  InputProblems,
-  runCommand,
-  runMain,
-} from "../../command-kit/command-runner";
+import { type Command, InputProblems, runMain } from "../../command-kit/command-runner";
 import { CommandError, type RetryPolicy } from "../../command-kit/command-shell";
 import { type PulumiCli, pulumiCli } from "../../stack-access/pulumi-cli";
 import { readStackSettings } from "../../stack-access/stack-settings";
@@ -88,15 +82,6 @@ export function recoverCommand(deps: RecoverDeps = {}): Command<typeof OPTIONS> 
       );
     },
   };
-}
-
-export function main(
-  argv: string[],
-  env: NodeJS.ProcessEnv,
-  io: CommandIO,
-  deps: RecoverDeps = {},
-): Promise<number> {
-  return runCommand(recoverCommand(deps), argv, env, io);
 }
 
 function readTime(
