@@ -92,13 +92,13 @@ export const webhookSigningSecret = pulumi.secret(clerk.signingSecret);
 export const tinybirdReadToken = pulumi.secret(tinybird.readToken);
 /**
  * What `npm run backfill -- --stack <name>` needs to write rows exactly as the deployed forwarder
- * does: where, with which append token, and redacted how.
+ * does: its environment (where, and redacted how), the append token and the pseudonymisation key.
  */
-export const tinybirdHost = config.tinybirdHost;
+export const forwarderEnvironment = forwarder.environment;
 export const tinybirdAppendToken = pulumi.secret(tinybird.appendToken);
+export const pseudonymizationKey = credentials.pseudonymizationKey;
+/** The same settings by name, for people (and for the backfill on a stack deployed before the above). */
+export const tinybirdHost = config.tinybirdHost;
 export const redactPaths = config.redactPaths;
 export const pseudonymizePersonalData = config.pseudonymizePersonalData;
 export const redactPrivateMetadata = config.redactPrivateMetadata;
-export const pseudonymizationKey = credentials.pseudonymizationKey;
-/** The variables the forwarder runs with (no credential): the backfill writes its rows with the same. */
-export const forwarderEnvironment = forwarder.environment;
