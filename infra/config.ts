@@ -106,7 +106,8 @@ const CLERK_KEY_HINT = "a secret key from Clerk → API keys (sk_live_… or sk_
  * Every setting the stack reads, in the order problems are listed. Pulumi.yaml declares each one's type
  * and default (the only place defaults live: the Pulumi CLI hands the program every declared key,
  * a default filled in where the stack sets none); this table checks the values and shapes them.
- * Adding a setting is one row here and its use in infra/index.ts.
+ * Adding a setting is one row here and its use in infra/index.ts; a setting of the forwarder names its
+ * field of lambda/config.ts (`forwarder:`) and reaches it through forwarderSettings, with no other use.
  */
 export const SETTINGS = {
   region: setting({
