@@ -26,6 +26,9 @@ export interface DesiredEndpoint {
 
 export interface EndpointClient {
   endpoints: Svix["endpoint"];
+  /** The app's messages, and each endpoint's deliveries of them (reconciliation). */
+  messages: Svix["message"];
+  attempts: Svix["messageAttempt"];
   appId: string;
   /** The Svix API host, for messages. */
   apiBase: string;
@@ -64,6 +67,8 @@ export function endpointClient(access: SvixAccess, policy: RetryPolicy): Endpoin
   const fix = svixEndpointFix(access.appId, access.apiBase);
   return {
     endpoints: svix.endpoint,
+    messages: svix.message,
+    attempts: svix.messageAttempt,
     appId: access.appId,
     apiBase: access.apiBase,
     step: (action) => ({ service: "Svix", action, fix }),

@@ -28,6 +28,8 @@ export interface StackSettings {
   /** True unless the stack turned it off; a stack deployed before the setting existed redacts it. */
   redactPrivateMetadata: boolean;
   pseudonymizationKey?: string;
+  /** The event types the endpoint subscribes to (config clerkEventTypes); empty means all. */
+  clerkEventTypes: string[];
 }
 
 /** Runs the Pulumi CLI with `args`; resolves its stdout or rejects with its stderr. */
@@ -98,7 +100,22 @@ export async function readStackSettings(stack: string, cli: PulumiCli = pulumiCl
     pseudonymizePersonalData: outputs.pseudonymizePersonalData === true,
     redactPrivateMetadata: outputs.redactPrivateMetadata !== false,
     ...optional("pseudonymizationKey", text("pseudonymizationKey")),
+    clerkEventTypes: listConfig(config[`${PROJECT}:clerkEventTypes`]),
   };
+}
+
+/** A list setting as `pulumi config --json` prints it: `objectValue`, or `value` holding JSON. */
+function listConfig(entry: unknown): string[] {
+  const { value, objectValue } = (entry ?? {}) as { value?: unknown; objectValue?: unknown };
+  let list = objectValue;
+  if (!Array.isArray(list) && typeof value === "string") {
+    try {
+      list = JSON.parse(value);
+    } catch {
+      list = undefined;
+    }
+  }
+  return Array.isArray(list) ? list.filter((t): t is string => typeof t === "string" && t !== "") : [];
 }
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {

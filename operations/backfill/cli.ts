@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { type Clock, systemClock } from "../clock";
-import { Progress } from "../progress";
+import { type CliIO, Progress } from "../progress";
 import { type PulumiCli, pulumiCli, readStackSettings } from "../stack-settings";
 import { createClerkLists } from "./clerk-lists";
 import { describeReport } from "./report";
@@ -14,10 +14,7 @@ import { runBackfill } from "./run";
 import { readBackfillSettings, stackEnvironment } from "./settings";
 import { createAppender } from "./tinybird-append";
 
-export interface CliIO {
-  stdout: (line: string) => void;
-  stderr: { write(text: string): void; isTTY: boolean };
-}
+export type { CliIO } from "../progress";
 
 export interface CliDeps {
   clock?: Clock;
