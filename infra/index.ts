@@ -78,6 +78,7 @@ new ForwarderAlarms("alarms", {
   logGroupName: forwarder.logGroupName,
   email: config.alarmEmail,
   topicArn: config.alarmTopicArn,
+  deliveryQuietHours: config.deliveryQuietHours,
 });
 
 // Outputs something reads: operations/stack-settings.ts (backfill, recover --stack), dashboard/stack.ts,

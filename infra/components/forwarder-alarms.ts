@@ -14,6 +14,11 @@ export interface ForwarderAlarmsArgs {
   topicArn: pulumi.Input<string> | undefined;
   /** CloudWatch namespace of the metrics counted from the logs; default unique per project and stack. */
   metricNamespace?: pulumi.Input<string>;
+  /**
+   * Hours without a verified delivery after which the deliveries-stopped alarm fires (1–168; config
+   * deliveryQuietHours, 24 by default); undefined or 0: no such alarm.
+   */
+  deliveryQuietHours?: number;
 }
 
 /**
@@ -27,6 +32,11 @@ export const LOG_FILTERS = {
   workspaceNotFound: '{ $.outcome = "tinybird_workspace_not_found" }',
   /** Tinybird answered 403 "Invalid token for DS autocreation": the data source is gone. */
   dataSourceMissing: '{ $.outcome = "tinybird_data_source_missing" }',
+  /**
+   * A verified delivery the forwarder answered 200 (Tinybird stored it): its one line per request,
+   * `{"message": "webhook handled", …, "status": 200}` (lambda/forwarder.ts, lambda/outcome.ts).
+   */
+  verifiedDelivery: '{ ($.message = "webhook handled") && ($.status = 200) }',
   /** Every other 500: a failure Svix's retries cannot fix (setup or a bug). */
   otherUnretryable:
     '{ ($.status = 500) && ($.outcome != "tinybird_rejected_token") && ' +
@@ -39,6 +49,18 @@ export const LOG_FILTERS = {
  * Svix sends far below this; a flood above the stage's throttle makes its deliveries 429 too.
  */
 export const SUSTAINED_4XX_PER_5_MINUTES = 50;
+
+/** What the deliveries-stopped alarm says: what to check, and the command that repairs the gap. */
+export function deliveriesStoppedDescription(hours: number, stack: string): string {
+  return (
+    `No verified delivery reached the forwarder for ${hours} hours (counted from its log lines; no request at all ` +
+    "counts too): Clerk's events are not arriving. Check in the Clerk dashboard → Webhooks that the endpoint is " +
+    "enabled (Svix disables one after about 5 days of failures; `pulumi up` enables it again and says since when), " +
+    "that its event filter still lists the events the stack wants, and Svix's status (status.svix.com). Then find " +
+    `and deliver what was missed: npm run reconcile -- --stack ${stack} --since <last delivery> --repair ` +
+    "(docs/operating.md). An instance this quiet by nature: raise deliveryQuietHours, or set it to 0."
+  );
+}
 
 /**
  * Svix retries a failed delivery for about a day and then drops it, telling nobody: these alarms are
@@ -96,7 +118,7 @@ export class ForwarderAlarms extends pulumi.ComponentResource {
       return { namespace, metricName };
     };
 
-    const alarms = [
+    const alarms: aws.cloudwatch.MetricAlarm[] = [
       // Pages within about a minute of the first rejected delivery, long before Svix gives up.
       new aws.cloudwatch.MetricAlarm(
         `${name}-tinybird-rejects-token`,
@@ -215,6 +237,31 @@ export class ForwarderAlarms extends pulumi.ComponentResource {
         { parent: this },
       ),
     ];
+
+    const quietHours = args.deliveryQuietHours ?? 0;
+    if (quietHours > 0) {
+      // Every other alarm counts failures, and no request makes no failure: this one counts successes.
+      alarms.push(
+        new aws.cloudwatch.MetricAlarm(
+          `${name}-deliveries-stopped`,
+          {
+            alarmDescription: deliveriesStoppedDescription(quietHours, pulumi.getStack()),
+            ...countInLogs("verified-deliveries", "VerifiedDeliveries", LOG_FILTERS.verifiedDelivery),
+            statistic: "Sum",
+            period: 3600,
+            evaluationPeriods: quietHours,
+            datapointsToAlarm: quietHours,
+            comparisonOperator: "LessThanThreshold",
+            threshold: 1,
+            // No log line at all is exactly the silence this alarm exists for.
+            treatMissingData: "breaching",
+            alarmActions: topics,
+            okActions: topics,
+          },
+          { parent: this },
+        ),
+      );
+    }
 
     this.topicArns = pulumi.output(topics);
     this.alarmNames = pulumi.all(alarms.map((alarm) => alarm.name));
