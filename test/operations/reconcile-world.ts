@@ -15,6 +15,7 @@ import { VirtualClock } from "../support/clerk-directory";
 import {
   CLERK_KEY,
   type ClerkSvixFake,
+  deployedEndpoint,
   type FakeEndpoint,
   startClerkSvixFake,
 } from "../support/clerk-svix-fake";
@@ -26,18 +27,10 @@ export const READ_TOKEN = "p.reconcile-read-token-for-tests";
 export const NOW = Date.UTC(2026, 0, 20, 12);
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
-export const ENDPOINT: FakeEndpoint = {
+export const ENDPOINT: FakeEndpoint = deployedEndpoint({
   id: "ep_reconcile",
-  uid: "clerk-tinybird.clerk-tinybird.prod",
-  url: "https://example.execute-api.eu-west-1.amazonaws.com/webhooks/clerk",
-  description: "clerk-tinybird",
-  eventTypes: null,
-  metadata: {},
-  disabled: false,
-  secret: "whsec_x",
-  version: 1,
   createdAt: "2025-06-01T00:00:00Z",
-};
+});
 
 /** What became of one message: Svix's status on the endpoint (none: never attempted) and whether it was stored. */
 export type Fate = "stored" | "failed" | "neverAttempted" | "lost" | "canceled" | "pending";

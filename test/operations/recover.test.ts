@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../operations/recover/cli";
-import { CLERK_KEY, type ClerkSvixFake, startClerkSvixFake } from "../support/clerk-svix-fake";
+import {
+  CLERK_KEY,
+  type ClerkSvixFake,
+  deployedEndpoint,
+  startClerkSvixFake,
+} from "../support/clerk-svix-fake";
 import { fakePulumi } from "./fake-pulumi";
 
 let fake: ClerkSvixFake | undefined;
@@ -13,17 +18,7 @@ const NOW = Date.parse("2026-01-20T12:00:00Z");
 
 async function withEndpoint(): Promise<ClerkSvixFake> {
   fake = await startClerkSvixFake({ appExists: true });
-  fake.endpoints.set("ep_1", {
-    id: "ep_1",
-    uid: "clerk-tinybird.clerk-tinybird.prod",
-    url: "https://example.execute-api.eu-west-1.amazonaws.com/webhooks/clerk",
-    description: "clerk-tinybird",
-    eventTypes: null,
-    metadata: {},
-    disabled: false,
-    secret: "whsec_x",
-    version: 1,
-  });
+  fake.endpoints.set("ep_1", deployedEndpoint());
   return fake;
 }
 

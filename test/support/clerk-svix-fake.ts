@@ -34,6 +34,22 @@ export interface FakeEndpoint {
   createdAt?: string;
 }
 
+/** A stack's endpoint as the registration leaves it, for tests that start with one in place. */
+export function deployedEndpoint(fields: Partial<FakeEndpoint> = {}): FakeEndpoint {
+  return {
+    id: "ep_1",
+    uid: "clerk-tinybird.clerk-tinybird.prod",
+    url: "https://example.execute-api.eu-west-1.amazonaws.com/webhooks/clerk",
+    description: "clerk-tinybird",
+    eventTypes: null,
+    metadata: {},
+    disabled: false,
+    secret: "whsec_x",
+    version: 1,
+    ...fields,
+  };
+}
+
 /** A canned answer, or a misbehaviour on the raw response (reset the socket, …). */
 export type FaultReply = StubReply | ((res: ServerResponse) => void);
 
