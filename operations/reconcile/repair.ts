@@ -25,6 +25,8 @@ export interface RepairContext {
   runId: string;
   /** The command that fixes the endpoint's settings (re-enable it, restore its filter). */
   fixEndpoint: string;
+  /** Told after each resend: one request per message can take a while. */
+  resending?: (done: number, total: number) => void;
 }
 
 /** The range covering every gap's creation time (Svix's `until` is exclusive). */
@@ -85,6 +87,8 @@ export async function repairGaps(ledger: Ledger, context: RepairContext): Promis
     }
   }
 
+  const total = ledger.gaps.deliveredNotStored.length + ledger.gaps.canceled.length;
+  let done = 0;
   for (const kind of ["deliveredNotStored", "canceled"] as const) {
     const failures: string[] = [];
     for (const gap of ledger.gaps[kind]) {
@@ -94,6 +98,7 @@ export async function repairGaps(ledger: Ledger, context: RepairContext): Promis
       } catch (error) {
         failures.push(reasonOf(error));
       }
+      context.resending?.((done += 1), total);
     }
     // One line for many failures: they usually share a cause (a message past retention, say).
     if (failures.length > 0) leave(kind, failures.length, failures[0]!);

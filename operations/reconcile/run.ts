@@ -27,12 +27,10 @@ export interface ReconcileRequest {
   sliceMs?: number;
 }
 
-export interface ReconcileProgress {
-  day: string;
-  slice: number;
-  slices: number;
-  listed: number;
-}
+/** What the progress line shows: the day being checked, or the resends under way. */
+export type ReconcileProgress =
+  | { phase: "checking"; day: string; slice: number; slices: number; listed: number }
+  | { phase: "resending"; done: number; total: number };
 
 export interface ReconcileDeps {
   svix: SvixDeliveries;
@@ -57,6 +55,9 @@ export interface ReconcileReport {
 }
 
 export function describeReconcileProgress(state: ReconcileProgress, elapsedMs: number): string {
+  if (state.phase === "resending") {
+    return `resending lost messages one by one: ${count(state.done)} of ${count(state.total)} · ${duration(elapsedMs)}`;
+  }
   const rate = elapsedMs > 0 ? Math.round((state.listed * 1000) / elapsedMs) : 0;
   return (
     `reconciling ${state.day} (${state.slice} of ${state.slices}): ${count(state.listed)} messages checked · ` +
@@ -102,7 +103,13 @@ export async function runReconcile(request: ReconcileRequest, deps: ReconcileDep
     const range = { since, until };
     const show = (force = false) =>
       deps.progress.update(
-        { day: since.toISOString().slice(0, 16).replace("T", " "), slice: i + 1, slices, listed },
+        {
+          phase: "checking",
+          day: since.toISOString().slice(0, 16).replace("T", " "),
+          slice: i + 1,
+          slices,
+          listed,
+        },
         force,
       );
     const attempted = new Map<string, Attempted>();
@@ -125,7 +132,13 @@ export async function runReconcile(request: ReconcileRequest, deps: ReconcileDep
   let repairs: Repairs | undefined;
   let unrepaired = gapCount(ledger);
   if (request.repair && unrepaired > 0) {
-    repairs = await repairGaps(ledger, { svix, runId: deps.runId, fixEndpoint: deps.fixEndpoint });
+    repairs = await repairGaps(ledger, {
+      svix,
+      runId: deps.runId,
+      fixEndpoint: deps.fixEndpoint,
+      resending: (done, total) => deps.progress.update({ phase: "resending", done, total }, done === total),
+    });
+    deps.progress.finish();
     unrepaired = repairs.unrepaired.reduce((n, u) => n + u.count, 0);
   }
   return {

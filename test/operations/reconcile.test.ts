@@ -245,8 +245,12 @@ describe("npm run reconcile at the edges", () => {
 
   it("draws its progress on a terminal and refuses a bad window before calling anyone", async () => {
     world.send("stored", 2, dayStart(9) + HOUR);
-    const shown = await world.run(window(9), { tty: true });
-    expect(shown.stderr).toMatch(/reconciling .* \(1 of 1\): 2 messages checked/);
+    world.send("lost", 1, dayStart(9) + 2 * HOUR);
+    const shown = await world.run([...window(9), "--repair"], { tty: true });
+    expect(shown.stderr).toMatch(/reconciling .* \(1 of 1\): 3 messages checked/);
+    expect(shown.stderr).toMatch(/resending lost messages one by one: 1 of 1/);
+    // Without a terminal (a CI log), no progress line at all.
+    expect((await world.run(window(9))).stderr).toBe("");
     const calls = world.fake.svix.requests.length;
     expect((await world.run([])).stderr).toContain("--since is required");
     expect((await world.run(["--since", "last week"])).stderr).toContain('--since "last week" is not a time');
