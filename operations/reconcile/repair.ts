@@ -98,7 +98,8 @@ export async function repairGaps(ledger: Ledger, context: RepairContext): Promis
       } catch (error) {
         failures.push(reasonOf(error));
       }
-      context.resending?.((done += 1), total);
+      done += 1;
+      context.resending?.(done, total);
     }
     // One line for many failures: they usually share a cause (a message past retention, say).
     if (failures.length > 0) leave(kind, failures.length, failures[0]!);
