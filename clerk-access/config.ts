@@ -42,6 +42,15 @@ export function safeUrl(name: string, value: string): string {
   return value;
 }
 
+/** What is wrong with CLERK_SECRET_KEY as an operations command reads it, or undefined. Never quotes it. */
+export function secretKeyProblem(key: string | undefined): string | undefined {
+  if (!key) return "CLERK_SECRET_KEY is not set: the instance's secret key (Clerk dashboard → API keys)";
+  if (!/^sk_(test|live)_/.test(key)) {
+    return "CLERK_SECRET_KEY does not look like a Clerk secret key: sk_test_… (development) or sk_live_… (production)";
+  }
+  return undefined;
+}
+
 /** Event types as the command receives them: comma-separated; empty means every event. */
 export function parseEventTypes(value: string | undefined): string[] {
   const types = (value ?? "")

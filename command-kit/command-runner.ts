@@ -9,7 +9,7 @@
  */
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { CommandError } from "./command-shell";
-import { type Clock, Progress, type Terminal } from "./progress";
+import { type Clock, type Describe, Progress, type ProgressState, type Terminal } from "./progress";
 
 /** What a command's exit code says. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -43,8 +43,11 @@ export interface CommandInput<O extends Options> {
   positionals: string[];
   env: NodeJS.ProcessEnv;
   io: CommandIO;
-  /** A progress line on the terminal for long work; the runner ends it before any message. */
-  progress(clock?: Clock): Progress;
+  /**
+   * A progress line on the terminal for long work (drawn by `describe`; default rows listed and
+   * stored); the runner ends it before any message.
+   */
+  progress<S = ProgressState>(clock?: Clock, describe?: Describe<S>): Progress<S>;
 }
 
 export interface Command<O extends Options = Options> {
@@ -132,9 +135,9 @@ async function run<O extends Options>(
     }
   }
 
-  const shown: Progress[] = [];
-  const progress = (clock: Clock = Date) => {
-    const line = new Progress(io.terminal ?? { write: () => {}, isTTY: false }, clock);
+  const shown: { finish(): void }[] = [];
+  const progress = <S = ProgressState>(clock: Clock = Date, describe?: Describe<S>): Progress<S> => {
+    const line = new Progress<S>(io.terminal ?? { write: () => {}, isTTY: false }, clock, 500, describe);
     shown.push(line);
     return line;
   };

@@ -14,6 +14,12 @@ export interface Terminal {
   isTTY: boolean;
 }
 
+/** Where a long-running command writes: lines on stdout, progress and messages on stderr. */
+export interface CliIO {
+  stdout: (line: string) => void;
+  stderr: Terminal;
+}
+
 export interface ProgressState {
   /** What is being worked on, e.g. "users". */
   phase: string;
@@ -25,7 +31,10 @@ export interface ProgressState {
   storedOverall?: number;
 }
 
-export class Progress {
+/** Draws the line for a state, given the time since the start. */
+export type Describe<S> = (state: S, elapsedMs: number) => string;
+
+export class Progress<S = ProgressState> {
   private readonly started: number;
   private lastDraw = Number.NEGATIVE_INFINITY;
   private drawn = false;
@@ -34,17 +43,18 @@ export class Progress {
     private readonly terminal: Terminal,
     private readonly clock: Clock,
     private readonly intervalMs = 500,
+    private readonly describe: Describe<S> = describeProgress as unknown as Describe<S>,
   ) {
     this.started = clock.now();
   }
 
-  update(state: ProgressState, force = false): void {
+  update(state: S, force = false): void {
     if (!this.terminal.isTTY) return;
     const now = this.clock.now();
     if (!force && now - this.lastDraw < this.intervalMs) return;
     this.lastDraw = now;
     this.drawn = true;
-    this.terminal.write(`\r\x1b[K${describeProgress(state, now - this.started)}`);
+    this.terminal.write(`\r\x1b[K${this.describe(state, now - this.started)}`);
   }
 
   /** Ends the line so what follows starts on its own. */

@@ -29,6 +29,9 @@ export const LOG_RETENTION_DAYS: readonly number[] = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
+/** The longest quiet CloudWatch can watch: an alarm evaluates at most 7 days of hourly periods. */
+export const MAX_DELIVERY_QUIET_HOURS = 168;
+
 export type WorkspaceKind = "auto" | "classic" | "forward";
 const WORKSPACE_KINDS: readonly WorkspaceKind[] = ["auto", "classic", "forward"];
 
@@ -199,6 +202,18 @@ export const SETTINGS = {
   apiThrottleBurstLimit: setting({
     kind: "integer",
     check: (n) => (n >= 1 && n <= 5000 ? n : wrong("must be between 1 and 5000 (requests)")),
+  }),
+  /** 0 (no deliveries-stopped alarm) becomes undefined. */
+  deliveryQuietHours: setting({
+    kind: "integer",
+    check: (n) => {
+      if (n === 0) return undefined;
+      return n >= 1 && n <= MAX_DELIVERY_QUIET_HOURS
+        ? n
+        : wrong(
+            `must be 0 (no alarm) or between 1 and ${MAX_DELIVERY_QUIET_HOURS} hours (CloudWatch evaluates an alarm over at most 7 days)`,
+          );
+    },
   }),
   alarmEmail: setting({
     kind: "optionalText",

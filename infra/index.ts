@@ -78,6 +78,7 @@ new ForwarderAlarms("alarms", {
   logGroupName: forwarder.logGroupName,
   email: config.alarmEmail,
   topicArn: config.alarmTopicArn,
+  deliveryQuietHours: config.deliveryQuietHours,
 });
 
 // The outputs, as stack-access/outputs.ts lists them for their readers (backfill, recover and dashboard

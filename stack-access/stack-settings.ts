@@ -24,6 +24,8 @@ export interface StackSettings {
   /** The variables the deployed forwarder runs with (lambda/config.ts): where it writes, and redacted how. */
   forwarderEnvironment: Record<string, string>;
   pseudonymizationKey?: string;
+  /** The event types the endpoint subscribes to (config clerkEventTypes); empty means all. */
+  clerkEventTypes: string[];
 }
 
 export async function readStackSettings(stack: string, cli: PulumiCli = pulumiCli): Promise<StackSettings> {
@@ -70,7 +72,22 @@ export async function readStackSettings(stack: string, cli: PulumiCli = pulumiCl
         redactPrivateMetadata: outputs.redactPrivateMetadata !== false,
       }),
     ...optional("pseudonymizationKey", outputs.pseudonymizationKey),
+    clerkEventTypes: listConfig(config[`${PROJECT}:clerkEventTypes`]),
   };
+}
+
+/** A list setting as `pulumi config --json` prints it: `objectValue`, or `value` holding JSON. */
+function listConfig(entry: unknown): string[] {
+  const { value, objectValue } = (entry ?? {}) as { value?: unknown; objectValue?: unknown };
+  let list = objectValue;
+  if (!Array.isArray(list) && typeof value === "string") {
+    try {
+      list = JSON.parse(value);
+    } catch {
+      list = undefined;
+    }
+  }
+  return Array.isArray(list) ? list.filter((t): t is string => typeof t === "string" && t !== "") : [];
 }
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {

@@ -14,6 +14,11 @@ export interface ForwarderAlarmsArgs {
   topicArn: pulumi.Input<string> | undefined;
   /** CloudWatch namespace of the metrics counted from the logs; default unique per project and stack. */
   metricNamespace?: pulumi.Input<string>;
+  /**
+   * Hours without a verified delivery after which the deliveries-stopped alarm fires (1–168; config
+   * deliveryQuietHours, 24 by default); undefined or 0: no such alarm.
+   */
+  deliveryQuietHours?: number;
 }
 
 /**
@@ -27,6 +32,11 @@ export const LOG_FILTERS = {
   workspaceNotFound: '{ $.outcome = "tinybird_workspace_not_found" }',
   /** Tinybird answered 403 "Invalid token for DS autocreation": the data source is gone. */
   dataSourceMissing: '{ $.outcome = "tinybird_data_source_missing" }',
+  /**
+   * A verified delivery the forwarder answered 200 (Tinybird stored it): its one line per request,
+   * `{"message": "webhook handled", …, "status": 200}` (lambda/forwarder.ts, lambda/outcome.ts).
+   */
+  verifiedDelivery: '{ ($.message = "webhook handled") && ($.status = 200) }',
   /** Every other 500: a failure Svix's retries cannot fix (setup or a bug). */
   otherUnretryable:
     '{ ($.status = 500) && ($.outcome != "tinybird_rejected_token") && ' +
@@ -61,6 +71,8 @@ interface AlarmRow {
   window: Window;
   /** Default 1: any occurrence. */
   threshold?: number;
+  /** Alarm when the count falls below the threshold (a success count), rather than reaches it. */
+  below?: boolean;
 }
 
 /**
@@ -175,6 +187,41 @@ export const ALARMS: readonly AlarmRow[] = [
   },
 ];
 
+/** What the deliveries-stopped alarm says: what to check, and the command that repairs the gap. */
+export function deliveriesStoppedDescription(hours: number, stack: string): string {
+  return (
+    `No verified delivery reached the forwarder for ${hours} hours (counted from its log lines; no request at all ` +
+    "counts too): Clerk's events are not arriving. Check in the Clerk dashboard → Webhooks that the endpoint is " +
+    "enabled (Svix disables one after about 5 days of failures; `pulumi up` enables it again and says since when), " +
+    "that its event filter still lists the events the stack wants, and Svix's status (status.svix.com). Then find " +
+    `and deliver what was missed: npm run reconcile -- --stack ${stack} --since <last delivery> --repair ` +
+    "(docs/operating.md). An instance this quiet by nature: raise deliveryQuietHours, or set it to 0."
+  );
+}
+
+/**
+ * Every other alarm counts failures, and no request makes no failure: this one counts successes, hour
+ * by hour, and fires after `hours` hours without one. None when `hours` is 0 (deliveryQuietHours).
+ */
+export function deliveriesStopped(hours: number): AlarmRow[] {
+  if (hours <= 0) return [];
+  return [
+    {
+      id: "deliveries-stopped",
+      description: deliveriesStoppedDescription(hours, pulumi.getStack()),
+      metric: {
+        log: {
+          filter: "verified-deliveries",
+          metricName: "VerifiedDeliveries",
+          pattern: LOG_FILTERS.verifiedDelivery,
+        },
+      },
+      window: { period: 3600, evaluationPeriods: hours, datapointsToAlarm: hours },
+      below: true,
+    },
+  ];
+}
+
 /**
  * Svix retries a failed delivery for about a day and then drops it, telling nobody: these alarms are
  * how a person learns that events are not reaching Tinybird. Each notifies on ALARM and on OK.
@@ -231,7 +278,7 @@ export class ForwarderAlarms extends pulumi.ComponentResource {
       return { namespace, metricName };
     };
 
-    const alarms = ALARMS.map(
+    const alarms = [...ALARMS, ...deliveriesStopped(args.deliveryQuietHours ?? 0)].map(
       (row) =>
         new aws.cloudwatch.MetricAlarm(
           `${name}-${row.id}`,
@@ -240,10 +287,11 @@ export class ForwarderAlarms extends pulumi.ComponentResource {
             ...metricOf(row.metric),
             ...row.window,
             statistic: "Sum",
-            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            comparisonOperator: row.below ? "LessThanThreshold" : "GreaterThanOrEqualToThreshold",
             threshold: row.threshold ?? 1,
-            // Deliveries are sparse and retries come in bursts: a period without data is a period without failure.
-            treatMissingData: "notBreaching",
+            // Deliveries are sparse and retries come in bursts: for a failure count, a period without data is
+            // a period without failure; for a success count (`below`), it is the silence being watched for.
+            treatMissingData: row.below ? "breaching" : "notBreaching",
             alarmActions: topics,
             okActions: topics,
           },

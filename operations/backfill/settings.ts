@@ -5,7 +5,7 @@
  * variables from the deployed stack.
  */
 
-import { normaliseApiUrl } from "../../clerk-access/config";
+import { normaliseApiUrl, secretKeyProblem } from "../../clerk-access/config";
 import { FORWARDER_ENVIRONMENT, loadConfig } from "../../lambda/config";
 import { createRedactor, type Redactor } from "../../lambda/redaction";
 import type { StackSettings } from "../../stack-access/stack-settings";
@@ -30,13 +30,8 @@ export function readBackfillSettings(env: NodeJS.ProcessEnv): SettingsResult {
   const value = (name: string) => env[name]?.trim() || undefined;
 
   const clerkSecretKey = value("CLERK_SECRET_KEY");
-  if (!clerkSecretKey) {
-    problems.push("CLERK_SECRET_KEY is not set: the instance's secret key (Clerk dashboard → API keys)");
-  } else if (!/^sk_(test|live)_/.test(clerkSecretKey)) {
-    problems.push(
-      "CLERK_SECRET_KEY does not look like a Clerk secret key: sk_test_… (development) or sk_live_… (production)",
-    );
-  }
+  const keyProblem = secretKeyProblem(clerkSecretKey);
+  if (keyProblem) problems.push(keyProblem);
   const tinybirdToken = value("TINYBIRD_TOKEN");
   if (!tinybirdToken) {
     problems.push(

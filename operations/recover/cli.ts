@@ -1,7 +1,8 @@
 /**
  * `npm run recover -- --since <ISO time> [--until <ISO time>] [--stack <name>]`: asks Svix to resend
  * the messages it marked failed for the stack's endpoint (after an outage longer than its ~28 h of
- * retries). Inputs without --stack: CLERK_SECRET_KEY, CLERK_ENDPOINT_ID (the endpoint's id or uid),
+ * retries) and to send those it never attempted (while the endpoint was disabled). Inputs without
+ * --stack: CLERK_SECRET_KEY, CLERK_ENDPOINT_ID (the endpoint's id or uid),
  * CLERK_API_URL. A stack in manual mode gets the Clerk dashboard steps instead.
  */
 import { normaliseApiUrl } from "../../clerk-access/config";
@@ -9,6 +10,7 @@ import { type Command, InputProblems, runMain } from "../../command-kit/command-
 import { CommandError, type RetryPolicy } from "../../command-kit/command-shell";
 import { type PulumiCli, pulumiCli } from "../../stack-access/pulumi-cli";
 import { readStackSettings } from "../../stack-access/stack-settings";
+import { readTime } from "../time-arguments";
 import { manualSteps, recoverFailedMessages } from "./recover";
 
 export interface RecoverDeps {
@@ -76,30 +78,22 @@ export function recoverCommand(deps: RecoverDeps = {}): Command<typeof OPTIONS> 
         `Svix is resending the failed messages of endpoint ${recovery.endpoint} (app ${recovery.appId}) from ${range}: ` +
           `background task ${recovery.task.id}, ${recovery.task.status}.`,
       );
+      if ("task" in recovery.replay) {
+        io.stdout(
+          `Svix is sending the messages endpoint ${recovery.endpoint} never attempted (sent while it was disabled or ` +
+            `filtered them out) from ${range}: background task ${recovery.replay.task.id}, ${recovery.replay.task.status}.`,
+        );
+      }
       io.stdout(
-        "Follow it in the Clerk dashboard → Webhooks → the endpoint → Message Attempts, and the forwarder's logs. " +
-          "Resent events keep their svix-id (event_id): any already stored are counted once.",
+        "Follow them in the Clerk dashboard → Webhooks → the endpoint → Message Attempts, and the forwarder's logs. " +
+          "Resent events keep their svix-id (event_id): any already stored are counted once. " +
+          "`npm run reconcile` proves what is stored.",
       );
+      if ("failure" in recovery.replay) {
+        throw new CommandError(`Replaying the never-attempted messages failed: ${recovery.replay.failure}`);
+      }
     },
   };
-}
-
-function readTime(
-  flag: string,
-  value: string | undefined,
-  problems: string[],
-  required: boolean,
-): Date | undefined {
-  if (value === undefined) {
-    if (required) problems.push(`${flag} is required: an ISO time such as 2026-01-15T08:00:00Z`);
-    return undefined;
-  }
-  const time = Date.parse(value);
-  if (Number.isNaN(time)) {
-    problems.push(`${flag} "${value}" is not a time: use ISO 8601, e.g. 2026-01-15T08:00:00Z`);
-    return undefined;
-  }
-  return new Date(time);
 }
 
 if (require.main === module) void runMain(recoverCommand());

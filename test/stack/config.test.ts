@@ -75,6 +75,7 @@ describe("parseStackConfig", () => {
       logRetentionDays: 30,
       apiThrottleRateLimit: 50,
       apiThrottleBurstLimit: 100,
+      deliveryQuietHours: 24,
       alarmEmail: undefined,
       alarmTopicArn: undefined,
       kmsKeyArn: undefined,

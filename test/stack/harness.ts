@@ -109,9 +109,25 @@ export function cliDefaults(): Record<string, string> {
   return values;
 }
 
+/** The invokes the program makes in `pulumi up`: the Clerk endpoint's check, which finds it in order. */
+export const stackCalls: NonNullable<MockOptions["call"]> = (token) => {
+  if (token === "command:local:run") {
+    return {
+      stdout: JSON.stringify({ state: "ok", uid: "clerk-tinybird.clerk-tinybird.dev", endpointId: "ep_1" }),
+      stderr: "",
+    };
+  }
+  throw new Error(`unexpected call to ${token}`);
+};
+
 /** Mocks for the whole program: the stack's config over Pulumi.yaml's defaults, as the CLI merges them. */
 export function installStackMocks(options: Omit<MockOptions, "state"> = {}) {
-  return installMocks({ ...options, config: { ...cliDefaults(), ...options.config }, state: stackState });
+  return installMocks({
+    call: stackCalls,
+    ...options,
+    config: { ...cliDefaults(), ...options.config },
+    state: stackState,
+  });
 }
 
 export function ofType(resources: RecordedResource[], type: string): RecordedResource[] {

@@ -99,7 +99,7 @@ describe("the stack in manual Clerk mode, every option on", () => {
       endpoint: "oncall@example.com",
     });
     const alarms = ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
-    expect(alarms).toHaveLength(8);
+    expect(alarms).toHaveLength(9);
     for (const alarm of alarms) expect(alarm.inputs.alarmActions).toEqual([emailed, ON_CALL]);
   });
 });

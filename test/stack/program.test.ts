@@ -160,11 +160,11 @@ describe("the stack", () => {
     });
   });
 
-  it("raises the eight alarms even with no notification target configured", () => {
-    expect(ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm")).toHaveLength(8);
+  it("raises the nine alarms (deliveries stopped included) even with no notification target configured", () => {
+    expect(ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm")).toHaveLength(9);
     expect(ofType(resources, "aws:sns/topic:Topic")).toEqual([]);
     const filters = ofType(resources, "aws:cloudwatch/logMetricFilter:LogMetricFilter");
-    expect(filters).toHaveLength(4);
+    expect(filters).toHaveLength(5);
     for (const f of filters) expect(f.inputs.logGroupName).toBe(outputs.forwarderLogGroup?.value);
   });
 });

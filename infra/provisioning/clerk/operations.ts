@@ -11,6 +11,12 @@ import {
   removeEndpoint,
 } from "../../../clerk-access/endpoint";
 import {
+  checkEndpoint,
+  type EndpointCheck,
+  reenabledMessage,
+  reenabledSince,
+} from "../../../clerk-access/endpoint-check";
+import {
   clerkWebhooks,
   ensureSvixApp,
   isAppMissing,
@@ -32,7 +38,11 @@ export interface OperationDeps {
   policy?: RetryPolicy;
   /** Where warnings go; stderr in the CLI. */
   warn?: (line: string) => void;
+  now?: () => number;
 }
+
+/** The stack's name, for the commands messages suggest (the component sets STACK_NAME). */
+const stackOf = (env: NodeJS.ProcessEnv) => env.STACK_NAME?.trim() || "<stack>";
 
 /** Every credential met on the way, so that no message can quote one. */
 class Secrets {
@@ -73,7 +83,7 @@ async function register(
   const access = await openSvixAccess(webhooks, settings, policy, secrets.remember);
   const previous = settings.previous;
   const owner = (op === "update" ? previous.owner : undefined) ?? randomUUID();
-  const ensured = await withEndpoints(access, policy, (client) => {
+  const ensured = await withEndpoints(access, policy, async (client) => {
     if (op === "update" && previous.appId !== undefined && previous.appId !== access.appId) {
       // The old endpoint lives in another app this key cannot reach; adding a second one silently
       // would leave the first sending events to this stack forever.
@@ -84,13 +94,18 @@ async function register(
           `endpoint is then deleted with the old key and a new one registered with the new key`,
       );
     }
-    return ensureEndpoint(client, {
+    const result = await ensureEndpoint(client, {
       uid: settings.uid,
       url: settings.url,
       eventTypes: settings.eventTypes,
       description: settings.description,
       owner,
     });
+    if (result.wasDisabled) {
+      const reenabled = await reenabledSince(client, result.endpointId, (deps.now ?? Date.now)());
+      deps.warn?.(reenabledMessage(settings.uid, reenabled, stackOf(env)));
+    }
+    return result;
   });
   return {
     appId: access.appId,
@@ -129,6 +144,44 @@ async function unregister(env: NodeJS.ProcessEnv, deps: OperationDeps, secrets: 
   }
 }
 
+/**
+ * Run on every `pulumi up` (the component's invoke): reads the endpoint and puts back what changed
+ * outside Pulumi, a disabled endpoint first of all. Never fails: a check that cannot run must not
+ * stop a deployment, so its problem is the result.
+ */
+export async function runCheck(env: NodeJS.ProcessEnv, deps: OperationDeps = {}): Promise<EndpointCheck> {
+  const secrets = new Secrets();
+  secrets.remember(env.CLERK_SECRET_KEY?.trim());
+  try {
+    const settings = readDesiredSettings(env);
+    const policy = deps.policy ?? {};
+    let access: SvixAccess;
+    try {
+      access = await openSvixAccess(clerkWebhooks(settings), settings, policy, secrets.remember);
+    } catch (error) {
+      if (isAppMissing(error)) return { state: "app-missing" };
+      throw error;
+    }
+    return await withEndpoints(access, policy, (client) =>
+      checkEndpoint(
+        client,
+        {
+          uid: settings.uid,
+          url: settings.url,
+          eventTypes: settings.eventTypes,
+          description: settings.description,
+        },
+        (deps.now ?? Date.now)(),
+      ),
+    );
+  } catch (error) {
+    return {
+      state: "unchecked",
+      problem: secrets.scrub(error instanceof Error ? error.message : String(error)),
+    };
+  }
+}
+
 export async function runOperation(
   op: string | undefined,
   env: NodeJS.ProcessEnv,
@@ -145,7 +198,7 @@ export async function runOperation(
         await unregister(env, deps, secrets);
         return undefined;
       default:
-        throw new CommandError(`unknown operation "${op ?? ""}": expected create, update or delete`);
+        throw new CommandError(`unknown operation "${op ?? ""}": expected create, update, delete or check`);
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
