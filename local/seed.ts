@@ -4,6 +4,8 @@
  * to a running `npm start` through its Events API in batches, so the dashboard has something to show.
  */
 import { parseArgs } from "node:util";
+import { localDataDir, readRunningPipeline } from "../lambda/dev/local-pipeline-files";
+import { readStoreToken } from "./data-folder";
 import { generateHistory } from "./synthetic-history";
 
 export const DEFAULT_LOCAL_URL = "http://127.0.0.1:8787";
@@ -13,6 +15,8 @@ const USERS_PER_DAY = 7;
 
 export interface SeedOptions {
   url: string;
+  /** The store token (npm start keeps it in its data folder). */
+  token: string;
   days: number;
   seed?: number;
   now?: Date;
@@ -41,13 +45,15 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     const batch = history.lines.slice(start, start + BATCH_LINES);
     const response = await doFetch(target, {
       method: "POST",
-      headers: { "content-type": "application/x-ndjson" },
+      headers: { authorization: `Bearer ${options.token}`, "content-type": "application/x-ndjson" },
       body: `${batch.join("\n")}\n`,
     });
     const body = (await response.json().catch(() => ({}))) as { quarantined_rows?: number; error?: string };
     if (!response.ok) {
       throw new Error(
-        `${options.url} answered ${response.status} (${body.error ?? "no error message"}) after ${start} lines: is npm start running there?`,
+        response.status === 403
+          ? `${options.url} refused the store token: is it the npm start whose data folder is LOCAL_DATA_DIR?`
+          : `${options.url} answered ${response.status} (${body.error ?? "no error message"}) after ${start} lines: is npm start running there?`,
       );
     }
     quarantined += body.quarantined_rows ?? 0;
@@ -61,8 +67,10 @@ const HELP = `Appends a synthetic history of Clerk events to a running npm start
 Usage: npm run seed -- [--days N] [--url URL] [--seed N]
 
   --days N   days of history ending now (default 90)
-  --url URL  the npm start server (default ${DEFAULT_LOCAL_URL})
+  --url URL  the npm start server (default: the one running on LOCAL_DATA_DIR, else ${DEFAULT_LOCAL_URL})
   --seed N   random seed (default: a fixed one, so the same days give the same history)
+
+The store token comes from npm start's data folder (LOCAL_DATA_DIR, default .local).
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -84,10 +92,19 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`--days "${values.days}" is not a whole number of days from 1 to 3650\n`);
     return 2;
   }
-  const url = (values.url ?? DEFAULT_LOCAL_URL).replace(/\/+$/, "");
+  const dataDir = localDataDir(process.env);
+  const token = readStoreToken(dataDir);
+  if (!token) {
+    process.stderr.write(
+      `no store token in ${dataDir}: run npm start first, or set LOCAL_DATA_DIR to the folder the running npm start uses\n`,
+    );
+    return 2;
+  }
+  const url = (values.url ?? readRunningPipeline(dataDir)?.url ?? DEFAULT_LOCAL_URL).replace(/\/+$/, "");
   const started = Date.now();
   const result = await seed({
     url,
+    token,
     days,
     ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}),
     progress: (sent, total) => process.stderr.write(`\r${sent}/${total} lines`),
