@@ -10,6 +10,8 @@ import { generateHistory } from "./synthetic-history";
 
 export const DEFAULT_LOCAL_URL = "http://127.0.0.1:8787";
 const BATCH_LINES = 5_000;
+/** Under the Events API's 10 MB request limit. */
+const BATCH_BYTES = 8 * 1024 * 1024;
 /** Sign-ups per day of history at the default scale (the generator's own density). */
 const USERS_PER_DAY = 7;
 
@@ -41,8 +43,13 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   const doFetch = options.fetch ?? fetch;
   const target = `${options.url}/v0/events?name=${encodeURIComponent(options.dataSource ?? "clerk_events")}&wait=true`;
   let quarantined = 0;
-  for (let start = 0; start < history.lines.length; start += BATCH_LINES) {
-    const batch = history.lines.slice(start, start + BATCH_LINES);
+  for (let start = 0; start < history.lines.length; ) {
+    let end = start;
+    for (let bytes = 0; end < history.lines.length && end - start < BATCH_LINES; end++) {
+      bytes += Buffer.byteLength(history.lines[end]!) + 1;
+      if (bytes > BATCH_BYTES && end > start) break;
+    }
+    const batch = history.lines.slice(start, end);
     const response = await doFetch(target, {
       method: "POST",
       headers: { authorization: `Bearer ${options.token}`, "content-type": "application/x-ndjson" },
@@ -58,6 +65,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     }
     quarantined += body.quarantined_rows ?? 0;
     options.progress?.(start + batch.length, history.lines.length);
+    start = end;
   }
   return { events: history.events.length, lines: history.lines.length, quarantined };
 }

@@ -4,7 +4,9 @@
  * through the datafile's jsonpaths as Tinybird does, then typed by ClickHouse's own JSON input (so a
  * time is parsed exactly as ClickHouse parses it: an integer into DateTime64(3) as milliseconds, an
  * ISO-8601 string as that instant), lines that do not fit set aside for `<name>_quarantine` with
- * ClickHouse's error, and the rest inserted.
+ * ClickHouse's error, and the rest inserted. ClickHouse parses a whole INSERT block before it
+ * writes any of it, so a line that does not fit fails its INSERT with nothing written and its row
+ * number: that line is set aside and the INSERT runs again without it.
  *
  * chDB only works in vitest's forks pool and takes a while to load: open one harness per test file
  * (beforeAll) and close it in afterAll.
@@ -46,13 +48,15 @@ export type MappedRow = { row: Record<string, unknown> } | { error: string; colu
  */
 export const INPUT_SETTINGS = "date_time_input_format = 'best_effort'";
 const INSERT_BATCH = 5_000;
-/** A type check's data travels inside the query text: kept well under the session's max_query_size. */
-const CHECK_BYTES = 4 * 1024 * 1024;
+/**
+ * One thread parses an INSERT's input, so that its block is one (max_insert_block_size rows, no
+ * byte limit) and a row number in an error counts from the start of the data.
+ */
+const ONE_BLOCK = "input_format_parallel_parsing = 0";
 
-/** Settings every session holding a project needs: Tinybird runs in UTC; checks carry data in SQL. */
+/** Settings every session holding a project needs: Tinybird runs in UTC. */
 export function* prepareSession(): SqlSteps<void> {
   yield* sql("SET session_timezone = 'UTC'");
-  yield* sql(`SET max_query_size = ${4 * CHECK_BYTES}`);
 }
 
 const JSONPATH_STEP = /\.([A-Za-z0-9_$-]+)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\]/y;
@@ -216,8 +220,6 @@ interface MappedLine {
   line: string;
   /** The row for the INSERT. */
   json: string;
-  /** The row's values that can fail to fit (see canMisfit), for the type check. */
-  probe: string;
 }
 
 const qualified = (database: string | undefined, table: string) =>
@@ -244,7 +246,7 @@ function misfit(
     .replace(/:\s*$/, "")
     .trim();
   if (key === undefined) return { position, error: reason };
-  const value = (JSON.parse(row.probe) as Record<string, unknown>)[key];
+  const value = (JSON.parse(row.json) as Record<string, unknown>)[key];
   return {
     position,
     column: key,
@@ -252,50 +254,42 @@ function misfit(
   };
 }
 
-/** Whether ClickHouse can refuse a JSON value for this column: any string fits a String. */
-const canMisfit = (column: ColumnDefinition) => unwrapType(column.type).base !== "String";
-
 /**
- * Types the mapped rows with ClickHouse's JSON input, as the INSERT will (a SELECT over `format()`,
- * so nothing is written), reading only the columns whose values can fail to fit (a String takes any
- * string): returns the rows that fit and adds the others to `quarantined`. A check stops at the
- * first row that does not fit; the rows before it fit, and the check goes on after it.
+ * INSERTs the rows, `blockSize` per INSERT: a row ClickHouse refuses fails its INSERT before
+ * anything of it is written; it joins `quarantined` and the INSERT runs again from the next row.
+ * Returns the rows inserted.
  */
-function* typeCheck(
-  checked: ColumnDefinition[],
+function* insertRows(
+  target: string,
   rows: MappedLine[],
+  blockSize: number,
   quarantined: Quarantined[],
-): SqlSteps<MappedLine[]> {
-  if (checked.length === 0) return rows;
-  const structure = checked.map((c) => `${ident(c.name)} ${c.type}`).join(", ");
-  const fit: MappedLine[] = [];
-  let pending = rows;
-  while (pending.length > 0) {
-    let end = 0;
-    for (let bytes = 0; end < pending.length && (end === 0 || bytes < CHECK_BYTES); end++)
-      bytes += pending[end]!.probe.length + 1;
-    const chunk = pending.slice(0, end);
-    try {
-      yield* sql(
-        `SELECT count() FROM format(JSONEachRow, ${literal(structure)}, ${literal(chunk.map((r) => r.probe).join("\n"))}) SETTINGS ${INPUT_SETTINGS}, input_format_parallel_parsing = 0`,
-      );
-      fit.push(...chunk);
-      pending = pending.slice(end);
-    } catch (error) {
-      const bad = misfit(error, chunk);
-      if (!bad) throw error;
-      const row = chunk[bad.position]!;
-      fit.push(...chunk.slice(0, bad.position));
-      quarantined.push({
-        index: row.index,
-        line: row.line,
-        error: bad.error,
-        ...(bad.column !== undefined ? { column: bad.column } : {}),
-      });
-      pending = pending.slice(bad.position + 1);
+): SqlSteps<number> {
+  let inserted = 0;
+  for (let start = 0; start < rows.length; start += blockSize) {
+    let block = rows.slice(start, start + blockSize);
+    while (block.length > 0) {
+      try {
+        yield* sql(
+          `INSERT INTO ${target} SETTINGS ${INPUT_SETTINGS}, ${ONE_BLOCK} FORMAT JSONEachRow\n${block.map((r) => r.json).join("\n")}`,
+        );
+        inserted += block.length;
+        block = [];
+      } catch (error) {
+        const bad = misfit(error, block);
+        if (!bad) throw error;
+        const row = block[bad.position]!;
+        quarantined.push({
+          index: row.index,
+          line: row.line,
+          error: bad.error,
+          ...(bad.column !== undefined ? { column: bad.column } : {}),
+        });
+        block = [...block.slice(0, bad.position), ...block.slice(bad.position + 1)];
+      }
     }
   }
-  return fit;
+  return inserted;
 }
 
 /** Writes quarantined lines to `table`, creating it (or adding the data source's new columns). */
@@ -332,9 +326,10 @@ function* writeQuarantine(
 
 /**
  * Ingests events (NDJSON lines or objects) as Tinybird's Events API does: each line mapped through
- * the jsonpaths and typed by ClickHouse before anything is written; the lines that fit are inserted
- * in order, `blockSize` rows per INSERT; the others are returned (and, with `quarantine`, written to
- * `<table>_quarantine`) with their error.
+ * the jsonpaths and typed by ClickHouse before any of its block is written; the lines that fit are
+ * inserted in order, `blockSize` rows per INSERT (at most max_insert_block_size, ~1M, so each is one
+ * block); the others are returned (and, with `quarantine`, written to `<table>_quarantine`) with
+ * their error.
  */
 export function* ingestSteps(
   ds: DataSourceDefinition,
@@ -344,15 +339,11 @@ export function* ingestSteps(
   const table = options.table ?? ds.name;
   const quarantined: Quarantined[] = [];
   const mapped: MappedLine[] = [];
-  const checked = ds.columns.filter((c) => c.jsonPath !== undefined && canMisfit(c));
   events.forEach((event, index) => {
     const line = typeof event === "string" ? event : JSON.stringify(event);
     const result = tinybirdRow(ds.columns, line);
-    if ("row" in result) {
-      const probe: Record<string, unknown> = {};
-      for (const c of checked) if (c.name in result.row) probe[c.name] = result.row[c.name];
-      mapped.push({ index, line, json: JSON.stringify(result.row), probe: JSON.stringify(probe) });
-    } else
+    if ("row" in result) mapped.push({ index, line, json: JSON.stringify(result.row) });
+    else
       quarantined.push({
         index,
         line,
@@ -360,20 +351,16 @@ export function* ingestSteps(
         ...(result.column ? { column: result.column } : {}),
       });
   });
-  const fit = yield* typeCheck(checked, mapped, quarantined);
-  const block = options.blockSize ?? INSERT_BATCH;
-  for (let start = 0; start < fit.length; start += block) {
-    yield* sql(
-      `INSERT INTO ${qualified(options.database, table)} SETTINGS ${INPUT_SETTINGS} FORMAT JSONEachRow\n${fit
-        .slice(start, start + block)
-        .map((r) => r.json)
-        .join("\n")}`,
-    );
-  }
+  const inserted = yield* insertRows(
+    qualified(options.database, table),
+    mapped,
+    options.blockSize ?? INSERT_BATCH,
+    quarantined,
+  );
   quarantined.sort((a, b) => a.index - b.index);
   if (options.quarantine && quarantined.length > 0)
     yield* writeQuarantine(ds, quarantined, options.database, `${table}_quarantine`);
-  return { inserted: fit.length, quarantined };
+  return { inserted, quarantined };
 }
 
 export class ClickHouseHarness {
