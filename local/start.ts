@@ -72,6 +72,17 @@ export function describeSync(report: SyncReport, ms: number): string | undefined
   return parts.length === 0 ? undefined : `${parts.join("; ")} in ${(ms / 1000).toFixed(1)} s`;
 }
 
+/** What to say when an npm start already runs on `dataDir`: where, and how to run a second one. */
+export function alreadyRunning(dataDir: string, port: number, webhookPort: number): string | undefined {
+  const running = readRunningPipeline(dataDir);
+  if (!running) return undefined;
+  return (
+    `npm start already runs on ${dataDir} (process ${running.pid}): dashboard ${running.url}/, webhook ${running.webhookUrl}. ` +
+    `Use that one, stop it (Ctrl-C in its terminal, or kill ${running.pid}), or start another with its own folder and ports: ` +
+    `LOCAL_DATA_DIR=.local-2 PORT=${port + 10} WEBHOOK_PORT=${webhookPort + 10} npm start`
+  );
+}
+
 function portOf(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const port = Number(env[name] ?? fallback);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -141,14 +152,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const port = portOf(env, "PORT", DEFAULT_PORT);
   const webhookPort = portOf(env, "WEBHOOK_PORT", DEFAULT_WEBHOOK_PORT);
   const dataDir = localDataDir(env);
-  const running = readRunningPipeline(dataDir);
-  if (running) {
-    throw new Error(
-      `npm start already runs on ${dataDir} (process ${running.pid}): dashboard ${running.url}/, webhook ${running.webhookUrl}. ` +
-        `Use that one, stop it (Ctrl-C in its terminal, or kill ${running.pid}), or start another with its own folder and ports: ` +
-        `LOCAL_DATA_DIR=.local-2 PORT=${port + 10} WEBHOOK_PORT=${webhookPort + 10} npm start`,
-    );
-  }
+  const running = alreadyRunning(dataDir, port, webhookPort);
+  if (running) throw new Error(running);
   const project = loadProject(ROOT);
   process.stderr.write(`opening the local store in ${dataDir} …\n`);
   const started = Date.now();
