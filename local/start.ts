@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { buildDashboard } from "../dashboard-app/assets";
 import { localDataDir, readRunningPipeline } from "../lambda/dev/local-pipeline-files";
-import type { SyncReport } from "../tinybird-model/chdb-project";
+import { ProjectSyncError, type SyncReport } from "../tinybird-model/chdb-project";
 import { loadProject, TINYBIRD_DIR } from "../tinybird-model/project";
 import { DAMAGED_PARTS_CHOICES, type DamagedPartsChoice } from "./damaged-parts";
 import { localSigningSecret, localStoreToken, recordRunning } from "./data-folder";

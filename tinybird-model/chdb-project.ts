@@ -200,6 +200,24 @@ export function* syncProject(project: TinybirdProject, options: SyncOptions): Sq
   );
 
   const report: SyncReport = { created, rebuilt: [], views: [], dropped: [], landingRows: 0 };
+  const changes =
+    migrateFrom !== undefined ||
+    created ||
+    refill.size > 0 ||
+    rebuildViews.length > 0 ||
+    [...existing.values()].some(
+      (t) =>
+        (isView(t) && !views.some((v) => v.name === t.name)) ||
+        (markerOf(t.comment)?.role === "rollup" && !rollups.has(t.name)),
+    );
+  if (!changes) {
+    report.landingRows = yield* count(landing.name);
+    return report;
+  }
+
+  // 0. The new definitions are built empty in a scratch database first: a datafile ClickHouse
+  // refuses (a type, a view's SQL against its tables) changes nothing.
+  if (!created) yield* validate(project, views, database);
 
   // 1. A migrated landing data source is filled beside the old one first: a failure changes nothing.
   const next = `${landing.name}__next`;
@@ -215,70 +233,99 @@ export function* syncProject(project: TinybirdProject, options: SyncOptions): Sq
     }
   }
 
-  // 2. Views that go away or are rebuilt stop first, so that filling a table fires nothing.
-  const wanted = new Set(views.map((v) => v.name));
-  for (const [name, table] of existing) {
-    if (!isView(table)) continue;
-    if (!wanted.has(name) || rebuildViews.some((v) => v.name === name)) {
-      yield* sql(`DROP VIEW IF EXISTS ${ident(name)}`);
-      if (!wanted.has(name)) report.dropped.push(name);
-    }
-  }
-
-  // 3. The landing table.
-  if (migrateFrom === landing.name) {
-    yield* sql(`EXCHANGE TABLES ${ident(landing.name)} AND ${ident(next)}`);
-    yield* sql(`DROP TABLE ${ident(next)}`);
-  } else if (migrateFrom !== undefined) {
-    yield* sql(`RENAME TABLE ${ident(next)} TO ${ident(landing.name)}`);
-    yield* sql(`DROP TABLE ${ident(migrateFrom)}`);
-    report.dropped.push(migrateFrom);
-    const quarantine = `${migrateFrom}_quarantine`;
-    if (existing.has(quarantine) && !existing.has(`${landing.name}_quarantine`))
-      yield* sql(`RENAME TABLE ${ident(quarantine)} TO ${ident(`${landing.name}_quarantine`)}`);
-  } else if (created) {
-    yield* sql(createTableSql(landing, landing.name, marker("landing", landingHash)));
-  }
-  report.landingRows = created ? 0 : yield* count(landing.name);
-
-  // 4. Rollups, in the order their views fill them: created, or emptied and filled again.
-  const rollupOrder = [...new Set([...views.map(materializedTarget), ...rollups.keys()])].filter((name) =>
-    rollups.has(name),
-  );
-  for (const name of rollupOrder) {
-    if (!refill.has(name)) continue;
-    const definition = rollups.get(name)!;
-    const hash = dataSourceHash(definition);
-    if (changedRollups.includes(definition)) {
-      yield* sql(`DROP TABLE IF EXISTS ${ident(name)}`);
-      yield* sql(createTableSql(definition, name, marker("rollup", "")));
-    } else {
-      yield* sql(`ALTER TABLE ${ident(name)} MODIFY COMMENT ${literal(marker("rollup", ""))}`);
-      yield* sql(`TRUNCATE TABLE ${ident(name)}`);
-    }
-    if (!created) {
-      for (const view of views.filter((v) => materializedTarget(v) === name))
-        yield* populate(view, landing, progress);
-      report.rebuilt.push({ table: name, rows: yield* count(name) });
-    }
-    yield* sql(`ALTER TABLE ${ident(name)} MODIFY COMMENT ${literal(marker("rollup", hash))}`);
-  }
-
-  // 5. Views, each once what it reads and writes is complete.
-  for (const view of rebuildViews) {
-    yield* sql(materializedViewSql(view, marker("view", viewHash(view))));
-    report.views.push(view.name);
-  }
-
-  // 6. Rollups no datafile defines any more.
-  for (const [name, table] of existing) {
-    const role = markerOf(table.comment)?.role;
-    if (role === "rollup" && !rollups.has(name)) {
-      yield* sql(`DROP TABLE IF EXISTS ${ident(name)}`);
-      report.dropped.push(name);
-    }
+  try {
+    yield* rebuild();
+  } catch (error) {
+    throw new Error(
+      `rebuilding stopped part-way (${(error as Error).message.split("\n")[0]}): the rollups may be incomplete until it finishes; it runs again at the next start`,
+    );
   }
   return report;
+
+  function* rebuild(): SqlSteps<void> {
+    // 2. Views that go away or are rebuilt stop first, so that filling a table fires nothing.
+    const wanted = new Set(views.map((v) => v.name));
+    for (const [name, table] of existing) {
+      if (!isView(table)) continue;
+      if (!wanted.has(name) || rebuildViews.some((v) => v.name === name)) {
+        yield* sql(`DROP VIEW IF EXISTS ${ident(name)}`);
+        if (!wanted.has(name)) report.dropped.push(name);
+      }
+    }
+
+    // 3. The landing table.
+    if (migrateFrom === landing.name) {
+      yield* sql(`EXCHANGE TABLES ${ident(landing.name)} AND ${ident(next)}`);
+      yield* sql(`DROP TABLE ${ident(next)}`);
+    } else if (migrateFrom !== undefined) {
+      yield* sql(`RENAME TABLE ${ident(next)} TO ${ident(landing.name)}`);
+      yield* sql(`DROP TABLE ${ident(migrateFrom)}`);
+      report.dropped.push(migrateFrom);
+      const quarantine = `${migrateFrom}_quarantine`;
+      if (existing.has(quarantine) && !existing.has(`${landing.name}_quarantine`))
+        yield* sql(`RENAME TABLE ${ident(quarantine)} TO ${ident(`${landing.name}_quarantine`)}`);
+    } else if (created) {
+      yield* sql(createTableSql(landing, landing.name, marker("landing", landingHash)));
+    }
+    report.landingRows = created ? 0 : yield* count(landing.name);
+
+    // 4. Rollups, in the order their views fill them: created, or emptied and filled again.
+    const rollupOrder = [...new Set([...views.map(materializedTarget), ...rollups.keys()])].filter((name) =>
+      rollups.has(name),
+    );
+    for (const name of rollupOrder) {
+      if (!refill.has(name)) continue;
+      const definition = rollups.get(name)!;
+      const hash = dataSourceHash(definition);
+      if (changedRollups.includes(definition)) {
+        yield* sql(`DROP TABLE IF EXISTS ${ident(name)}`);
+        yield* sql(createTableSql(definition, name, marker("rollup", "")));
+      } else {
+        yield* sql(`ALTER TABLE ${ident(name)} MODIFY COMMENT ${literal(marker("rollup", ""))}`);
+        yield* sql(`TRUNCATE TABLE ${ident(name)}`);
+      }
+      if (!created) {
+        for (const view of views.filter((v) => materializedTarget(v) === name))
+          yield* populate(view, landing, progress);
+        report.rebuilt.push({ table: name, rows: yield* count(name) });
+      }
+      yield* sql(`ALTER TABLE ${ident(name)} MODIFY COMMENT ${literal(marker("rollup", hash))}`);
+    }
+
+    // 5. Views, each once what it reads and writes is complete.
+    for (const view of rebuildViews) {
+      yield* sql(materializedViewSql(view, marker("view", viewHash(view))));
+      report.views.push(view.name);
+    }
+
+    // 6. Rollups no datafile defines any more.
+    for (const [name, table] of existing) {
+      const role = markerOf(table.comment)?.role;
+      if (role === "rollup" && !rollups.has(name)) {
+        yield* sql(`DROP TABLE IF EXISTS ${ident(name)}`);
+        report.dropped.push(name);
+      }
+    }
+  }
+}
+
+/** Builds the project's tables and views, empty, in a scratch database; throws ProjectSyncError. */
+function* validate(project: TinybirdProject, views: PipeDefinition[], database: string): SqlSteps<void> {
+  const scratch = `${database}__check`;
+  yield* sql(`DROP DATABASE IF EXISTS ${ident(scratch)}`);
+  yield* sql(`CREATE DATABASE ${ident(scratch)} ENGINE = Atomic`);
+  yield* sql(`USE ${ident(scratch)}`);
+  try {
+    for (const ds of [project.dataSource, ...project.rollups]) yield* sql(createTableSql(ds.definition));
+    for (const view of views) yield* sql(materializedViewSql(view));
+  } catch (error) {
+    throw new ProjectSyncError(
+      `the datafiles do not build on ClickHouse (${(error as Error).message.split("\n")[0]}); nothing was changed`,
+    );
+  } finally {
+    yield* sql(`USE ${ident(database)}`);
+    yield* sql(`DROP DATABASE IF EXISTS ${ident(scratch)} SYNC`);
+  }
 }
 
 function* count(table: string): SqlSteps<number> {

@@ -317,7 +317,19 @@ describe("a datafile change on a store holding data", () => {
         dropped: [],
         landingRows: 3,
       });
-      // A new typed column in the landing data source, and a rollup reading it.
+      // A view ClickHouse refuses (a column no table has): nothing changes.
+      const view = join(root, "tinybird/materializations/events_daily_kinds_mv.pipe");
+      const viewText = readFileSync(view, "utf8");
+      writeFileSync(view, viewText.replace("sum(amount) AS amount", "sum(no_such_column) AS amount"));
+      await expect(sandbox.store.reload(loadProject(root))).rejects.toThrow(
+        /^the datafiles do not build on ClickHouse \(.*no_such_column.*\); nothing was changed$/,
+      );
+      expect([
+        (await get(sandbox, "/v0/pipes/kinds.json")).body.data,
+        (await get(sandbox, "/v0/pipes/months.json")).body.data,
+      ]).toEqual(before);
+      writeFileSync(view, viewText);
+      // A new typed column in the landing data source.
       writeFileSync(
         datasource,
         text.replace(
