@@ -115,7 +115,9 @@ export function watchDatafiles(store: LocalStore, root: string, print: (line: st
       );
     } catch (error) {
       print(
-        `tinybird/ changed, not applied: ${(error as Error).message} (the store keeps the previous datafiles)`,
+        error instanceof ProjectSyncError
+          ? `tinybird/ changed, not applied: ${error.message} (the store keeps the previous datafiles)`
+          : `tinybird/ changed: ${(error as Error).message}`,
       );
     }
   };
