@@ -11,7 +11,7 @@ import { buildDashboard, type DashboardAssets } from "../dashboard-app/assets";
 import { dashboardRoutes } from "../dashboard-app/relay";
 import { checkApiHost } from "../lambda/api-host";
 import { listen, refuseForeignRequest, sendJson } from "../lambda/dev/local-http";
-import { readStackSettings } from "../operations/stack-settings";
+import { readStackSettings } from "../stack-access/stack-settings";
 
 /** Where the proxy sends endpoint calls, and the read token it adds on the server side. */
 export interface DashboardSettings {

@@ -4,10 +4,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { checkApiHost } from "../lambda/api-host";
+import type { ForwarderSettings } from "../lambda/config";
 import { parsePath } from "../lambda/redaction/paths";
 import { SVIX_REGIONS, type SvixRegion } from "../lambda/svix-source-ips";
-
-export const PROJECT = "clerk-tinybird";
+import { PROJECT } from "../stack-access/outputs";
 
 /**
  * Tinybird API hosts per region (from Tinybird's docs); the token only works on its own region's host.
@@ -62,7 +62,7 @@ interface CheckContext {
 }
 
 /** One row of the table: the key, its kind, its check and the fix a message names. */
-interface Setting<K extends Kind, T> {
+interface Setting<K extends Kind, T, F extends keyof ForwarderSettings = keyof ForwarderSettings> {
   kind: K;
   /** The full Pulumi key when it is not in the project's namespace (`aws:region`). */
   key?: string;
@@ -76,9 +76,13 @@ interface Setting<K extends Kind, T> {
   hint?: string;
   /** The command that fixes a missing or wrong value (each kind has a generic one). */
   fix?: string;
+  /** The forwarder's setting (lambda/config.ts) this one is, passed to it as checked here. */
+  forwarder?: F;
 }
 
-function setting<K extends Kind, T = Raw<K>>(row: Setting<K, T>): Setting<K, T> {
+function setting<K extends Kind, T = Raw<K>, F extends keyof ForwarderSettings = never>(
+  row: Setting<K, T, F>,
+): Setting<K, T, F> {
   return row;
 }
 
@@ -102,7 +106,8 @@ const CLERK_KEY_HINT = "a secret key from Clerk → API keys (sk_live_… or sk_
  * Every setting the stack reads, in the order problems are listed. Pulumi.yaml declares each one's type
  * and default (the only place defaults live: the Pulumi CLI hands the program every declared key,
  * a default filled in where the stack sets none); this table checks the values and shapes them.
- * Adding a setting is one row here and its use in infra/index.ts.
+ * Adding a setting is one row here and its use in infra/index.ts; a setting of the forwarder names its
+ * field of lambda/config.ts (`forwarder:`) and reaches it through forwarderSettings, with no other use.
  */
 export const SETTINGS = {
   region: setting({
@@ -112,7 +117,13 @@ export const SETTINGS = {
     fix: "pulumi config set aws:region eu-west-1 (the AWS region to deploy to)",
     check: (v) => (/^[a-z]{2}(-[a-z]+)+-\d+$/.test(v) ? v : wrong(`"${v}" is not an AWS region name`)),
   }),
-  tinybirdHost: setting({ kind: "text", required: true, fix: HOST_FIX, check: checkTinybirdHost }),
+  tinybirdHost: setting({
+    kind: "text",
+    required: true,
+    fix: HOST_FIX,
+    check: checkTinybirdHost,
+    forwarder: "tinybirdHost",
+  }),
   tinybirdAdminToken: setting({
     kind: "secret",
     required: true,
@@ -233,13 +244,14 @@ export const SETTINGS = {
   // refuses the commas that REDACT_PATHS (comma-separated) could not carry.
   redactPaths: setting({
     kind: "list",
+    forwarder: "redactPaths",
     item: {
       test: isDotPath,
       hint: "a dot path such as data.private_metadata or data.email_addresses.*.email_address",
     },
   }),
-  pseudonymizePersonalData: setting({ kind: "boolean" }),
-  redactPrivateMetadata: setting({ kind: "boolean" }),
+  pseudonymizePersonalData: setting({ kind: "boolean", forwarder: "pseudonymize" }),
+  redactPrivateMetadata: setting({ kind: "boolean", forwarder: "redactPrivateMetadata" }),
   /**
    * `all` (every region Svix publishes addresses for: it cannot refuse a delivery from any of them),
    * `off` (any address), or a comma-separated list of Svix regions (`us,eu`).
@@ -270,6 +282,24 @@ export type StackConfig = { [N in keyof Settings]: ValueOf<Settings[N]> } & {
   /** Things worth saying that do not stop a deployment. */
   warnings: string[];
 };
+
+/** The forwarder's setting a row is, if any. */
+type ForwarderKeyOf<S> = S extends Setting<Kind, unknown, infer F> ? F : never;
+
+/** The forwarder's settings the stack's own settings are (the rows with `forwarder`), by the forwarder's names. */
+export type StackForwarderSettings = {
+  [N in keyof Settings as ForwarderKeyOf<Settings[N]>]: StackConfig[N];
+};
+
+/** Picks the forwarder's settings out of the stack's, so a new one reaches it without naming it again. */
+export function forwarderSettings(config: StackConfig): StackForwarderSettings {
+  const picked: Record<string, unknown> = {};
+  for (const name of Object.keys(SETTINGS) as (keyof Settings)[]) {
+    const key = (SETTINGS[name] as Setting<Kind, unknown>).forwarder;
+    if (key !== undefined) picked[key] = config[name];
+  }
+  return picked as StackForwarderSettings;
+}
 
 /** The Pulumi key of a row (`aws:region`, or the name in the project's namespace). */
 export function settingKey(name: keyof Settings): string {

@@ -1,36 +1,17 @@
 /**
  * `npm run preview|up|destroy|stack -- …`: the project's Pulumi CLI (`node_modules/.bin/pulumi`, on
- * Node 24) with a state backend chosen the way a newcomer and a team both expect: the team's own
- * backend when there is one (PULUMI_BACKEND_URL, or a stored `pulumi login`), otherwise state on this
- * machine under ~/.pulumi (`file://~`), which needs no account. Pulumi.yaml names no backend: there
- * it would outrank a stored login, and a team would have to edit the project file to use theirs.
+ * Node 24) with the state backend stack-access/pulumi-cli.ts chooses: the team's own when there is
+ * one, otherwise state on this machine (`file://~`), which needs no account. npm's `pulumi` wrapper
+ * is resolved here (choosePulumiCli), so a failed download of the CLI says what, from where, and the
+ * offline way.
  */
 import { spawn } from "node:child_process";
-import { accessSync, constants, readFileSync, realpathSync, statSync } from "node:fs";
+import { accessSync, constants, realpathSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
-
-/** State on this machine, what `pulumi login --local` stores; a `git clean` cannot delete it. */
-export const NO_ACCOUNT_BACKEND = "file://~";
-
-/** The backend a stored `pulumi login` chose (`current` in credentials.json), if any. */
-export function storedLogin(env: NodeJS.ProcessEnv): string | undefined {
-  const home = env.PULUMI_HOME || join(homedir(), ".pulumi");
-  try {
-    const { current } = JSON.parse(readFileSync(join(home, "credentials.json"), "utf8")) as {
-      current?: unknown;
-    };
-    return typeof current === "string" && current !== "" ? current : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The environment the CLI runs with: PULUMI_BACKEND_URL set only when nothing chose a backend. */
-export function pulumiEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  if (env.PULUMI_BACKEND_URL || storedLogin(env)) return env;
-  return { ...env, PULUMI_BACKEND_URL: NO_ACCOUNT_BACKEND };
-}
+import { runMain } from "../command-kit/command-runner";
+import { CommandError } from "../command-kit/command-shell";
+import { pulumiEnvironment } from "../stack-access/pulumi-cli";
 
 /** The `pulumi` devDependency: an npm wrapper that downloads the CLI of its own version on first use. */
 const PULUMI_PACKAGE = "pulumi";
@@ -122,26 +103,26 @@ function pinnedCliResolver(): () => Promise<string> {
   };
 }
 
-async function main(): Promise<void> {
-  const env = pulumiEnvironment(process.env);
-  const cli = await choosePulumiCli(env);
-  if ("problem" in cli) {
-    process.stderr.write(`npm run: ${cli.problem}\n`);
-    process.exitCode = 1;
-    return;
-  }
-  if (cli.notice) process.stderr.write(`${cli.notice}\n`);
-  const child = spawn(cli.bin, process.argv.slice(2), {
-    stdio: "inherit",
-    env: cli.path ? { ...env, PATH: cli.path } : env,
-  });
-  child.on("exit", (code, signal) => {
-    process.exitCode = code ?? (signal ? 1 : 0);
-  });
-  child.on("error", (error) => {
-    process.stderr.write(`could not start ${cli.bin} (${error.message}): run npm install first\n`);
-    process.exitCode = 1;
+if (require.main === module) {
+  void runMain({
+    usage: "usage: npm run stack -- <any pulumi command>",
+    passArguments: true,
+    run: async ({ positionals, env: given, io }) => {
+      const env = pulumiEnvironment(given);
+      const cli = await choosePulumiCli(env);
+      if ("problem" in cli) throw new CommandError(cli.problem);
+      if (cli.notice) io.stderr(cli.notice);
+      return new Promise<number>((exit) => {
+        const child = spawn(cli.bin, positionals, {
+          stdio: "inherit",
+          env: cli.path ? { ...env, PATH: cli.path } : env,
+        });
+        child.on("exit", (code, signal) => exit(code ?? (signal ? 1 : 0)));
+        child.on("error", (error) => {
+          io.stderr(`could not start ${cli.bin} (${error.message}): run npm install first`);
+          exit(1);
+        });
+      });
+    },
   });
 }
-
-if (require.main === module) void main();

@@ -4,6 +4,7 @@
  * to a running `npm start` through its Events API in batches, so the dashboard has something to show.
  */
 import { parseArgs } from "node:util";
+import { DEFAULT_DATASOURCE } from "../lambda/config";
 import { localDataDir, readRunningPipeline } from "../lambda/dev/local-pipeline-files";
 import { readStoreToken } from "./data-folder";
 import { generateHistory } from "./synthetic-history";
@@ -41,7 +42,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
   });
   const doFetch = options.fetch ?? fetch;
-  const target = `${options.url}/v0/events?name=${encodeURIComponent(options.dataSource ?? "clerk_events")}&wait=true`;
+  const target = `${options.url}/v0/events?name=${encodeURIComponent(options.dataSource ?? DEFAULT_DATASOURCE)}&wait=true`;
   let quarantined = 0;
   for (let start = 0; start < history.lines.length; ) {
     let end = start;

@@ -13,16 +13,16 @@ import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DashboardAssets } from "../dashboard-app/assets";
 import { dashboardRoutes } from "../dashboard-app/relay";
-import { loadConfig } from "../lambda/config";
+import { DEFAULT_DATASOURCE, loadConfig } from "../lambda/config";
 import { serveApiGateway, WEBHOOK_ROUTE } from "../lambda/dev/api-gateway-adapter";
 import { listen, refuseForeignRequest, sendJson } from "../lambda/dev/local-http";
 import { createHandler } from "../lambda/forwarder";
 import { createJsonLogger } from "../lambda/logger";
+import { WEBHOOK_PATH } from "../lambda/request";
 import { staticSecretSource } from "../lambda/secrets";
 import { createTinybirdClient } from "../lambda/tinybird";
 import type { LocalStore, StoreAnswer } from "./store";
 
-export const WEBHOOK_PATH = WEBHOOK_ROUTE.split(" ")[1]!;
 /** The Events API's own request limit. */
 const MAX_EVENTS_BODY = 10 * 1024 * 1024;
 
@@ -132,7 +132,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   });
 
   const loaded = loadConfig(
-    { TINYBIRD_HOST: storeServer.url, TINYBIRD_DATASOURCE: options.dataSource ?? "clerk_events" },
+    { TINYBIRD_HOST: storeServer.url, TINYBIRD_DATASOURCE: options.dataSource ?? DEFAULT_DATASOURCE },
     { needsSecretId: false },
   );
   if (!loaded.ok) {

@@ -6,12 +6,13 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { WEBHOOK_PATH } from "../request";
 import { type LocalHttpServer, listen, refuseBrowserRequest } from "./local-http";
 
 export type ApiGatewayHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** The stack's one route (infra/components/webhook-api.ts): API Gateway answers 404 to any other. */
-export const WEBHOOK_ROUTE = "POST /webhooks/clerk";
+export const WEBHOOK_ROUTE = `POST ${WEBHOOK_PATH}`;
 
 export interface RequestParts {
   method: string;

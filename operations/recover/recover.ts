@@ -10,7 +10,7 @@ import { endpointClient } from "../../clerk-access/endpoint";
 import { call } from "../../clerk-access/failures";
 import { clerkWebhooks, isAppMissing, openSvixAccess } from "../../clerk-access/svix-access";
 import type { RetryPolicy } from "../../command-kit/command-shell";
-import { ProvisioningError } from "../../command-kit/command-shell";
+import { CommandError } from "../../command-kit/command-shell";
 
 export interface RecoverRequest {
   /** The endpoint's Svix id (ep_…) or uid. */
@@ -36,8 +36,9 @@ export async function recoverFailedMessages(
     access = await openSvixAccess(webhooks, settings, policy);
   } catch (error) {
     if (isAppMissing(error)) {
-      throw new ProvisioningError(
+      throw new CommandError(
         "The Clerk instance has no webhooks app (Svix), so no endpoint and nothing to recover: check CLERK_SECRET_KEY belongs to the stack's instance",
+        { cause: error },
       );
     }
     throw error;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { endpointUid, readDesiredSettings } from "../../clerk-access/config";
 import { MANAGED_BY } from "../../clerk-access/endpoint";
-import { runCommand } from "../../command-kit/command-shell";
+import { resultCommand, runCommand } from "../../command-kit/command-runner";
 import { type RegistrationResult, runOperation } from "../../infra/provisioning/clerk/operations";
 import { CLERK_KEY, type ClerkSvixFake, standardLink, startClerkSvixFake } from "../support/clerk-svix-fake";
 import { jsonBody, type RecordedRequest } from "../support/http-stub";
@@ -46,10 +46,15 @@ const deps = () => ({
 
 const run = (op: string, env: NodeJS.ProcessEnv) => runOperation(op, env, deps());
 
-/** Runs an operation through the command shell, as the CLI does, capturing its two streams. */
+/** Runs an operation through the command runner, as the CLI does, capturing its two streams. */
 async function runCaptured(op: string, env: NodeJS.ProcessEnv) {
   const c = captureIO();
-  await runCommand(() => run(op, env), c.io);
+  await runCommand(
+    resultCommand({ usage: "usage: cli.ts create|update|delete", run: () => run(op, env) }),
+    [],
+    {},
+    c.io,
+  );
   return { out: c.out, err: c.err.join("\n"), code: c.code() };
 }
 

@@ -8,7 +8,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { choosePulumiCli, NO_ACCOUNT_BACKEND, pulumiEnvironment } from "../../infra/run-pulumi";
+import { choosePulumiCli } from "../../infra/run-pulumi";
+import { NO_ACCOUNT_BACKEND, pulumiEnvironment } from "../../stack-access/pulumi-cli";
 
 let home: string;
 beforeEach(() => {

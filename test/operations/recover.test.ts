@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { main } from "../../operations/recover/cli";
+import { runCommand } from "../../command-kit/command-runner";
+import { recoverCommand } from "../../operations/recover/cli";
 import { CLERK_KEY, type ClerkSvixFake, startClerkSvixFake } from "../support/clerk-svix-fake";
 import { fakePulumi } from "./fake-pulumi";
 
@@ -37,11 +38,11 @@ const envFor = (f: ClerkSvixFake, endpoint: string): NodeJS.ProcessEnv => ({
 async function run(argv: string[], env: NodeJS.ProcessEnv, pulumi = fakePulumi({})) {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const code = await main(
+  const code = await runCommand(
+    recoverCommand({ pulumi, now: () => NOW, policy: { sleep: async () => {} } }),
     argv,
     env,
-    { stdout: (l) => stdout.push(l), stderr: (l) => stderr.push(l) },
-    { pulumi, now: () => NOW, policy: { sleep: async () => {} } },
+    { stdout: (l) => stdout.push(l), stderr: (l) => stderr.push(l), exit: () => {} },
   );
   return { code, stdout: stdout.join("\n"), stderr: stderr.join("\n") };
 }

@@ -1,5 +1,6 @@
 /** The backfill's outside world for tests: Clerk with a directory, Tinybird, a virtual clock, the CLI. */
-import { type CliDeps, main } from "../../operations/backfill/cli";
+import { runCommand } from "../../command-kit/command-runner";
+import { backfillCommand, type CliDeps } from "../../operations/backfill/cli";
 import { busiestWindow, type DirectorySize, makeDirectory, VirtualClock } from "../support/clerk-directory";
 import {
   CLERK_KEY,
@@ -50,19 +51,23 @@ export async function startWorld(size: DirectorySize, fake: FakeOptions = {}): P
     async run(options = {}) {
       const stdout: string[] = [];
       let stderr = "";
-      const code = await main(
+      const code = await runCommand(
+        backfillCommand({ clock, attempts: 4, ...options.deps }),
         options.argv ?? [],
         options.env ?? env,
         {
           stdout: (line) => stdout.push(line),
-          stderr: {
+          stderr: (line) => {
+            stderr += `${line}\n`;
+          },
+          exit: () => {},
+          terminal: {
             write: (text) => {
               stderr += text;
             },
             isTTY: options.tty ?? false,
           },
         },
-        { clock, attempts: 4, ...options.deps },
       );
       return { code, stdout, stderr };
     },

@@ -140,6 +140,27 @@ export function leakedCredentials(resources: RecordedResource[]): string[] {
   return leaks;
 }
 
+/**
+ * What the forwarder's role may do with its secret: read it, and with a customer KMS key, decrypt with
+ * that key only through Secrets Manager and only for this secret.
+ */
+export function readSecretStatements(secretArn: string, kmsKeyArn: string): Record<string, unknown>[] {
+  return [
+    { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArn },
+    {
+      Effect: "Allow",
+      Action: "kms:Decrypt",
+      Resource: kmsKeyArn,
+      Condition: {
+        StringEquals: {
+          "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com`,
+          "kms:EncryptionContext:SecretARN": secretArn,
+        },
+      },
+    },
+  ];
+}
+
 /** A policy document as recorded (a JSON string input). */
 export function policyOf(resource: RecordedResource): { Statement: Record<string, unknown>[] } {
   return JSON.parse(resource.inputs.policy);

@@ -17,7 +17,7 @@ import {
   openSvixAccess,
   type SvixAccess,
 } from "../../../clerk-access/svix-access";
-import { ProvisioningError, type RetryPolicy, scrubSecrets } from "../../../command-kit/command-shell";
+import { CommandError, type RetryPolicy, scrubSecrets } from "../../../command-kit/command-shell";
 
 /** What create and update print. `owner` lets the next update and the delete recognise the endpoint. */
 export interface RegistrationResult {
@@ -77,7 +77,7 @@ async function register(
     if (op === "update" && previous.appId !== undefined && previous.appId !== access.appId) {
       // The old endpoint lives in another app this key cannot reach; adding a second one silently
       // would leave the first sending events to this stack forever.
-      throw new ProvisioningError(
+      throw new CommandError(
         `The endpoint was registered in Svix app ${previous.appId}, but the Clerk secret key now leads to app ${access.appId}: ` +
           `the key belongs to another Clerk instance, or the instance's webhooks were reset. To move this stack, run ` +
           `\`pulumi up --replace <urn>\` with the URN of ${settings.commandName} (\`pulumi stack --show-urns\`): the old ` +
@@ -145,11 +145,12 @@ export async function runOperation(
         await unregister(env, deps, secrets);
         return undefined;
       default:
-        throw new ProvisioningError(`unknown operation "${op ?? ""}": expected create, update or delete`);
+        throw new CommandError(`unknown operation "${op ?? ""}": expected create, update or delete`);
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const text = error instanceof ProvisioningError ? message : `unexpected failure: ${message}`;
-    throw new ProvisioningError(secrets.scrub(text));
+    const text = error instanceof CommandError ? message : `unexpected failure: ${message}`;
+    // No cause: the error underneath may quote a credential this message was scrubbed of.
+    throw new CommandError(secrets.scrub(text));
   }
 }

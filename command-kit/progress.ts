@@ -1,8 +1,13 @@
 /**
  * One progress line on stderr for long work, redrawn in place at most every `intervalMs`; nothing at
- * all when stderr is not a terminal (CI logs and pipes get the summary only).
+ * all when stderr is not a terminal (CI logs and pipes get the summary only). Commands get one from
+ * the runner (command-runner.ts), which ends its line before any message.
  */
-import type { Clock } from "./clock";
+
+/** What progress needs of time: tests pass a virtual clock. */
+export interface Clock {
+  now(): number;
+}
 
 export interface Terminal {
   write(text: string): void;
