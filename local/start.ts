@@ -211,7 +211,14 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     void server
       .close()
       .then(() => store.close())
-      .then(() => process.exit(0));
+      .then(() => {
+        const { commits, items } = store.groupStats(project.dataSource.definition.name);
+        if (items > 0)
+          process.stderr.write(
+            `npm start: stopped; ${items} appends to ${project.dataSource.definition.name} in ${commits} inserts\n`,
+          );
+        process.exit(0);
+      });
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

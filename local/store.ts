@@ -40,7 +40,7 @@ export interface StoreOptions {
   now?: () => Date;
   /** What to do with parts chDB found damaged at start; without a choice the store refuses to open. */
   damagedParts?: DamagedPartsChoice;
-  /** How long the first append of a group waits for others (default 2 ms). */
+  /** Group commit: a group closes once no append arrived for this long (default 2 ms), at most 25 ms after it could be written. */
   groupWindowMs?: number;
   /** Progress of a long rebuild. */
   progress?: (line: string) => void;
@@ -53,6 +53,8 @@ export type OpenedStore =
 const DATABASE = "tinybird";
 /** Lines per INSERT: a group stops growing here (a bigger single request is still one group). */
 const GROUP_LINES = 5_000;
+/** The longest a group of appends waits for more once an INSERT could start (a fraction of one INSERT). */
+const GROUP_MAX_DELAY_MS = 25;
 const ERROR_DOCS = "https://www.tinybird.co/docs/api-reference/pipe-api";
 // Tinybird prints 64-bit integers as JSON numbers; ClickHouse's JSON format would quote them.
 const JSON_SETTINGS =
@@ -167,6 +169,7 @@ export class LocalStore {
       group = new GroupCommit<Append, StoreAnswer>({
         commit: (appends) => this.commit(name, appends),
         windowMs: this.options.groupWindowMs ?? 2,
+        maxDelayMs: GROUP_MAX_DELAY_MS,
         weight: (append) => append.lines.length,
         maxWeight: GROUP_LINES,
       });

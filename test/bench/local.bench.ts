@@ -157,6 +157,11 @@ export async function run(): Promise<void> {
     for (const line of lines) process.stdout.write(`${line}\n`);
     started.child.kill("SIGTERM");
     await new Promise((resolve) => started.child.once("exit", resolve));
+    const shared = /(\d+) appends to \S+ in (\d+) inserts/.exec(started.stderr.join(""));
+    if (shared)
+      process.stdout.write(
+        `group commit: ${shared[1]} appends (warm-up included) in ${shared[2]} inserts, ${(Number(shared[1]) / Number(shared[2])).toFixed(1)} per insert\n`,
+      );
     // Every delivery answered 200 is in the store (and the store holds nothing else of this run).
     const session = new Session(started.dataDir);
     try {

@@ -3,7 +3,7 @@
  * it committed, a failing write fails every request in it, and requests arriving meanwhile wait for
  * the next one. No clock: the test decides when each write ends.
  */
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { GroupCommit } from "../../local/group-commit";
 
 /** A commit function whose writes end when the test says. */
@@ -21,6 +21,10 @@ function heldWrites() {
     });
   return { writes, commit, nextWrite };
 }
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe("group commit", () => {
   it("answers each request of a shared write only once that write committed", async () => {
@@ -85,6 +89,32 @@ describe("group commit", () => {
       if (expected[0] !== "dddddd") await started;
     }
     expect(await Promise.all(all)).toEqual(["stored aa", "stored bb", "stored c", "stored dddddd"]);
+  });
+
+  it("closes a group once requests stop arriving for the window, or at the longest delay", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    const held = heldWrites();
+    const group = new GroupCommit({ commit: held.commit, windowMs: 5, maxDelayMs: 20 });
+    void group.submit("a");
+    await vi.advanceTimersByTimeAsync(4);
+    void group.submit("b");
+    await vi.advanceTimersByTimeAsync(4);
+    // b arrived 4 ms ago: still open.
+    expect(held.writes).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(held.writes.map((w) => w.items)).toEqual([["a", "b"]]);
+
+    // A steady trickle never leaves the window quiet: the group closes 20 ms after the write ended.
+    for (const item of ["c", "d", "e", "f", "g", "h"]) void group.submit(item);
+    held.writes[0]!.commit();
+    for (const item of ["i", "j", "k", "l"]) {
+      await vi.advanceTimersByTimeAsync(4);
+      void group.submit(item);
+    }
+    await vi.advanceTimersByTimeAsync(3);
+    expect(held.writes).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(held.writes[1]!.items).toEqual(["c", "d", "e", "f", "g", "h", "i", "j", "k", "l"]);
   });
 
   it("answers everything submitted before drain resolves", async () => {
