@@ -10,7 +10,8 @@
  * chDB runs each query on its own thread (queryAsync), one at a time per session: every use of the
  * session goes through one queue, so an insert, an endpoint call and a rebuild never overlap.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { Session } from "chdb";
 import { type SyncReport, syncProject } from "../tinybird-model/chdb-project";
 import { type IngestResult, ingestSteps } from "../tinybird-model/clickhouse";
@@ -89,6 +90,8 @@ export class LocalStore {
    */
   static async open(options: StoreOptions): Promise<OpenedStore> {
     mkdirSync(options.dataDir, { recursive: true });
+    // The first versions' schema hash: the tables' comments say what they were built from now.
+    rmSync(join(options.dataDir, "schema.sha256"), { force: true });
     let session: Session;
     try {
       session = new Session(options.dataDir);
