@@ -1,17 +1,17 @@
 /**
  * `npm run dashboard -- --stack dev` (or TINYBIRD_HOST + TINYBIRD_READ_TOKEN): the dashboard against
- * a deployed Tinybird workspace. It serves the page on localhost and relays the six endpoint calls,
- * adding the read token in the Authorization header on the way out: the token never reaches the
- * browser, a URL or a log. Only the dashboard's own endpoints are relayed, so the port cannot be used
- * to read anything else with the token.
+ * a deployed Tinybird workspace. It serves the page on localhost and relays each panel's call to its
+ * endpoint (dashboard-app/relay.ts), adding the read token in the Authorization header on the way
+ * out: the token never reaches the browser, a URL or a log. Only the panels' endpoints and declared
+ * parameters are relayed, and only to pages of its own loopback origin, so neither the port nor a
+ * web page can read anything else with the token.
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
+import { buildDashboard, type DashboardAssets } from "../dashboard-app/assets";
+import { dashboardRoutes } from "../dashboard-app/relay";
 import { checkApiHost } from "../lambda/api-host";
+import { listen, refuseForeignRequest, sendJson } from "../lambda/dev/local-http";
 import { readStackSettings } from "../stack-access/stack-settings";
-import { buildDashboard, type DashboardAssets, serveDashboardAsset } from "./assets";
-import { PANELS } from "./panels";
 
 /** Where the proxy sends endpoint calls, and the read token it adds on the server side. */
 export interface DashboardSettings {
@@ -24,9 +24,7 @@ async function settingsOfStack(stack: string): Promise<DashboardSettings> {
   return { tinybirdHost, readToken: tinybirdReadToken };
 }
 
-const ENDPOINTS = new Set(PANELS.map((p) => p.endpoint));
 const DEFAULT_PORT = 8788;
-const TIMEOUT_MS = 30_000;
 
 export interface DashboardProxyOptions extends DashboardSettings {
   dashboard: DashboardAssets;
@@ -43,60 +41,29 @@ export interface DashboardProxy {
 }
 
 export async function startDashboardProxy(options: DashboardProxyOptions): Promise<DashboardProxy> {
-  const host = options.tinybirdHost.replace(/\/+$/, "");
-  const doFetch = options.fetch ?? fetch;
-  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    if (req.method === "GET" && serveDashboardAsset(options.dashboard, url.pathname, res)) return;
-    const match = /^\/v0\/pipes\/([A-Za-z_][A-Za-z0-9_]*)\.json$/.exec(url.pathname);
-    if (req.method !== "GET" || !match || !ENDPOINTS.has(match[1]!)) {
-      res.writeHead(404, { "content-type": "application/json" });
-      res.end(
-        JSON.stringify({
-          error: `the dashboard relays only GET /v0/pipes/{${[...ENDPOINTS].join(",")}}.json`,
-        }),
-      );
-      return;
-    }
-    // A token in the browser's query would override nothing, but must not travel either.
-    url.searchParams.delete("token");
-    const started = Date.now();
-    doFetch(`${host}/v0/pipes/${match[1]}.json?${url.searchParams}`, {
-      headers: { authorization: `Bearer ${options.readToken}` },
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    })
-      .then(async (answer) => {
-        const body = await answer.text();
-        log(`${match[1]} ${answer.status} ${Date.now() - started} ms`);
-        res.writeHead(answer.status, {
-          "content-type": answer.headers.get("content-type") ?? "application/json",
-        });
-        res.end(body);
-      })
-      .catch((error: unknown) => {
-        log(`${match[1]} unreachable ${Date.now() - started} ms`);
-        res.writeHead(502, { "content-type": "application/json" });
-        res.end(
-          JSON.stringify({
-            error: `Tinybird at ${host} did not answer (${(error as Error).name}): check TINYBIRD_HOST and your network`,
-          }),
-        );
+  const routes = dashboardRoutes({
+    assets: options.dashboard,
+    upstream: {
+      host: options.tinybirdHost,
+      token: options.readToken,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    },
+    ...(options.log ? { log: options.log } : {}),
+  });
+  let port = 0;
+  const server = await listen(
+    (req, res) => {
+      if (refuseForeignRequest(req, res, port)) return;
+      const url = new URL(req.url ?? "/", "http://localhost");
+      if (routes(req, res, url)) return;
+      sendJson(res, 404, {
+        error: `no route for ${req.method} ${url.pathname}: this server relays the dashboard only`,
       });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve);
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    url: `http://${address.address}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+    },
+    { port: options.port ?? 0, host: options.host ?? "127.0.0.1" },
+  );
+  port = server.port;
+  return { url: server.url, close: server.close };
 }
 
 /** The settings from --stack, or from TINYBIRD_HOST + TINYBIRD_READ_TOKEN. */

@@ -4,15 +4,22 @@
  * to a running `npm start` through its Events API in batches, so the dashboard has something to show.
  */
 import { parseArgs } from "node:util";
+import { DEFAULT_DATASOURCE } from "../lambda/config";
+import { localDataDir, readRunningPipeline } from "../lambda/dev/local-pipeline-files";
+import { readStoreToken } from "./data-folder";
 import { generateHistory } from "./synthetic-history";
 
 export const DEFAULT_LOCAL_URL = "http://127.0.0.1:8787";
 const BATCH_LINES = 5_000;
+/** Under the Events API's 10 MB request limit. */
+const BATCH_BYTES = 8 * 1024 * 1024;
 /** Sign-ups per day of history at the default scale (the generator's own density). */
 const USERS_PER_DAY = 7;
 
 export interface SeedOptions {
   url: string;
+  /** The store token (npm start keeps it in its data folder). */
+  token: string;
   days: number;
   seed?: number;
   now?: Date;
@@ -35,23 +42,31 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
   });
   const doFetch = options.fetch ?? fetch;
-  const target = `${options.url}/v0/events?name=${encodeURIComponent(options.dataSource ?? "clerk_events")}&wait=true`;
+  const target = `${options.url}/v0/events?name=${encodeURIComponent(options.dataSource ?? DEFAULT_DATASOURCE)}&wait=true`;
   let quarantined = 0;
-  for (let start = 0; start < history.lines.length; start += BATCH_LINES) {
-    const batch = history.lines.slice(start, start + BATCH_LINES);
+  for (let start = 0; start < history.lines.length; ) {
+    let end = start;
+    for (let bytes = 0; end < history.lines.length && end - start < BATCH_LINES; end++) {
+      bytes += Buffer.byteLength(history.lines[end]!) + 1;
+      if (bytes > BATCH_BYTES && end > start) break;
+    }
+    const batch = history.lines.slice(start, end);
     const response = await doFetch(target, {
       method: "POST",
-      headers: { "content-type": "application/x-ndjson" },
+      headers: { authorization: `Bearer ${options.token}`, "content-type": "application/x-ndjson" },
       body: `${batch.join("\n")}\n`,
     });
     const body = (await response.json().catch(() => ({}))) as { quarantined_rows?: number; error?: string };
     if (!response.ok) {
       throw new Error(
-        `${options.url} answered ${response.status} (${body.error ?? "no error message"}) after ${start} lines: is npm start running there?`,
+        response.status === 403
+          ? `${options.url} refused the store token: is it the npm start whose data folder is LOCAL_DATA_DIR?`
+          : `${options.url} answered ${response.status} (${body.error ?? "no error message"}) after ${start} lines: is npm start running there?`,
       );
     }
     quarantined += body.quarantined_rows ?? 0;
     options.progress?.(start + batch.length, history.lines.length);
+    start = end;
   }
   return { events: history.events.length, lines: history.lines.length, quarantined };
 }
@@ -61,8 +76,10 @@ const HELP = `Appends a synthetic history of Clerk events to a running npm start
 Usage: npm run seed -- [--days N] [--url URL] [--seed N]
 
   --days N   days of history ending now (default 90)
-  --url URL  the npm start server (default ${DEFAULT_LOCAL_URL})
+  --url URL  the npm start server (default: the one running on LOCAL_DATA_DIR, else ${DEFAULT_LOCAL_URL})
   --seed N   random seed (default: a fixed one, so the same days give the same history)
+
+The store token comes from npm start's data folder (LOCAL_DATA_DIR, default .local).
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -84,10 +101,19 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`--days "${values.days}" is not a whole number of days from 1 to 3650\n`);
     return 2;
   }
-  const url = (values.url ?? DEFAULT_LOCAL_URL).replace(/\/+$/, "");
+  const dataDir = localDataDir(process.env);
+  const token = readStoreToken(dataDir);
+  if (!token) {
+    process.stderr.write(
+      `no store token in ${dataDir}: run npm start first, or set LOCAL_DATA_DIR to the folder the running npm start uses\n`,
+    );
+    return 2;
+  }
+  const url = (values.url ?? readRunningPipeline(dataDir)?.url ?? DEFAULT_LOCAL_URL).replace(/\/+$/, "");
   const started = Date.now();
   const result = await seed({
     url,
+    token,
     days,
     ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}),
     progress: (sent, total) => process.stderr.write(`\r${sent}/${total} lines`),

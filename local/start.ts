@@ -1,81 +1,231 @@
 /**
- * `npm start`: the whole pipeline on this machine, nothing to sign up for. The forwarder, a
- * Tinybird-compatible store built from tinybird/ (persisted in LOCAL_DATA_DIR, default .local/) and
- * the dashboard, on one port (PORT, default 8787, bound to 127.0.0.1).
+ * `npm start`: the whole pipeline on this machine, nothing to sign up for. The forwarder on its own
+ * webhook port (WEBHOOK_PORT, default 8789), a Tinybird-compatible store built from tinybird/
+ * (persisted in LOCAL_DATA_DIR, default .local/) and the dashboard (PORT, default 8787), all bound to
+ * 127.0.0.1. Like `tb dev`, it watches tinybird/ and applies a change while running, rebuilding what
+ * the change touches from the stored events.
  */
-import { resolve } from "node:path";
-import { buildDashboard } from "../dashboard/assets";
-import { loadLocalProject } from "./datafiles";
+import { type FSWatcher, watch } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { buildDashboard } from "../dashboard-app/assets";
+import { localDataDir, readRunningPipeline } from "../lambda/dev/local-pipeline-files";
+import { ProjectSyncError, type SyncReport } from "../tinybird-model/chdb-project";
+import { loadProject, TINYBIRD_DIR } from "../tinybird-model/project";
+import { DAMAGED_PARTS_CHOICES, type DamagedPartsChoice } from "./damaged-parts";
+import { localSigningSecret, localStoreToken, recordRunning } from "./data-folder";
 import { startLocalServer } from "./server";
-import { localSigningSecret } from "./signing-secret";
 import { LocalStore } from "./store";
 
 export const DEFAULT_PORT = 8787;
+/** The webhook's own port: the one a tunnel exposes. */
+export const DEFAULT_WEBHOOK_PORT = 8789;
 const ROOT = resolve(__dirname, "..");
+/** Editors write a file in several steps: a change is applied once tinybird/ is quiet this long. */
+const WATCH_QUIET_MS = 300;
 
-/** What npm start prints: where to send events and the commands that send them. */
-export function startBanner(
-  url: string,
-  webhookUrl: string,
-  secret: { secret: string; from: string },
-  dataDir: string,
-) {
-  const env = `CLERK_WEBHOOK_SECRET='${secret.secret}'`;
+/** What npm start prints: where everything is and the commands that feed it. */
+export function startBanner(options: {
+  url: string;
+  webhookUrl: string;
+  secretFrom: string;
+  dataDir: string;
+  defaultDataDir: boolean;
+}): string {
+  const { url, webhookUrl, dataDir } = options;
+  const env = options.defaultDataDir ? "" : `LOCAL_DATA_DIR=${dataDir} `;
+  const webhookBase = webhookUrl.slice(0, webhookUrl.lastIndexOf("/webhooks/"));
   return [
     "",
     `  Dashboard        ${url}/`,
-    `  Webhook URL      ${webhookUrl}`,
-    `  Signing secret   ${secret.secret}   (local development secret, from ${secret.from})`,
-    `  Data             ${dataDir}   (delete it to start over)`,
+    `  Webhook URL      ${webhookUrl}   (its own port: the only one to expose)`,
+    `  Signing secret   from ${options.secretFrom}`,
+    `  Store API        ${url}/v0/events, ${url}/v0/pipes/<name>.json   (token: ${join(dataDir, "store-token")})`,
+    `  Data             ${dataDir}   (kept across restarts and datafile changes)`,
     "",
     "  Feed it, in another terminal:",
-    `    sample events         ${env} npm run send -- --url ${webhookUrl}`,
-    `    90 days of history    npm run seed -- --days 90 --url ${url}`,
-    "    a Clerk dev instance  tunnel this port (e.g. `cloudflared tunnel --url " +
-      url +
-      "`), add an endpoint",
-    "                          <tunnel URL>/webhooks/clerk in Clerk's dashboard (Webhooks), and restart with",
+    `    sample events         ${env}npm run send`,
+    `    90 days of history    ${env}npm run seed -- --days 90`,
+    `    a Clerk dev instance  tunnel the webhook port only, e.g. cloudflared tunnel --url ${webhookBase}`,
+    "                          add the endpoint <tunnel URL>/webhooks/clerk in Clerk's dashboard (Webhooks), and restart with",
     "                          CLERK_WEBHOOK_SECRET=<that endpoint's signing secret> npm start",
+    "",
+    "  Watching tinybird/: a datafile change is applied while running, keeping the data.",
     "",
   ].join("\n");
 }
 
-async function main(env: NodeJS.ProcessEnv): Promise<void> {
-  const port = Number(env.PORT ?? DEFAULT_PORT);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`PORT "${env.PORT}" is not a port number: use e.g. PORT=8788`);
+/** One line saying what a sync of the store did; undefined when it changed nothing. */
+export function describeSync(report: SyncReport, ms: number): string | undefined {
+  const parts: string[] = [];
+  if (report.created) parts.push("created the tables and views");
+  if (report.migrated)
+    parts.push(
+      `migrated ${report.migrated.to} (${report.migrated.rows.toLocaleString("en")} events ${report.migrated.how})`,
+    );
+  if (report.rebuilt.length > 0)
+    parts.push(
+      `rebuilt ${report.rebuilt.map((r) => `${r.table} (${r.rows.toLocaleString("en")} rows)`).join(", ")} from ${report.landingRows.toLocaleString("en")} stored events`,
+    );
+  if (!report.created && report.views.length > 0) parts.push(`views ${report.views.join(", ")}`);
+  if (report.dropped.length > 0) parts.push(`removed ${report.dropped.join(", ")}`);
+  return parts.length === 0 ? undefined : `${parts.join("; ")} in ${(ms / 1000).toFixed(1)} s`;
+}
+
+/** What to say when an npm start already runs on `dataDir`: where, and how to run a second one. */
+export function alreadyRunning(dataDir: string, port: number, webhookPort: number): string | undefined {
+  const running = readRunningPipeline(dataDir);
+  if (!running) return undefined;
+  return (
+    `npm start already runs on ${dataDir} (process ${running.pid}): dashboard ${running.url}/, webhook ${running.webhookUrl}. ` +
+    `Use that one, stop it (Ctrl-C in its terminal, or kill ${running.pid}), or start another with its own folder and ports: ` +
+    `LOCAL_DATA_DIR=.local-2 PORT=${port + 10} WEBHOOK_PORT=${webhookPort + 10} npm start`
+  );
+}
+
+function portOf(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const port = Number(env[name] ?? fallback);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`${name} "${env[name]}" is not a port number: use e.g. ${name}=${fallback + 10}`);
+  return port;
+}
+
+/**
+ * Applies each change of `<root>/tinybird/` to the running store, one at a time, printing what it
+ * rebuilt (or why the change was not applied: the store then keeps serving the previous datafiles).
+ */
+export function watchDatafiles(store: LocalStore, root: string, print: (line: string) => void): FSWatcher {
+  let timer: NodeJS.Timeout | undefined;
+  let applying = Promise.resolve();
+  const apply = async () => {
+    const started = Date.now();
+    let project: ReturnType<typeof loadProject>;
+    try {
+      project = loadProject(root);
+    } catch (error) {
+      print(
+        `tinybird/ changed, not applied: ${(error as Error).message} (the store keeps the previous datafiles)`,
+      );
+      return;
+    }
+    try {
+      const report = await store.reload(project);
+      print(
+        `tinybird/ changed: ${describeSync(report, Date.now() - started) ?? "endpoints reloaded, no stored data touched"}`,
+      );
+    } catch (error) {
+      print(
+        error instanceof ProjectSyncError
+          ? `tinybird/ changed, not applied: ${error.message} (the store keeps the previous datafiles)`
+          : `tinybird/ changed: ${(error as Error).message}`,
+      );
+    }
+  };
+  return watch(join(root, TINYBIRD_DIR), { recursive: true }, () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      applying = applying.then(apply);
+    }, WATCH_QUIET_MS);
+  });
+}
+
+const HELP = `npm start: the whole pipeline on this machine.
+
+Usage: npm start [-- --damaged-parts=set-aside|delete]
+
+  --damaged-parts=set-aside  start although chDB found damaged parts: move them to <data folder>/damaged-parts/
+  --damaged-parts=delete     the same, deleting them
+Environment: PORT (dashboard and store API, default ${DEFAULT_PORT}), WEBHOOK_PORT (default ${DEFAULT_WEBHOOK_PORT}),
+LOCAL_DATA_DIR (default .local), CLERK_WEBHOOK_SECRET (a Clerk endpoint's secret instead of the generated one).
+`;
+
+async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { "damaged-parts": { type: "string" }, help: { type: "boolean" } },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
   }
-  const dataDir = resolve(env.LOCAL_DATA_DIR?.trim() || ".local");
-  process.stderr.write(`building the local store in ${dataDir} from tinybird/ …\n`);
-  const opened = LocalStore.open({ dataDir, project: loadLocalProject(resolve(ROOT, "tinybird")) });
+  const damagedParts = values["damaged-parts"];
+  if (damagedParts !== undefined && !(DAMAGED_PARTS_CHOICES as readonly string[]).includes(damagedParts))
+    throw new Error(`--damaged-parts=${damagedParts}: choose ${DAMAGED_PARTS_CHOICES.join(" or ")}`);
+  const port = portOf(env, "PORT", DEFAULT_PORT);
+  const webhookPort = portOf(env, "WEBHOOK_PORT", DEFAULT_WEBHOOK_PORT);
+  const dataDir = localDataDir(env);
+  const running = alreadyRunning(dataDir, port, webhookPort);
+  if (running) throw new Error(running);
+  const project = loadProject(ROOT);
+  process.stderr.write(`opening the local store in ${dataDir} …\n`);
+  const started = Date.now();
+  const opened = await LocalStore.open({
+    dataDir,
+    project,
+    ...(damagedParts ? { damagedParts: damagedParts as DamagedPartsChoice } : {}),
+    progress: (line) => process.stderr.write(`  ${line}\n`),
+  });
   if (!opened.ok) throw new Error(opened.problem);
+  const { store } = opened;
+  for (const part of opened.damaged)
+    process.stderr.write(
+      `damaged part ${part.table}/${part.part} (${part.rows ?? "unknown"} rows) ${damagedParts === "delete" ? "deleted" : "moved to damaged-parts/"}\n`,
+    );
+  const built = describeSync(opened.report, Date.now() - started);
+  if (built) process.stderr.write(`tinybird/: ${built}\n`);
   const secret = localSigningSecret(env, dataDir);
   const server = await startLocalServer({
-    store: opened.store,
+    store,
+    storeToken: localStoreToken(dataDir),
     signingSecret: secret.secret,
     dashboard: await buildDashboard(),
+    dataSource: project.dataSource.definition.name,
     port,
-  }).catch((error: NodeJS.ErrnoException) => {
-    opened.store.close();
+    webhookPort,
+  }).catch(async (error: NodeJS.ErrnoException & { port?: number }) => {
+    await store.close();
     throw error.code === "EADDRINUSE"
       ? new Error(
-          `port ${port} is in use: stop what runs there, or start on another, e.g. PORT=8788 npm start`,
+          `port ${error.port} is in use: stop what runs there, or choose other ports, e.g. PORT=${port + 10} WEBHOOK_PORT=${webhookPort + 10} npm start`,
         )
       : error;
   });
-  process.stdout.write(`${startBanner(server.url, server.webhookUrl, secret, dataDir)}\n`);
+  const forget = recordRunning(dataDir, {
+    url: server.url,
+    webhookUrl: server.webhookUrl,
+    signingSecret: secret.from === "CLERK_WEBHOOK_SECRET" ? "CLERK_WEBHOOK_SECRET" : "file",
+  });
+  const watcher = watchDatafiles(store, ROOT, (line) => process.stderr.write(`${line}\n`));
+  process.stdout.write(
+    `${startBanner({
+      url: server.url,
+      webhookUrl: server.webhookUrl,
+      secretFrom: secret.from,
+      dataDir,
+      defaultDataDir: !env.LOCAL_DATA_DIR?.trim(),
+    })}\n`,
+  );
   const stop = () => {
-    void server.close().then(() => {
-      opened.store.close();
-      process.exit(0);
-    });
+    watcher.close();
+    forget();
+    void server
+      .close()
+      .then(() => store.close())
+      .then(() => {
+        const { commits, items } = store.groupStats(project.dataSource.definition.name);
+        if (items > 0)
+          process.stderr.write(
+            `npm start: stopped; ${items} appends to ${project.dataSource.definition.name} in ${commits} inserts\n`,
+          );
+        process.exit(0);
+      });
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
 }
 
 if (require.main === module) {
-  main(process.env).catch((error: unknown) => {
+  main(process.argv.slice(2), process.env).catch((error: unknown) => {
     process.stderr.write(`npm start: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
   });

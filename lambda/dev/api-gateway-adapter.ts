@@ -4,14 +4,15 @@
  * HTTP answer. Used by `npm run dev`, the tests and the load test.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { WEBHOOK_PATH } from "../request";
+import { type LocalHttpServer, listen, refuseBrowserRequest } from "./local-http";
 
 export type ApiGatewayHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** The stack's one route (infra/components/webhook-api.ts): API Gateway answers 404 to any other. */
-export const WEBHOOK_ROUTE = "POST /webhooks/clerk";
+export const WEBHOOK_ROUTE = `POST ${WEBHOOK_PATH}`;
 
 export interface RequestParts {
   method: string;
@@ -94,12 +95,7 @@ export function writeApiGatewayResult(res: ServerResponse, result: APIGatewayPro
  */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
-export interface LocalApiGateway {
-  /** `http://host:port`, no trailing slash. */
-  url: string;
-  server: Server;
-  close(): Promise<void>;
-}
+export type LocalApiGateway = LocalHttpServer;
 
 /**
  * A node HTTP listener that passes each request to `handler` as API Gateway would. With `route`
@@ -160,25 +156,14 @@ export function apiGatewayListener(
   };
 }
 
-/** Serves `handler` on host:port (port 0 picks a free one) through the adapter; `route` as above. */
-export async function serveApiGateway(
+/**
+ * Serves `handler` on host:port (port 0 picks a free one) through the adapter; `route` as above. A
+ * request a browser sent for a web page (it carries Origin) is refused: webhooks come from programs.
+ */
+export function serveApiGateway(
   handler: ApiGatewayHandler,
   { port = 0, host = "127.0.0.1", route }: { port?: number; host?: string; route?: string } = {},
 ): Promise<LocalApiGateway> {
-  const server = createServer(apiGatewayListener(handler, route));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, resolve);
-  });
-  const address = server.address() as AddressInfo;
-  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  return {
-    url: `http://${shownHost}:${address.port}`,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const gateway = apiGatewayListener(handler, route);
+  return listen((req, res) => refuseBrowserRequest(req, res) || gateway(req, res), { port, host });
 }

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Webhook } from "svix";
+import { localDataDir, readLocalSigningSecret, readRunningPipeline } from "./local-pipeline-files";
 
 /** The repository's real-shaped Clerk payloads, one `<type>.json` per event type. */
 export const SAMPLES_DIR = join(__dirname, "..", "..", "test", "fixtures", "clerk-events");
@@ -100,7 +101,8 @@ const HELP = `Signs sample Clerk events and POSTs them like Svix does.
 
 Usage: npm run send -- [flags]
 
-  --url URL          where to send (default ${DEFAULT_URL}, the local server: npm start)
+  --url URL          where to send (default: the webhook of the npm start running on LOCAL_DATA_DIR,
+                     else ${DEFAULT_URL}, npm run dev)
   --event TYPE       an event type to send; repeat or comma-separate (default ${DEFAULT_EVENTS.join(",")})
   --all              send one of every sample type
   --count N          send each event N times, each as a new message (default 1)
@@ -110,7 +112,8 @@ Usage: npm run send -- [flags]
   --help             this text
 
 The signing secret (whsec_…) comes from CLERK_WEBHOOK_SECRET (or --secret, which shows in your
-shell history and the process list). It is never printed.
+shell history and the process list), else from npm start's data folder (LOCAL_DATA_DIR, default
+.local). It is never printed.
 
 Example:
   CLERK_WEBHOOK_SECRET=whsec_… npm run send -- --event user.created,session.created --count 2
@@ -144,9 +147,20 @@ export async function main(
     print(listSampleTypes(samplesDir).join("\n"));
     return 0;
   }
-  const signingSecret = values.secret ?? env.CLERK_WEBHOOK_SECRET;
+  const dataDir = localDataDir(env);
+  const running = readRunningPipeline(dataDir);
+  let signingSecret = values.secret ?? env.CLERK_WEBHOOK_SECRET?.trim();
+  if (!signingSecret && running?.signingSecret === "CLERK_WEBHOOK_SECRET") {
+    print(
+      `npm start on ${dataDir} verifies with the CLERK_WEBHOOK_SECRET it was started with: set the same one here`,
+    );
+    return 2;
+  }
+  signingSecret ||= readLocalSigningSecret(dataDir);
   if (!signingSecret) {
-    print("no signing secret: set CLERK_WEBHOOK_SECRET=whsec_… (see --help)");
+    print(
+      `no signing secret: set CLERK_WEBHOOK_SECRET=whsec_…, or run npm start first (it keeps one in ${dataDir}) (see --help)`,
+    );
     return 2;
   }
   const count = Number(values.count ?? 1);
@@ -160,7 +174,7 @@ export async function main(
         .flatMap((e) => e.split(","))
         .map((e) => e.trim())
         .filter(Boolean);
-  const url = values.url ?? env.FORWARDER_URL ?? DEFAULT_URL;
+  const url = values.url ?? env.FORWARDER_URL ?? running?.webhookUrl ?? DEFAULT_URL;
   let results: SendResult[];
   try {
     results = await sendSamples({

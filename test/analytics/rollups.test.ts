@@ -7,8 +7,13 @@ import { resolve } from "node:path";
 import { Session } from "chdb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateHistory, type StoredEvent } from "../../local/synthetic-history";
+import {
+  ingest,
+  type LocalTinybird,
+  loadTinybirdProject,
+  queryPipe,
+} from "../../tinybird-model/chdb-project";
 import { loadProject } from "../../tinybird-model/project";
-import { ingest, type LocalTinybird, loadTinybirdProject, queryPipe } from "../support/tinybird-project";
 import * as oracle from "./oracle";
 
 const ROOT = resolve(__dirname, "../..");

@@ -9,9 +9,9 @@
  * 1M events by default (BENCH_ANALYTICS_EVENTS or --events to change).
  *
  * BENCH_ANALYTICS_DIR=/some/folder keeps the chDB data there: a later run with the same number of
- * events reuses the stored deliveries (skipping the build and the ingest, ~17 min at 10M), drops the
- * rollups and views and rebuilds them from the current datafiles, filling them from the stored rows
- * month by month as Tinybird's populate does. Either way the rollups are merged (OPTIMIZE … FINAL,
+ * events reuses the stored deliveries (skipping the build and the ingest, ~17 min at 10M) and
+ * rebuilds the rollups and views the current datafiles changed (tinybird-model/chdb-project.ts),
+ * filling them from the stored rows partition by partition as Tinybird's populate does. Either way the rollups are merged (OPTIMIZE … FINAL,
  * as Tinybird's background merges leave them) before anything is measured. BENCH_ANALYTICS_RAW=0
  * skips the raw-scan pipes (minutes each at 10M) and prints the rollup figures only.
  */
@@ -19,16 +19,16 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Session } from "chdb";
-import { createTableSql } from "../../tinybird-model/clickhouse";
-import { type PipeDefinition, parsePipe } from "../../tinybird-model/pipe-file";
-import { loadProject } from "../../tinybird-model/project";
-import { renderPipeSql } from "../../tinybird-model/template";
 import {
   type LocalTinybird,
   loadTinybirdProject,
-  materializedViewSql,
   pipeSql,
-} from "../support/tinybird-project";
+  syncProject,
+} from "../../tinybird-model/chdb-project";
+import { type PipeDefinition, parsePipe } from "../../tinybird-model/pipe-file";
+import { loadProject } from "../../tinybird-model/project";
+import { runOnSession } from "../../tinybird-model/sql-steps";
+import { renderPipeSql } from "../../tinybird-model/template";
 
 const ROOT = resolve(__dirname, "../..");
 const NOW = new Date(Date.UTC(2025, 2, 31, 15, 0, 0));
@@ -261,38 +261,6 @@ const cell = (m: Measured | null) =>
 
 const count = (session: Session, sql: string) => Number(JSON.parse(session.query(sql, "JSON")).data[0].n);
 
-/** The rollups and views of the current datafiles, dropped and created again (views first, readers of the landing table). */
-function recreateRollups(session: Session): LocalTinybird {
-  const project = loadProject(ROOT);
-  session.query("SET session_timezone = 'UTC'");
-  for (const m of project.materializations) session.query(`DROP VIEW IF EXISTS \`${m.definition.name}\``);
-  for (const r of project.rollups) session.query(`DROP TABLE IF EXISTS \`${r.definition.name}\``);
-  for (const r of project.rollups) session.query(createTableSql(r.definition));
-  for (const m of project.materializations) session.query(materializedViewSql(m.definition));
-  return { session, project, database: "default" };
-}
-
-/** Tinybird's populate: each materialized pipe's query over the stored rows, one month at a time. */
-function populate(local: LocalTinybird): void {
-  const ds = local.project.dataSource.definition.name;
-  const months = (
-    JSON.parse(
-      local.session.query(`SELECT DISTINCT toYYYYMM(event_time) AS m FROM \`${ds}\` ORDER BY m`, "JSON"),
-    ).data as { m: number }[]
-  ).map((r) => r.m);
-  for (const m of local.project.materializations) {
-    const node = m.definition.nodes.find((n) => n.name === m.definition.materializedNode)!;
-    const sql = renderPipeSql(m.definition);
-    for (const month of months) {
-      const scoped = sql.replace(
-        new RegExp(`\\bFROM ${ds}\\b`, "g"),
-        `FROM (SELECT * FROM \`${ds}\` WHERE toYYYYMM(event_time) = ${month}) AS ${ds}`,
-      );
-      local.session.query(`INSERT INTO \`${node.datasource}\` ${scoped}`);
-    }
-  }
-}
-
 export async function run(): Promise<void> {
   const wanted = eventsWanted();
   const dir = process.env.BENCH_ANALYTICS_DIR;
@@ -314,11 +282,19 @@ export async function run(): Promise<void> {
     let t = performance.now();
     if (stored === wanted) {
       process.stdout.write(`Reusing the ~${wanted.toLocaleString("en")}-event history stored in ${dir}\n`);
-      local = recreateRollups(session);
-      populate(local);
-      deliveries = count(session, `SELECT count() AS n FROM \`${local.project.dataSource.definition.name}\``);
+      // The project builder rebuilds what the datafiles changed, partition by partition (a populate).
+      const project = loadProject(ROOT);
+      const report = runOnSession(
+        session,
+        syncProject(project, {
+          database: "default",
+          progress: (line) => process.stdout.write(`  ${line}\n`),
+        }),
+      );
+      local = { session, project, database: "default" };
+      deliveries = report.landingRows;
       process.stdout.write(
-        `  rollups rebuilt from ${deliveries.toLocaleString("en")} stored deliveries, month by month, in ${Math.round((performance.now() - t) / 1000)} s\n`,
+        `  ${report.rebuilt.map((r) => r.table).join(", ") || "no rollup"} rebuilt from ${deliveries.toLocaleString("en")} stored deliveries in ${Math.round((performance.now() - t) / 1000)} s\n`,
       );
     } else {
       const project = loadProject(ROOT);

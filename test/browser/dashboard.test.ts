@@ -7,10 +7,10 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDashboard } from "../../dashboard/assets";
-import { type Chromium, launchChromium } from "../../dashboard/chromium";
-import { PANELS, panelQuery, type Range } from "../../dashboard/panels";
 import { type DashboardProxy, startDashboardProxy } from "../../dashboard/proxy-server";
+import { buildDashboard } from "../../dashboard-app/assets";
+import { type Chromium, launchChromium } from "../../dashboard-app/chromium";
+import { PANELS, panelQuery, type Range } from "../../dashboard-app/panels";
 import { type Sandbox, startSandbox } from "../../local/sandbox";
 import { seed } from "../../local/seed";
 
@@ -21,7 +21,7 @@ let browser: Chromium;
 
 beforeAll(async () => {
   sandbox = await startSandbox({ now: () => NOW });
-  await seed({ url: sandbox.url, days: 120, now: NOW, seed: 3 });
+  await seed({ url: sandbox.url, token: sandbox.storeToken, days: 120, now: NOW, seed: 3 });
   browser = await launchChromium();
 });
 
@@ -42,7 +42,9 @@ async function open(base: string, range: Range): Promise<Page> {
 async function endpointRows(base: string, endpoint: string, range: Range) {
   const panel = PANELS.find((p) => p.endpoint === endpoint)!;
   const body = (await (
-    await fetch(`${base}/v0/pipes/${endpoint}.json?${panelQuery(panel, range)}`)
+    await fetch(`${base}/v0/pipes/${endpoint}.json?${panelQuery(panel, range)}`, {
+      headers: { authorization: `Bearer ${sandbox.storeToken}` },
+    })
   ).json()) as {
     data: Record<string, unknown>[];
   };
@@ -96,7 +98,7 @@ describe("the dashboard on npm start", () => {
 
   it("shows an endpoint's error as an error, not as zeros", async () => {
     const page = await browser.context.newPage();
-    await page.route("**/v0/pipes/churn.json*", (route) =>
+    await page.route("**/panels/churn.json*", (route) =>
       route.fulfill({
         status: 400,
         contentType: "application/json",
@@ -118,12 +120,12 @@ describe("the dashboard on npm start", () => {
     const page = await open(sandbox.url, RANGE);
     const requested: string[] = [];
     page.on("request", (request) => {
-      if (request.url().includes("/v0/pipes/")) requested.push(request.url());
+      if (request.url().includes("/panels/")) requested.push(request.url());
     });
     await page.selectOption("#granularity", "month");
     await page.waitForSelector('body[data-loaded="true"]');
     expect(requested.filter((u) => u.includes("granularity=month")).length).toBe(
-      PANELS.filter((p) => p.granular).length,
+      PANELS.filter((p) => p.params.includes("granularity")).length,
     );
     const monthly = { ...RANGE, granularity: "month" as const };
     expect((await chartOf(page, "user_growth")).labels).toEqual(
@@ -176,7 +178,9 @@ describe("the dashboard on npm run dashboard (a deployed workspace)", () => {
         res.end('{"error":"invalid token"}');
         return;
       }
-      fetch(`${sandbox.url}${req.url}`).then(async (answer) => {
+      fetch(`${sandbox.url}${req.url}`, {
+        headers: { authorization: `Bearer ${sandbox.storeToken}` },
+      }).then(async (answer) => {
         res.writeHead(answer.status, { "content-type": "application/json" });
         res.end(await answer.text());
       });

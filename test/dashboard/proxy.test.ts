@@ -1,8 +1,8 @@
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer, type IncomingHttpHeaders, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDashboard } from "../../dashboard/assets";
 import { type DashboardProxy, dashboardSettings, startDashboardProxy } from "../../dashboard/proxy-server";
+import { buildDashboard } from "../../dashboard-app/assets";
 
 const TOKEN = "p.read-token-that-must-stay-on-the-server";
 const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
@@ -45,7 +45,7 @@ afterAll(async () => {
 
 describe("npm run dashboard against a deployed workspace", () => {
   it("relays an endpoint call with the token in the header only", async () => {
-    const response = await fetch(`${proxy.url}/v0/pipes/user_growth.json?start_date=2025-01-01&token=sneaky`);
+    const response = await fetch(`${proxy.url}/panels/user_growth.json?start_date=2025-01-01&token=sneaky`);
     expect(response.status).toBe(200);
     const text = await response.text();
     expect(JSON.parse(text).data).toEqual([{ period: "2025-01-01", signups: 3 }]);
@@ -66,12 +66,58 @@ describe("npm run dashboard against a deployed workspace", () => {
     }
   });
 
-  it("relays nothing but the dashboard's six endpoints", async () => {
+  it("relays nothing but the dashboard's panels", async () => {
     const before = seen.length;
-    for (const path of ["/v0/pipes/other_pipe.json", "/v0/sql?q=SELECT+1", "/v0/datasources"]) {
-      expect((await fetch(`${proxy.url}${path}`)).status).toBe(404);
+    for (const path of [
+      "/panels/other_pipe.json",
+      "/panels/users.json",
+      "/v0/pipes/user_growth.json",
+      "/v0/sql?q=SELECT+1",
+      "/v0/datasources",
+    ]) {
+      expect((await fetch(`${proxy.url}${path}`)).status, path).toBe(404);
     }
     expect(seen.length).toBe(before);
+  });
+
+  it("relays only the parameters a panel declares: never Tinybird's q", async () => {
+    const response = await fetch(
+      `${proxy.url}/panels/active_users.json?q=SELECT+*+FROM+clerk_events&start_date=2025-01-01&end_date=2025-01-31&granularity=week&inactive_days=1`,
+    );
+    expect(response.status).toBe(200);
+    // active_users takes no granularity: its panel does not declare it.
+    expect(seen.at(-1)!.url).toBe("/v0/pipes/active_users.json?start_date=2025-01-01&end_date=2025-01-31");
+  });
+
+  it("answers only its own loopback origin, with nosniff and a CSP on every answer", async () => {
+    const { port } = new URL(proxy.url);
+    const get = (path: string, headers: Record<string, string>) =>
+      new Promise<{ status: number; headers: IncomingHttpHeaders }>((resolve, reject) => {
+        request(`${proxy.url}${path}`, { headers }, (res) => {
+          res.resume();
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+        })
+          .on("error", reject)
+          .end();
+      });
+    const before = seen.length;
+    const answers = [
+      await get("/panels/user_growth.json", { host: `rebind.evil.example:${port}` }),
+      await get("/panels/user_growth.json", { host: `127.0.0.1:${port}`, origin: "http://evil.example" }),
+      await get("/", { host: `attacker.example:${port}` }),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([403, 403, 403]);
+    expect(seen.length).toBe(before);
+    answers.push(
+      await get("/panels/user_growth.json", { host: `localhost:${port}` }),
+      await get("/", { host: `127.0.0.1:${port}` }),
+      await get("/nothing", { host: `127.0.0.1:${port}` }),
+    );
+    expect(answers.slice(3).map((a) => a.status)).toEqual([200, 200, 404]);
+    for (const answer of answers) {
+      expect(answer.headers["x-content-type-options"]).toBe("nosniff");
+      expect(answer.headers["content-security-policy"]).toMatch(/frame-ancestors 'none'/);
+    }
   });
 
   it("says what to set when neither a stack nor the variables are given", async () => {

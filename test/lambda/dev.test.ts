@@ -2,7 +2,10 @@
  * `npm run dev` and `npm run send`: the dev server (the handler behind the API Gateway adapter,
  * secrets from the environment) receiving events signed and sent by the send command.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MAX_REQUEST_BYTES, serveApiGateway } from "../../lambda/dev/api-gateway-adapter";
@@ -101,7 +104,9 @@ describe("npm run send to npm run dev", () => {
     expect(
       await main(["--url", dev.webhookUrl], { CLERK_WEBHOOK_SECRET: ROTATED_SIGNING_SECRET }, quiet),
     ).toBe(1);
-    expect(await main(["--url", dev.webhookUrl], {}, quiet)).toBe(2);
+    const empty = mkdtempSync(join(tmpdir(), "send-no-secret-"));
+    expect(await main(["--url", dev.webhookUrl], { LOCAL_DATA_DIR: empty }, quiet)).toBe(2);
+    rmSync(empty, { recursive: true, force: true });
     const help: string[] = [];
     expect(await main(["--help"], {}, (line) => help.push(line))).toBe(0);
     for (const flag of [
@@ -114,6 +119,36 @@ describe("npm run send to npm run dev", () => {
       "CLERK_WEBHOOK_SECRET",
     ]) {
       expect(help.join("\n")).toContain(flag);
+    }
+  });
+});
+
+describe("npm run send to the running npm start", () => {
+  it("finds its signing secret and its webhook in the data folder, with no flag", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "send-npm-start-"));
+    try {
+      writeFileSync(join(dataDir, "signing-secret"), `${SIGNING_SECRET}\n`);
+      const running = { pid: process.pid, url: "http://127.0.0.1:1", webhookUrl: dev.webhookUrl };
+      writeFileSync(join(dataDir, "npm-start.json"), JSON.stringify({ ...running, signingSecret: "file" }));
+      const printed: string[] = [];
+      expect(
+        await main(["--event", "user.created"], { LOCAL_DATA_DIR: dataDir }, (l) => printed.push(l)),
+      ).toBe(0);
+      expect(printed.at(-1)).toBe(`1/1 accepted by ${dev.webhookUrl}`);
+      expect(printed.join("\n")).not.toContain(SIGNING_SECRET.slice(6));
+
+      // Started with a Clerk endpoint's secret: send says to use the same.
+      writeFileSync(
+        join(dataDir, "npm-start.json"),
+        JSON.stringify({ ...running, signingSecret: "CLERK_WEBHOOK_SECRET" }),
+      );
+      printed.length = 0;
+      expect(await main([], { LOCAL_DATA_DIR: dataDir }, (l) => printed.push(l))).toBe(2);
+      expect(printed).toEqual([
+        expect.stringMatching(/verifies with the CLERK_WEBHOOK_SECRET it was started with/),
+      ]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

@@ -6,8 +6,8 @@
 import { resolve } from "node:path";
 import { Session } from "chdb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ingest, loadTinybirdProject, queryPipe } from "../../tinybird-model/chdb-project";
 import { clerkFixture } from "../support/forwarder-stubs";
-import { ingest, loadTinybirdProject, queryPipe } from "../support/tinybird-project";
 import { startWorld, type World } from "./world";
 
 const ROOT = resolve(__dirname, "../..");

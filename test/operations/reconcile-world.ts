@@ -8,9 +8,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { loadLocalProject } from "../../local/datafiles";
 import { LocalStore } from "../../local/store";
 import { type CliDeps, reconcileCommand } from "../../operations/reconcile/cli";
+import { loadProject } from "../../tinybird-model/project";
 import { VirtualClock } from "../support/clerk-directory";
 import {
   CLERK_KEY,
@@ -66,10 +66,7 @@ export async function startReconcileWorld(): Promise<ReconcileWorld> {
   const fake = await startClerkSvixFake({ appExists: true, now: clock.now });
   fake.endpoints.set(ENDPOINT.id, { ...ENDPOINT });
   const dataDir = mkdtempSync(join(tmpdir(), "clerk-tinybird-reconcile-"));
-  const opened = LocalStore.open({
-    dataDir,
-    project: loadLocalProject(resolve(__dirname, "../../tinybird")),
-  });
+  const opened = await LocalStore.open({ dataDir, project: loadProject(resolve(__dirname, "../..")) });
   if (!opened.ok) throw new Error(opened.problem);
   const store = opened.store;
   // Tinybird's Pipes API on the local store, for the read token only, never in the URL.
@@ -81,6 +78,9 @@ export async function startReconcileWorld(): Promise<ReconcileWorld> {
     if (req.method !== "GET" || !pipe) return { status: 404, body: { error: "not found" } };
     return store.callEndpoint(pipe[1]!, Object.fromEntries(req.query));
   });
+  // The store answers appends asynchronously; `send` stays synchronous for the tests, and `run` waits
+  // for every write before the reconciliation reads.
+  const writes: Promise<void>[] = [];
   const storeRows = (messages: FakeMessage[]) => {
     if (messages.length === 0) return;
     // As the forwarder writes them: Clerk's time a moment before Svix's, event_id the svix-id.
@@ -94,10 +94,13 @@ export async function startReconcileWorld(): Promise<ReconcileWorld> {
         received_at: m.timestamp + 900,
       }),
     );
-    const answer = store.append("clerk_events", lines.join("\n"));
-    if (answer.status !== 200 || answer.body.quarantined_rows !== 0) {
-      throw new Error(`the store refused rows: ${JSON.stringify(answer.body)}`);
-    }
+    writes.push(
+      store.append("clerk_events", lines.join("\n")).then((answer) => {
+        if (answer.status !== 200 || answer.body.quarantined_rows !== 0) {
+          throw new Error(`the store refused rows: ${JSON.stringify(answer.body)}`);
+        }
+      }),
+    );
   };
   const env: NodeJS.ProcessEnv = {
     CLERK_SECRET_KEY: CLERK_KEY,
@@ -131,6 +134,7 @@ export async function startReconcileWorld(): Promise<ReconcileWorld> {
       return delivered;
     },
     async run(argv, options = {}) {
+      await Promise.all(writes.splice(0));
       const run = await runCli(
         reconcileCommand({ clock, attempts: 4, ...options.deps }),
         argv,
@@ -143,7 +147,7 @@ export async function startReconcileWorld(): Promise<ReconcileWorld> {
     },
     close: async () => {
       await Promise.all([fake.close(), tinybird.close()]);
-      store.close();
+      await store.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -79,10 +79,11 @@ describe("clerk_events on real ClickHouse, ingested as Tinybird maps jsonpaths",
     });
   });
 
-  it("writes every line and takes the event time from timestamp, in seconds or milliseconds", () => {
+  it("writes every line and takes the event time from timestamp as ClickHouse reads it: an integer is milliseconds", () => {
     expect(quarantined).toEqual([]);
     expect(rows.size).toBe(9);
-    expect(rows.get("msg_seconds")!.event_time).toBe("2024-05-28 08:00:00.000");
+    // The fixtures' timestamp (1716883200) is in seconds, which ClickHouse reads as milliseconds.
+    expect(rows.get("msg_seconds")!.event_time).toBe("1970-01-20 20:54:43.200");
     expect(rows.get("msg_millis")!.event_time).toBe("2024-05-28 08:00:00.123");
     expect(rows.get("msg_session_revoked")!.event_time).toBe("2024-05-29 08:00:00.999");
     expect(rows.get("msg_seconds")!.received_at).toBe("2024-05-28 08:00:05.250");
@@ -194,16 +195,16 @@ describe("tinybirdRow (the harness's ingestion mapping)", () => {
     { name: "whole", type: "String", jsonPath: "$" },
   ];
 
-  it("maps nulls, defaults, epochs, objects and the whole line", () => {
+  it("maps nulls, defaults, epochs, objects and the whole line, leaving times for ClickHouse to read", () => {
     const line = '{"n":null,"t":1716883200,"o":{"a":[1,2]}}';
     expect(tinybirdRow(columns, line)).toEqual({
-      row: { n: null, t: "2024-05-28 08:00:00.000", o: '{"a":[1,2]}', whole: line },
+      row: { n: null, t: 1716883200, o: '{"a":[1,2]}', whole: line },
     });
     expect(tinybirdRow(columns, '{"t":1716883200001,"o":"s","d":"given"}')).toEqual({
       row: {
         n: null,
         d: "given",
-        t: "2024-05-28 08:00:00.001",
+        t: 1716883200001,
         o: "s",
         whole: '{"t":1716883200001,"o":"s","d":"given"}',
       },

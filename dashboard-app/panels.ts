@@ -18,12 +18,15 @@ export interface Series {
   percent?: boolean;
 }
 
+/** The parameters a panel may send; the servers relay these and nothing else (never Tinybird's `q`). */
+export type PanelParam = "start_date" | "end_date" | "granularity";
+
 export interface Panel {
   endpoint: string;
   title: string;
   subtitle: string;
-  /** Whether the endpoint takes `granularity` (the others are per day or over the whole range). */
-  granular: boolean;
+  /** The endpoint parameters the panel sends: `granularity` only where the endpoint groups by period. */
+  params: readonly PanelParam[];
   /** Column of the x axis. */
   x: string;
   series: Series[];
@@ -36,7 +39,7 @@ export const PANELS: Panel[] = [
     endpoint: "user_growth",
     title: "Sign-ups and net growth",
     subtitle: "Users created and deleted per period; total users on the right axis",
-    granular: true,
+    params: ["start_date", "end_date", "granularity"],
     x: "period",
     series: [
       { key: "signups", label: "Sign-ups", kind: "bar", stack: "users" },
@@ -49,7 +52,7 @@ export const PANELS: Panel[] = [
     endpoint: "organization_growth",
     title: "Organizations",
     subtitle: "Organizations and memberships created per period; totals on the right axis",
-    granular: true,
+    params: ["start_date", "end_date", "granularity"],
     x: "period",
     series: [
       { key: "organizations_created", label: "Organizations created", kind: "bar", stack: "orgs" },
@@ -62,7 +65,7 @@ export const PANELS: Panel[] = [
     endpoint: "active_users",
     title: "Active users",
     subtitle: "DAU, WAU and MAU per day; stickiness (DAU/MAU) on the right axis",
-    granular: false,
+    params: ["start_date", "end_date"],
     x: "day",
     series: [
       { key: "dau", label: "DAU", kind: "line" },
@@ -75,7 +78,7 @@ export const PANELS: Panel[] = [
     endpoint: "churn",
     title: "Churn",
     subtitle: "Users deleted and users gone inactive (no sign-in for the inactive days) per period",
-    granular: true,
+    params: ["start_date", "end_date", "granularity"],
     x: "period",
     series: [
       { key: "users_deleted", label: "Deleted", kind: "bar", stack: "churn" },
@@ -87,7 +90,7 @@ export const PANELS: Panel[] = [
     title: "Auth friction",
     // Clerk sends e-mail/SMS events once, at creation: delivery failures are not in the data.
     subtitle: "Sessions revoked or left pending and users locked out per period; sign-ins on the right axis",
-    granular: true,
+    params: ["start_date", "end_date", "granularity"],
     x: "period",
     series: [
       { key: "sessions_revoked", label: "Sessions revoked", kind: "bar", stack: "friction" },
@@ -100,7 +103,7 @@ export const PANELS: Panel[] = [
     endpoint: "sign_in_methods",
     title: "Sign-in methods",
     subtitle: "Users per verification strategy, OAuth provider, factor and device type",
-    granular: false,
+    params: ["start_date", "end_date"],
     x: "method",
     categories: ["dimension", "method"],
     series: [{ key: "users", label: "Users", kind: "bar" }],
@@ -113,12 +116,23 @@ export interface Range {
   granularity: Granularity;
 }
 
-/** The query string a panel sends for a range: only the parameters its endpoint reads. */
+/** The query string a panel sends for a range: only the parameters it declares. */
 export function panelQuery(panel: Panel, range: Range): string {
-  const params = new URLSearchParams({ start_date: range.start, end_date: range.end });
-  if (panel.granular) params.set("granularity", range.granularity);
-  return params.toString();
+  const values: Record<PanelParam, string> = {
+    start_date: range.start,
+    end_date: range.end,
+    granularity: range.granularity,
+  };
+  return new URLSearchParams(panel.params.map((name): [string, string] => [name, values[name]])).toString();
 }
+
+/** Where the page asks for a panel's rows, relative to the page (the server relays it to the endpoint). */
+export function panelUrl(panel: Panel, range: Range): string {
+  return `panels/${panel.endpoint}.json?${panelQuery(panel, range)}`;
+}
+
+/** The path of a panel's rows on the server: `/panels/<endpoint>.json`. */
+export const PANEL_PATH = /^\/panels\/([A-Za-z_][A-Za-z0-9_]*)\.json$/;
 
 export type Row = Record<string, unknown>;
 

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import { join } from "node:path";
 import { build } from "esbuild";
+import { SECURITY_HEADERS } from "../lambda/dev/local-http";
 
 export interface DashboardAssets {
   html: string;
@@ -28,12 +29,9 @@ export async function buildDashboard(): Promise<DashboardAssets> {
   };
 }
 
-// The page only talks to its own origin.
-const SECURITY_HEADERS = {
-  "content-security-policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self'",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-};
+// The page only talks to its own origin, and no other site may frame it.
+const PAGE_CSP =
+  "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'";
 
 /** Answers GET / and /dashboard.js; false for any other path. */
 export function serveDashboardAsset(assets: DashboardAssets, path: string, res: ServerResponse): boolean {
@@ -42,6 +40,7 @@ export function serveDashboardAsset(assets: DashboardAssets, path: string, res: 
   res.writeHead(200, {
     "content-type": script ? "text/javascript; charset=utf-8" : "text/html; charset=utf-8",
     "cache-control": "no-cache",
+    "content-security-policy": PAGE_CSP,
     ...SECURITY_HEADERS,
   });
   res.end(script ? assets.script : assets.html);

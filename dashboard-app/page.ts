@@ -1,8 +1,9 @@
 /**
  * The dashboard page (runs in the browser, bundled by esbuild): a range and granularity control,
  * and one card per analytics endpoint with its chart, its numbers as a table, and a loading, empty
- * or error state. It calls the endpoints on its own origin (`/v0/pipes/<name>.json`); the server
- * behind it (npm start's store, or npm run dashboard's proxy) answers, so no token is ever here.
+ * or error state. It asks its own origin for each panel's rows (`panels/<endpoint>.json`); the server
+ * behind it (npm start, or npm run dashboard's proxy) relays that to the endpoint with the token it
+ * keeps, so no token is ever here.
  */
 import {
   BarController,
@@ -24,7 +25,7 @@ import {
   lastDays,
   PANELS,
   type Panel,
-  panelQuery,
+  panelUrl,
   type Range,
   type Row,
   values,
@@ -169,7 +170,7 @@ async function load(panel: Panel, range: Range, run: number): Promise<void> {
   setState(card, "loading", "Loading…");
   let rows: Row[];
   try {
-    const response = await fetch(`v0/pipes/${panel.endpoint}.json?${panelQuery(panel, range)}`);
+    const response = await fetch(panelUrl(panel, range));
     const body = (await response.json().catch(() => ({}))) as { data?: Row[]; error?: string };
     if (!response.ok || !Array.isArray(body.data)) {
       throw new Error(body.error ?? `the endpoint answered ${response.status}`);

@@ -3,9 +3,9 @@
  * throw-away local pipeline, taken with Debian's headless Chromium, so the picture stays current.
  */
 import { join } from "node:path";
-import { startSandbox } from "../local/sandbox";
-import { seed } from "../local/seed";
-import { launchChromium } from "./chromium";
+import { launchChromium } from "../dashboard-app/chromium";
+import { startSandbox } from "./sandbox";
+import { seed } from "./seed";
 
 const OUT = join(__dirname, "..", "docs", "dashboard.png");
 const DAY = 86_400_000;
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     throw error;
   });
   try {
-    await seed({ url: sandbox.url, days: 180, seed: 7, now });
+    await seed({ url: sandbox.url, token: sandbox.storeToken, days: 180, seed: 7, now });
     const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
     // Up to yesterday: today is a partial day, whose DAU would dip however late it is.
     const page = await browser.context.newPage();

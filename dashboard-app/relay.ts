@@ -1,0 +1,77 @@
+/**
+ * The dashboard's server side, the same behind `npm start` and `npm run dashboard`: the page, its
+ * script, and each panel's rows relayed to its endpoint with the token the server keeps. Only the
+ * panels' endpoints are relayed, with only the parameters each panel declares (never Tinybird's `q`,
+ * which runs SQL with the token, nor a `token`), so the port cannot read anything else.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { sendJson } from "../lambda/dev/local-http";
+import { type DashboardAssets, serveDashboardAsset } from "./assets";
+import { PANEL_PATH, PANELS } from "./panels";
+
+/** Where the panels' rows come from: Tinybird's Pipes API and a token that may read the endpoints. */
+export interface DashboardUpstream {
+  host: string;
+  token: string;
+  fetch?: typeof fetch;
+}
+
+export interface DashboardRoutesOptions {
+  assets: DashboardAssets;
+  upstream: DashboardUpstream;
+  /** One line per relayed call: endpoint, status, milliseconds (never the token or the query). */
+  log?: (line: string) => void;
+}
+
+const TIMEOUT_MS = 30_000;
+/** A declared parameter's value is a date or a granularity: anything longer is not the page's. */
+const MAX_VALUE = 64;
+
+/** Answers the page, its script and the panels' rows; false for any other path. */
+export function dashboardRoutes(
+  options: DashboardRoutesOptions,
+): (req: IncomingMessage, res: ServerResponse, url: URL) => boolean {
+  const host = options.upstream.host.replace(/\/+$/, "");
+  const doFetch = options.upstream.fetch ?? fetch;
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  return (req, res, url) => {
+    if (req.method === "GET" && serveDashboardAsset(options.assets, url.pathname, res)) return true;
+    const match = PANEL_PATH.exec(url.pathname);
+    if (!match) return false;
+    const panel = PANELS.find((p) => p.endpoint === match[1]);
+    if (req.method !== "GET" || !panel) {
+      sendJson(res, 404, {
+        error: `the dashboard relays only GET /panels/{${PANELS.map((p) => p.endpoint).join(",")}}.json`,
+      });
+      return true;
+    }
+    const params = new URLSearchParams();
+    for (const name of panel.params) {
+      const value = url.searchParams.get(name);
+      if (value !== null) params.set(name, value.slice(0, MAX_VALUE));
+    }
+    const started = Date.now();
+    doFetch(`${host}/v0/pipes/${panel.endpoint}.json?${params}`, {
+      headers: { authorization: `Bearer ${options.upstream.token}` },
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    })
+      .then(async (answer) => {
+        const text = await answer.text();
+        log(`${panel.endpoint} ${answer.status} ${Date.now() - started} ms`);
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = { error: `the endpoint answered ${answer.status} without JSON` };
+        }
+        sendJson(res, answer.status, body);
+      })
+      .catch((error: unknown) => {
+        log(`${panel.endpoint} unreachable ${Date.now() - started} ms`);
+        sendJson(res, 502, {
+          error: `Tinybird at ${host} did not answer (${(error as Error).name}): check TINYBIRD_HOST and your network`,
+        });
+      });
+    return true;
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * Group commit: requests that arrive together share one write. While a write runs, new requests
+ * queue; once it ends (or when the first request arrives after a quiet moment), the next write
+ * starts as soon as requests stop arriving for `windowMs`, or `maxDelayMs` after it could have
+ * started, whichever comes first. The senders of the group just answered are back within a few
+ * milliseconds, one after another: waiting for them makes one big group per write instead of two
+ * half-size ones alternating, so each request waits for about one write, not two. Each request is
+ * answered only when the write holding it committed, and a write that fails fails every request in
+ * it: nothing is answered as stored unless it was.
+ */
+
+export interface GroupCommitOptions<Item, Result> {
+  /** Writes the items in one go; returns a result per item, in order, or throws for all of them. */
+  commit(items: Item[]): Promise<Result[]>;
+  /** A group closes once no request arrived for this long (0: the next turn of the event loop). */
+  windowMs: number;
+  /** The longest a group stays open once a write could start (default: `windowMs`). */
+  maxDelayMs?: number;
+  /** Size of an item (e.g. its lines); a group stops before `maxWeight`, but always takes one item. */
+  weight?: (item: Item) => number;
+  maxWeight?: number;
+}
+
+interface Waiting<Item, Result> {
+  item: Item;
+  resolve(result: Result): void;
+  reject(error: unknown): void;
+}
+
+export class GroupCommit<Item, Result> {
+  private queue: Waiting<Item, Result>[] = [];
+  private writing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** When the queued requests could have been written (no write running), and the last arrival. */
+  private openedAt: number | undefined;
+  private lastArrival = 0;
+  /** Writes so far and the items they held, for figures and tests. */
+  readonly stats = { commits: 0, items: 0 };
+
+  constructor(private readonly options: GroupCommitOptions<Item, Result>) {}
+
+  submit(item: Item): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.lastArrival = performance.now();
+      // A write in progress schedules the next group when it ends.
+      if (!this.writing) this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    const now = performance.now();
+    this.openedAt ??= now;
+    const { windowMs, maxDelayMs = windowMs } = this.options;
+    const due = Math.min(this.lastArrival + windowMs, this.openedAt + Math.max(windowMs, maxDelayMs));
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.flush(), Math.max(0, due - now));
+  }
+
+  /** Resolves once every request submitted so far has been answered. */
+  async drain(): Promise<void> {
+    while (this.writing || this.timer || this.queue.length > 0) {
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.flush();
+      }
+      await this.writing;
+    }
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    this.openedAt = undefined;
+    if (this.queue.length === 0) return;
+    const group = this.take();
+    this.stats.commits += 1;
+    this.stats.items += group.length;
+    this.writing = this.options
+      .commit(group.map((w) => w.item))
+      .then(
+        (results) => {
+          if (results.length !== group.length)
+            throw new Error(`the commit answered ${results.length} results for ${group.length} requests`);
+          group.forEach((w, i) => {
+            w.resolve(results[i]!);
+          });
+        },
+        (error: unknown) => {
+          for (const w of group) w.reject(error);
+        },
+      )
+      .catch((error: unknown) => {
+        for (const w of group) w.reject(error);
+      })
+      .finally(() => {
+        this.writing = undefined;
+        if (this.queue.length > 0) this.schedule();
+      });
+  }
+
+  private take(): Waiting<Item, Result>[] {
+    const { weight, maxWeight } = this.options;
+    if (!weight || maxWeight === undefined) return this.queue.splice(0);
+    let total = 0;
+    let count = 0;
+    while (count < this.queue.length) {
+      const next = weight(this.queue[count]!.item);
+      if (count > 0 && total + next > maxWeight) break;
+      total += next;
+      count += 1;
+    }
+    return this.queue.splice(0, count);
+  }
+}
