@@ -29,7 +29,7 @@ describe("dataSourceCreateParams", () => {
       [
         "`event_id` String `json:$.event_id`",
         "`event_type` LowCardinality(String) `json:$.type`",
-        "`event_time` DateTime64(3) `json:$.timestamp`",
+        "`event_time` DateTime64(3) `json:$.event_time` DEFAULT fromUnixTimestamp64Milli(JSONExtract(record, 'timestamp', 'Int64'))",
         "`received_at` DateTime64(3) `json:$.received_at`",
         "`instance_id` LowCardinality(String) `json:$.instance_id` DEFAULT ''",
         "`object_id` String `json:$.data.id` DEFAULT ''",

@@ -141,7 +141,7 @@ describe("Classic re-runs", () => {
       "column event_type: type LowCardinality(String) in the datafile, String in the workspace",
     );
     expect(message).toContain(
-      "column event_time: jsonpath $.timestamp in the datafile, $.time in the workspace",
+      "column event_time: jsonpath $.event_time in the datafile, $.time in the workspace",
     );
     expect(message).toContain("column received_at: in the datafile, missing in the workspace");
     expect(message).toContain("column legacy: in the workspace, not in the datafile");

@@ -17,7 +17,11 @@ describe("the committed clerk_events.datasource", () => {
     expect(definition.name).toBe("clerk_events");
     expect(byName.event_id).toMatchObject({ type: "String", jsonPath: "$.event_id" });
     expect(byName.event_type).toMatchObject({ type: "LowCardinality(String)", jsonPath: "$.type" });
-    expect(byName.event_time).toMatchObject({ type: "DateTime64(3)", jsonPath: "$.timestamp" });
+    expect(byName.event_time).toMatchObject({
+      type: "DateTime64(3)",
+      jsonPath: "$.event_time",
+      defaultExpression: "fromUnixTimestamp64Milli(JSONExtract(record, 'timestamp', 'Int64'))",
+    });
     expect(byName.received_at).toMatchObject({ type: "DateTime64(3)", jsonPath: "$.received_at" });
     expect(byName.object_id).toMatchObject({ jsonPath: "$.data.id", defaultExpression: "''" });
     expect(byName.member_user_id).toMatchObject({ jsonPath: "$.data.public_user_data.user_id" });
