@@ -29,9 +29,6 @@ export const LOG_RETENTION_DAYS: readonly number[] = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
-export type WorkspaceKind = "auto" | "classic" | "forward";
-const WORKSPACE_KINDS: readonly WorkspaceKind[] = ["auto", "classic", "forward"];
-
 /**
  * How a setting is stored: `text` must be non-blank, `optionalText` blank means none (undefined);
  * `integer`, `boolean` and `list` (a JSON array of strings) as Pulumi.yaml types them; `secret` must be
@@ -129,13 +126,9 @@ export const SETTINGS = {
             `"${v}" is not a Tinybird data source name (letters, digits and _, not starting with a digit)`,
           ),
   }),
-  tinybirdWorkspaceKind: setting({
-    kind: "text",
-    fix: "pulumi config set tinybirdWorkspaceKind auto (or classic, or forward)",
-    check: (v) =>
-      (WORKSPACE_KINDS as readonly string[]).includes(v)
-        ? (v as WorkspaceKind)
-        : wrong(`is "${v}", not one of ${WORKSPACE_KINDS.join(", ")}`),
+  tinybirdDeploymentWaitMinutes: setting({
+    kind: "integer",
+    check: (n) => (n >= 1 && n <= 1440 ? n : wrong("must be between 1 and 1440 (minutes)")),
   }),
   tinybirdDeleteDataOnDestroy: setting({ kind: "boolean" }),
   tinybirdAllowDestructiveOperations: setting({ kind: "boolean" }),

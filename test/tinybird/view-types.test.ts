@@ -16,7 +16,7 @@ import { describeSelect, viewSql, viewTargetMismatches, writtenType } from "./su
 
 const project = loadProject(REPO_ROOT);
 const views = project.materializations.map((m) => m.definition);
-const tables = [project.dataSource, ...project.rollups].map((d) => d.definition);
+const tables = [project.dataSource, ...project.dataSources, ...project.rollups].map((d) => d.definition);
 const DATABASE = "view_types";
 
 let session: Session;

@@ -6,11 +6,13 @@
 import { ProvisioningError, parseResultLine, requireEnv } from "../../../command-kit/command-shell";
 import { checkApiHost } from "../../../lambda/api-host";
 
-export type WorkspaceKind = "classic" | "forward";
-
-/** The one JSON line the command prints. `appendToken`/`readToken` are secrets (Pulumi keeps stdout secret). */
+/**
+ * The one JSON line the command prints. `appendToken`/`readToken` are secrets (Pulumi keeps stdout
+ * secret). `kind` is always "forward" now; a stack first deployed by an older release on a Classic
+ * workspace holds "classic" in its state until its next `pulumi up`.
+ */
 export interface ProvisionResult {
-  kind: WorkspaceKind;
+  kind: "classic" | "forward";
   dataSource: string;
   appendToken: string;
   /** Empty when the project has no pipes yet. */
@@ -29,9 +31,10 @@ export interface TinybirdConfig {
   adminToken: string;
   /** Undefined: the datafile's own name. */
   dataSourceName?: string;
-  workspaceKind: "auto" | WorkspaceKind;
   deleteDataOnDestroy: boolean;
   allowDestructiveOperations: boolean;
+  /** How long one run waits for a deployment before leaving it to Tinybird (the next run resumes). */
+  deploymentWaitMs: number;
   /** The last create/update's result (`PULUMI_COMMAND_STDOUT`), when there was one. */
   previous?: ProvisionResult;
   /** The folder holding `tinybird/`, when it is not the working directory (the project root). */
@@ -97,13 +100,22 @@ export function readProvisionResult(stdout: string | undefined): ProvisionResult
   };
 }
 
-export function readConfig(env: NodeJS.ProcessEnv): TinybirdConfig {
-  const kind = (env.TINYBIRD_WORKSPACE_KIND ?? "").trim().toLowerCase() || "auto";
-  if (kind !== "auto" && kind !== "classic" && kind !== "forward") {
+/** The stack's default (Pulumi.yaml), for a command run by hand without the setting. */
+export const DEFAULT_DEPLOYMENT_WAIT_MINUTES = 120;
+
+function waitMinutes(env: NodeJS.ProcessEnv): number {
+  const raw = (env.TINYBIRD_DEPLOYMENT_WAIT_MINUTES ?? "").trim();
+  if (raw === "") return DEFAULT_DEPLOYMENT_WAIT_MINUTES;
+  const minutes = Number(raw);
+  if (!Number.isInteger(minutes) || minutes < 1) {
     throw new ProvisioningError(
-      `TINYBIRD_WORKSPACE_KIND must be auto, classic or forward, got "${env.TINYBIRD_WORKSPACE_KIND}" (tinybirdWorkspaceKind)`,
+      `TINYBIRD_DEPLOYMENT_WAIT_MINUTES must be a whole number of minutes, at least 1, got "${raw}" (stack config tinybirdDeploymentWaitMinutes)`,
     );
   }
+  return minutes;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv): TinybirdConfig {
   // Unreadable counts as no previous run: destroy then derives the names.
   const previous = readProvisionResult(env.PULUMI_COMMAND_STDOUT);
   const projectDir = env.TINYBIRD_PROJECT_DIR?.trim();
@@ -115,9 +127,9 @@ export function readConfig(env: NodeJS.ProcessEnv): TinybirdConfig {
       env,
     ).trim(),
     dataSourceName: env.TINYBIRD_DATASOURCE?.trim() || undefined,
-    workspaceKind: kind,
     deleteDataOnDestroy: flag(env, "TINYBIRD_DELETE_DATA_ON_DESTROY", "tinybirdDeleteDataOnDestroy"),
     allowDestructiveOperations: flag(env, "TINYBIRD_ALLOW_DESTRUCTIVE", "tinybirdAllowDestructiveOperations"),
+    deploymentWaitMs: waitMinutes(env) * 60_000,
     ...(previous ? { previous } : {}),
     ...(projectDir ? { projectDir } : {}),
   };
