@@ -22,6 +22,9 @@ export interface TinybirdProjectArgs {
   projectDir?: string;
 }
 
+/** @pulumi/pulumi's exit code for a program that logged why it failed (cmd/run: nodeJSProcessExitedAfterLoggingUserActionableMessage). */
+export const FAILED_AFTER_LOGGING = 32;
+
 /** What the provisioning command prints (one JSON line); the component parses it. */
 export type TinybirdProvisionResult = ProvisionResult;
 
@@ -119,7 +122,13 @@ export class TinybirdProject extends pulumi.ComponentResource {
               {
                 info: (m) => pulumi.log.info(m, this),
                 warn: (m) => pulumi.log.warn(m, this),
-                error: (m) => pulumi.log.error(m, this),
+                // An error log alone does not fail a Pulumi program (pulumi/pulumi#6090); exit code 32
+                // is Pulumi's own "failed after logging the reason", which the language host
+                // reports as a failed preview without adding a message of its own.
+                error: (m) => {
+                  void pulumi.log.error(m, this);
+                  process.exitCode = FAILED_AFTER_LOGGING;
+                },
               },
             ),
           )

@@ -272,10 +272,12 @@ describe("deployments that outlive a run", () => {
 });
 
 describe("Tinybird's check before deploying", () => {
-  it("prints Tinybird's warnings and goes on", async () => {
+  it("prints Tinybird's warnings and goes on, nothing shaped like a token in them", async () => {
     ws.fake.warnNext("Pipe signups.pipe", "The endpoint scans the whole table");
+    ws.fake.warnNext("Pipe active_users.pipe", "Token p.eyJ1IjoicmVhZCJ9.c2VjcmV0 reads it");
     await ws.run("create");
     expect(ws.progress).toContain("Tinybird warns: Pipe signups.pipe: The endpoint scans the whole table");
+    expect(ws.progress).toContain("Tinybird warns: Pipe active_users.pipe: Token p.[redacted] reads it");
   });
 
   it("stops on Tinybird's errors, creating nothing", async () => {

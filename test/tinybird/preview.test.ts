@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { TinybirdProject } from "../../infra/components/tinybird-project";
+import { FAILED_AFTER_LOGGING, TinybirdProject } from "../../infra/components/tinybird-project";
 import { runOperation } from "../../infra/provisioning/tinybird/provision";
 import { installMocks } from "../support/pulumi-mocks";
 import { ADMIN_TOKEN, type FakeTinybird, multipartFiles, startFakeTinybird } from "./support/fake-tinybird";
@@ -36,6 +36,7 @@ beforeEach(async () => {
 afterEach(async () => {
   await fake.close();
   removeProject(root);
+  process.exitCode = undefined;
 });
 
 /** The stack's first pulumi up, with this project's own provisioning. */
@@ -77,6 +78,7 @@ describe("pulumi preview asks Tinybird to check the datafiles", () => {
     expect(verdict).toBe("Tinybird's check passed: new pipes: new_users");
     expect(logged.info).toContain(verdict);
     expect(logged.error).toEqual([]);
+    expect(process.exitCode).toBeUndefined();
     const checks = fake.requests.filter((r) => r.path === "/v1/deploy");
     expect(checks.map((r) => r.query.toString())).toEqual(["check=true"]);
     expect((await multipartFiles(checks[0]!)).map((f) => f.filename)).toEqual([
@@ -131,6 +133,7 @@ describe("pulumi preview asks Tinybird to check the datafiles", () => {
     writeFileSync(ds, readFileSync(ds, "utf8").replace("`status` LowCardinality(String)", "`status` String"));
     fake.requests.length = 0;
     expect(await preview()).toBe("");
+    expect(process.exitCode).toBe(FAILED_AFTER_LOGGING);
     expect(logged.error).toHaveLength(1);
     expect(logged.error[0]).toMatch(
       /^Tinybird's check refused these datafiles: Datasource clerk_events\.datasource: Column 'status' changes type from LowCardinality\(String\) to String.*Fix: Tinybird needs a FORWARD_QUERY/,
@@ -145,6 +148,7 @@ describe("pulumi preview asks Tinybird to check the datafiles", () => {
     expect(logged.error).toEqual([
       expect.stringMatching(/^This Tinybird workspace is not a Tinybird Forward workspace/),
     ]);
+    expect(process.exitCode).toBe(FAILED_AFTER_LOGGING);
   });
 
   it("only warns when Tinybird cannot be reached: pulumi up checks again", async () => {
@@ -152,6 +156,7 @@ describe("pulumi preview asks Tinybird to check the datafiles", () => {
     await closed.close();
     expect(await preview(closed.url)).toBe("");
     expect(logged.error).toEqual([]);
+    expect(process.exitCode).toBeUndefined();
     expect(logged.warn).toEqual([
       expect.stringMatching(/^could not ask Tinybird to check the datafiles \(could not reach Tinybird/),
     ]);

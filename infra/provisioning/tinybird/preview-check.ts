@@ -23,14 +23,14 @@ export interface PreviewCheckInput {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Where the verdict goes: Pulumi's diagnostics in the program (an error fails the preview). */
+/** Where the verdict goes: Pulumi's diagnostics in the program; `error` also fails the preview. */
 export interface PreviewReport {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
 }
 
-/** Checks, reports, and resolves to a one-line verdict ("" when Tinybird could not be asked). */
+/** Checks, reports, and resolves to a one-line verdict ("" when Tinybird could not be asked or refused). */
 export async function previewCheck(input: PreviewCheckInput, report: PreviewReport): Promise<string> {
   const scrub = (text: string) => scrubSecrets(text, [input.adminToken]);
   const api = new TinybirdApi({

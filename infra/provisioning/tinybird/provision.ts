@@ -3,7 +3,7 @@
  * workspace: create and update converge the workspace on the datafiles and return the tokens;
  * delete revokes the tokens and removes the data only when asked.
  */
-import { ProvisioningError, sleep } from "../../../command-kit/command-shell";
+import { ProvisioningError, scrubSecrets, sleep } from "../../../command-kit/command-shell";
 import { loadProject } from "../../../tinybird-model/project";
 import { type ProvisionResult, readConfig } from "./config";
 import type { DeployOptions } from "./deployments";
@@ -58,7 +58,8 @@ export async function runOperation(
     pollIntervalMs: deps.pollIntervalMs ?? POLL_INTERVAL_MS,
     sleep: wait,
     now: deps.now ?? Date.now,
-    progress: deps.progress ?? toStderr,
+    // Tinybird's own words are quoted in progress lines: nothing shaped like a token gets through.
+    progress: (line) => (deps.progress ?? toStderr)(scrubSecrets(line, [config.adminToken])),
   };
   await requireForward(api);
   const { previous } = config;
