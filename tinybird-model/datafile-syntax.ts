@@ -77,7 +77,7 @@ export function parseTokenLine(directive: Directive, file: string): TokenDeclara
     throw new DatafileError(
       file,
       directive.line,
-      `TOKEN needs a name and a permission, e.g. TOKEN "clerk_read" READ`,
+      `TOKEN needs a name and a permission, e.g. TOKEN clerk_read READ`,
     );
   }
   return { name: unquote(match[1]!), permission: match[2]!.toUpperCase() };

@@ -182,8 +182,8 @@ describe("a workspace Tinybird migrated from Classic", () => {
       filename: f.path,
       text: f.text
         .replace(/^ {4}`event_time` .*$/m, () => "    `event_time` DateTime64(3) `json:$.timestamp`,")
-        .replace(/^TOKEN "clerk_append" APPEND$/m, 'TOKEN "clerk_events_append" APPEND')
-        .replace(/^TOKEN "clerk_read" READ$/m, 'TOKEN "clerk_events_read" READ'),
+        .replace(/^TOKEN clerk_append APPEND$/m, "TOKEN clerk_events_append APPEND")
+        .replace(/^TOKEN "?clerk_read"? READ$/m, "TOKEN clerk_events_read READ"),
     }));
     ws.fake.seedLive(files, {
       id: "0",
@@ -220,7 +220,7 @@ describe("a workspace Tinybird migrated from Classic", () => {
     expect([...ws.fake.tokens.keys()].sort()).toEqual(["clerk_events_append", "clerk_events_read"]);
     const sent = await multipartFiles(created()[0]!);
     expect(sent.find((f) => f.filename === "datasources/clerk_events.datasource")!.text).toMatch(
-      /^TOKEN "clerk_events_append" APPEND$/m,
+      /^TOKEN clerk_events_append APPEND$/m,
     );
     expect(ws.progress[0]).toMatch(
       /^keeping the tokens this stack made on Classic \(clerk_events_append, clerk_events_read\)/,

@@ -3,7 +3,7 @@
  * converges on what earlier runs (or anyone else) left in the workspace. Schema changes over stored
  * rows, the migrated Classic workspace and the rollups run on chDB in forward-data.test.ts.
  */
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { ProvisionResult } from "../../infra/provisioning/tinybird/config";
@@ -111,6 +111,23 @@ describe("Forward create", () => {
     expect(ws.fake.calls()).not.toContain("DELETE /v1/deployments/1");
   });
 
+  it("deploys a team's own datafiles beside ours and outputs our read token, not theirs", async () => {
+    mkdirSync(join(ws.root, "tinybird/pipes"), { recursive: true });
+    writeFileSync(
+      join(ws.root, "tinybird/pipes/marketing.pipe"),
+      "TOKEN marketing_read READ\n\nNODE n\nSQL >\n    SELECT count() AS signups FROM clerk_events\n\nTYPE endpoint\n",
+    );
+    const result = await ws.run("create");
+    expect((await multipartFiles(created()[0]!)).map((f) => f.filename)).toContain("pipes/marketing.pipe");
+    expect(result).toMatchObject({
+      readTokenName: "clerk_read",
+      readToken: ws.fake.tokens.get("clerk_read")!.token,
+    });
+    expect(ws.fake.tokens.get("marketing_read")!.scopes).toEqual([
+      { type: "PIPES:READ", resource: "marketing" },
+    ]);
+  });
+
   it("outputs an empty read token while no pipe declares one", async () => {
     rmSync(join(ws.root, "tinybird/endpoints"), { recursive: true });
     expect(await ws.run("create")).toMatchObject({ readToken: "", readTokenName: "", pipes: [] });
@@ -123,7 +140,7 @@ describe("Forward create", () => {
       datasourceText().replace(/^TOKEN.*$/m, ""),
     );
     await expect(ws.run("create")).rejects.toThrow(
-      /declares no APPEND token: add a line TOKEN "clerk_append" APPEND/,
+      /declares no APPEND token: add a line TOKEN clerk_append APPEND/,
     );
     expect(deploys()).toHaveLength(0);
   });

@@ -1,6 +1,6 @@
 /**
- * The stack's two scoped tokens on Forward: declared in the datafiles (`TOKEN "clerk_append" APPEND`
- * in the landing data source, `TOKEN "clerk_read" READ` in the pipes over the Clerk data), created
+ * The stack's two scoped tokens on Forward: declared in the datafiles (`TOKEN clerk_append APPEND`
+ * in the landing data source, `TOKEN clerk_read READ` in the pipes over the Clerk data), created
  * by the deployment, and read back by name with the admin token.
  *
  * A stack first deployed on Classic made its tokens with the Tokens API, named after the data source
@@ -44,7 +44,7 @@ function pick(declared: string[], own: string, what: string): string | undefined
   if (declared.includes(own)) return own;
   throw new ProvisioningError(
     `${what} declare several tokens (${declared.join(", ")}) and none is "${own}": the stack outputs one, so ` +
-      `declare TOKEN "${own}" for it (a team's own tokens may sit beside it)`,
+      `declare TOKEN ${own} for it (a team's own tokens may sit beside it)`,
   );
 }
 
@@ -57,7 +57,7 @@ export function declaredTokens(project: TinybirdProject): TokenNames {
   const append = pick(appends, PROJECT_TOKENS.append, `tinybird/${ds.file.path}'s APPEND lines`);
   if (!append) {
     throw new ProvisioningError(
-      `tinybird/${ds.file.path} declares no APPEND token: add a line TOKEN "clerk_append" APPEND ` +
+      `tinybird/${ds.file.path} declares no APPEND token: add a line TOKEN clerk_append APPEND ` +
         "(on Forward, tokens exist only when the datafiles declare them)",
     );
   }
@@ -104,9 +104,9 @@ export function renameTokens(files: Datafile[], from: TokenNames, to: TokenNames
   return files.map((file) => {
     let text = file.text;
     if (from.append !== to.append)
-      text = text.replace(tokenLine(from.append, "APPEND"), `TOKEN "${to.append}" APPEND`);
+      text = text.replace(tokenLine(from.append, "APPEND"), `TOKEN ${to.append} APPEND`);
     if (from.read && from.read !== to.read)
-      text = text.replace(tokenLine(from.read, "READ"), `TOKEN "${to.read}" READ`);
+      text = text.replace(tokenLine(from.read, "READ"), `TOKEN ${to.read} READ`);
     return text === file.text ? file : { ...file, text };
   });
 }
