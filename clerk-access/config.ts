@@ -3,7 +3,7 @@
  * `local.Command` stores. Every credential arrives here and nowhere else: never on the command line.
  */
 
-import { ProvisioningError, parseResultLine, requireEnv } from "../command-kit/command-shell";
+import { CommandError, parseResultLine, requireEnv } from "../command-kit/command-shell";
 import { checkApiHost } from "../lambda/api-host";
 
 /** Config keys the stack reads; named in every message that asks a person to change something. */
@@ -38,8 +38,17 @@ export function normaliseApiUrl(url: string | undefined): string {
  */
 export function safeUrl(name: string, value: string): string {
   const checked = checkApiHost(value, { allowPath: true });
-  if (!checked.ok) throw new ProvisioningError(`${name}: ${checked.problem}`);
+  if (!checked.ok) throw new CommandError(`${name}: ${checked.problem}`);
   return value;
+}
+
+/** What is wrong with CLERK_SECRET_KEY as an operations command reads it, or undefined. Never quotes it. */
+export function secretKeyProblem(key: string | undefined): string | undefined {
+  if (!key) return "CLERK_SECRET_KEY is not set: the instance's secret key (Clerk dashboard → API keys)";
+  if (!/^sk_(test|live)_/.test(key)) {
+    return "CLERK_SECRET_KEY does not look like a Clerk secret key: sk_test_… (development) or sk_live_… (production)";
+  }
+  return undefined;
 }
 
 /** Event types as the command receives them: comma-separated; empty means every event. */
@@ -92,7 +101,7 @@ export function readEndpointSettings(env: NodeJS.ProcessEnv): EndpointSettings {
   const secretKey = requireEnv("CLERK_SECRET_KEY", KEY_FIX, env).trim();
   if (!secretKey.startsWith("sk_")) {
     // Never echo the value: a publishable key is harmless, but this might be anything.
-    throw new ProvisioningError(
+    throw new CommandError(
       `CLERK_SECRET_KEY does not look like a Clerk secret key (they start with sk_test_ for a development instance and sk_live_ for production): ${KEY_FIX}`,
     );
   }

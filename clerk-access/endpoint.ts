@@ -26,6 +26,9 @@ export interface DesiredEndpoint {
 
 export interface EndpointClient {
   endpoints: Svix["endpoint"];
+  /** The app's messages, and each endpoint's deliveries of them (reconciliation). */
+  messages: Svix["message"];
+  attempts: Svix["messageAttempt"];
   appId: string;
   /** The Svix API host, for messages. */
   apiBase: string;
@@ -64,6 +67,8 @@ export function endpointClient(access: SvixAccess, policy: RetryPolicy): Endpoin
   const fix = svixEndpointFix(access.appId, access.apiBase);
   return {
     endpoints: svix.endpoint,
+    messages: svix.message,
+    attempts: svix.messageAttempt,
     appId: access.appId,
     apiBase: access.apiBase,
     step: (action) => ({ service: "Svix", action, fix }),
@@ -74,24 +79,41 @@ export function endpointClient(access: SvixAccess, policy: RetryPolicy): Endpoin
   };
 }
 
-function sameTypes(current: EndpointOut, desired: DesiredEndpoint): boolean {
+function sameTypes(current: EndpointOut, desired: Pick<DesiredEndpoint, "eventTypes">): boolean {
   const have = [...new Set(current.eventTypes ?? [])].sort();
   return have.length === desired.eventTypes.length && have.every((t, i) => t === desired.eventTypes[i]);
 }
 
+/** The settings in which the endpoint differs from what the stack wants (disabled included). */
+export function driftOf(current: EndpointOut, desired: Omit<DesiredEndpoint, "owner">): string[] {
+  const drift: string[] = [];
+  if (current.url !== desired.url) drift.push("url");
+  if (!sameTypes(current, desired)) drift.push("eventTypes");
+  if (current.description !== desired.description) drift.push("description");
+  if (current.disabled === true) drift.push("disabled");
+  return drift;
+}
+
 function needsUpdate(current: EndpointOut, desired: DesiredEndpoint): boolean {
   return (
-    current.url !== desired.url ||
-    !sameTypes(current, desired) ||
-    current.description !== desired.description ||
-    current.disabled === true ||
+    driftOf(current, desired).length > 0 ||
     current.metadata?.managedBy !== MANAGED_BY ||
     current.metadata?.owner !== desired.owner
   );
 }
 
+/** The endpoint's settings as the stack wants them, in Svix's words. */
+export function wantedFields(desired: Omit<DesiredEndpoint, "owner">) {
+  return {
+    url: desired.url,
+    description: desired.description,
+    // Svix reads a null filter as "every event type".
+    eventTypes: desired.eventTypes.length > 0 ? desired.eventTypes : null,
+  };
+}
+
 /** Fetches the endpoint by uid; undefined when Svix has none. */
-async function find(client: EndpointClient, uid: string): Promise<EndpointOut | undefined> {
+export async function findEndpoint(client: EndpointClient, uid: string): Promise<EndpointOut | undefined> {
   try {
     return await call(
       client.step(`read endpoint ${uid} of app ${client.appId}`),
@@ -115,6 +137,8 @@ export interface EnsuredEndpoint {
   endpointId: string;
   signingSecret: string;
   action: "created" | "updated" | "unchanged";
+  /** The endpoint was disabled (by Svix after failures, or in the dashboard) and is enabled again. */
+  wasDisabled: boolean;
 }
 
 export async function ensureEndpoint(
@@ -122,14 +146,10 @@ export async function ensureEndpoint(
   desired: DesiredEndpoint,
 ): Promise<EnsuredEndpoint> {
   const { appId, endpoints, policy } = client;
-  const fields = {
-    url: desired.url,
-    description: desired.description,
-    // Svix reads a null filter as "every event type".
-    eventTypes: desired.eventTypes.length > 0 ? desired.eventTypes : null,
-  };
+  const fields = wantedFields(desired);
   let action: EnsuredEndpoint["action"] = "unchanged";
-  let endpoint = await find(client, desired.uid);
+  let wasDisabled = false;
+  let endpoint = await findEndpoint(client, desired.uid);
   if (!endpoint) {
     // One key for this run's retries: a create that landed but whose answer was lost is not repeated.
     const idempotencyKey = `clerk-tinybird-${randomUUID()}`;
@@ -148,12 +168,13 @@ export async function ensureEndpoint(
     } catch (error) {
       // Someone (a parallel run) made it between our read and our create: adopt it below.
       if (!answered(error, 409)) throw error;
-      endpoint = await find(client, desired.uid);
+      endpoint = await findEndpoint(client, desired.uid);
       if (!endpoint) throw error;
     }
   }
   endpoint = checkShape(endpoint, `the endpoint ${desired.uid} request`);
   if (action !== "created" && needsUpdate(endpoint, desired)) {
+    wasDisabled = endpoint.disabled === true;
     const id = endpoint.id;
     const metadata = { ...endpoint.metadata, managedBy: MANAGED_BY, owner: desired.owner };
     endpoint = checkShape(
@@ -176,7 +197,7 @@ export async function ensureEndpoint(
   if (!secret || typeof secret.key !== "string" || secret.key === "") {
     throw undocumentedFlow(`Svix's answer for the signing secret of endpoint ${desired.uid} carried no key`);
   }
-  return { endpointId: id, signingSecret: secret.key, action };
+  return { endpointId: id, signingSecret: secret.key, action, wasDisabled };
 }
 
 export type RemovalOutcome = "deleted" | "absent" | "taken-over";
@@ -195,7 +216,7 @@ export interface Removal {
  */
 export async function removeEndpoint(client: EndpointClient, removal: Removal): Promise<RemovalOutcome> {
   const { uid, owner } = removal;
-  const endpoint = await find(client, uid);
+  const endpoint = await findEndpoint(client, uid);
   if (!endpoint) {
     // Svix answers a missing app with the same 404 as a missing endpoint: "gone" counts only once
     // the app itself answers.

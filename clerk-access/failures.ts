@@ -5,7 +5,7 @@
  */
 import { isClerkAPIResponseError } from "@clerk/backend/errors";
 import { ApiException } from "svix";
-import { ProvisioningError, type RetryPolicy, withRetry } from "../command-kit/command-shell";
+import { CommandError, type RetryPolicy, withRetry } from "../command-kit/command-shell";
 import { parseRetryAfter } from "../lambda/retry-after";
 import { undocumentedFlow } from "./svix-login";
 
@@ -33,15 +33,17 @@ export interface Step {
 }
 
 /** A failed step, described for the person running `pulumi up`. */
-export class ServiceError extends ProvisioningError {
+export class ServiceError extends CommandError {
   constructor(
     readonly step: Step,
     readonly failure: Failure,
     attempts: number,
+    cause?: unknown,
   ) {
     super(describe(step, failure, attempts), {
       transient: isTransient(failure),
       retryAfterMs: failure.retryAfterMs,
+      cause,
     });
   }
 }
@@ -152,7 +154,7 @@ export async function call<T>(step: Step, fn: () => Promise<T>, policy: RetryPol
       return await fn();
     } catch (error) {
       const failure = classify(error);
-      if (failure) throw new ServiceError(step, failure, attempts);
+      if (failure) throw new ServiceError(step, failure, attempts, error);
       // The svix client parses every answer as JSON: a 2xx that is not JSON is a changed API.
       if (error instanceof SyntaxError) {
         throw undocumentedFlow(`${step.service}'s answer when asked to ${step.action} was not JSON`);

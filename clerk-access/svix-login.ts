@@ -3,7 +3,7 @@
  * (`…#key=<base64 JSON {appId, oneTimeToken, region}>`), so every surprise fails with a message
  * that says so and names manual mode — and never quotes the link, which carries a credential.
  */
-import { ProvisioningError } from "../command-kit/command-shell";
+import { CommandError } from "../command-kit/command-shell";
 import { CONFIG } from "./config";
 
 /** How to do without automatic registration. */
@@ -14,8 +14,8 @@ export const MANUAL_MODE_STEPS =
 export const MANUAL_MODE_HINT = `Use manual mode instead: ${MANUAL_MODE_STEPS}`;
 
 /** The automatic path met an answer the undocumented Clerk→Svix hand-over does not explain. */
-export function undocumentedFlow(what: string): ProvisioningError {
-  return new ProvisioningError(
+export function undocumentedFlow(what: string): CommandError {
+  return new CommandError(
     `${what}. Clerk or Svix probably changed the undocumented login hand-over this stack relies on. ${MANUAL_MODE_HINT}`,
   );
 }

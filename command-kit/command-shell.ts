@@ -1,43 +1,58 @@
 /**
- * The shell every provisioning command runs in. `local.Command` stores a command's stdout in the
- * stack's state and prints the command string and all its output when it fails, so: the result is
- * one JSON line on stdout, a failure is one human message on stderr, and neither ever carries a
+ * What every command shares besides its runner (command-runner.ts): the error base, retry, the
+ * credential scrubber, reading a result line. `local.Command` stores a provisioning command's stdout
+ * in the stack's state and prints the command string and all its output when it fails, so: the result
+ * is one JSON line on stdout, a failure is one human message on stderr, and neither ever carries a
  * credential that came in through the environment.
  */
 
-/** What a failure says about trying again. */
+/** What a failure says about trying again, and what caused it. */
 export interface FailureTraits {
   /** Worth another try: no answer, rate-limited, or the service's own fault (429, 5xx). */
   transient?: boolean;
   /** A server-given delay (Retry-After, X-RateLimit-Reset). */
   retryAfterMs?: number;
+  /**
+   * The error underneath (a client's exception, a network fault), for a debugger: never printed by a
+   * command, whose message already names the cause in words. Leave it out where that error may quote
+   * a credential the message was scrubbed of.
+   */
+  cause?: unknown;
 }
 
 /**
- * The one error type of both provisioning commands: a failure a person reads (what happened and what
- * to do about it), saying whether it is worth another try, so one retry helper serves both sides.
+ * The one error base of every command and of the homes they share: a failure a person reads (what
+ * happened and what to do about it), whether another try may help and after how long, and its cause,
+ * so one retry helper and one runner serve every side. Anything else thrown is a bug.
  */
-export class ProvisioningError extends Error {
-  override name = "ProvisioningError";
+export class CommandError extends Error {
+  override name = "CommandError";
   readonly transient: boolean;
   readonly retryAfterMs: number | undefined;
   constructor(message: string, traits: FailureTraits = {}) {
-    super(message);
+    super(message, traits.cause === undefined ? undefined : { cause: traits.cause });
     this.transient = traits.transient ?? false;
     this.retryAfterMs = traits.retryAfterMs;
   }
 }
 
-/** Whether a failure is a transient ProvisioningError: the retry helper's default. */
+/**
+ * The base's former name, still used by the Tinybird provisioning code and the datafile model (being
+ * changed in parallel): the same class. Use CommandError; remove this once nothing imports it.
+ */
+export const ProvisioningError = CommandError;
+export type ProvisioningError = CommandError;
+
+/** Whether a failure is a transient CommandError: the retry helper's default. */
 export function isTransient(error: unknown): boolean {
-  return error instanceof ProvisioningError && error.transient;
+  return error instanceof CommandError && error.transient;
 }
 
 /** Reads a required environment variable, or fails naming the stack setting that provides it. */
 export function requireEnv(name: string, fix: string, env: NodeJS.ProcessEnv = process.env): string {
   const value = env[name];
   if (value === undefined || value.trim() === "") {
-    throw new ProvisioningError(`${name} is not set: ${fix}`);
+    throw new CommandError(`${name} is not set: ${fix}`);
   }
   return value;
 }
@@ -52,9 +67,9 @@ export interface RetryPolicy {
 }
 
 export interface RetryOptions extends RetryPolicy {
-  /** Whether a failure is worth another try; default: a transient ProvisioningError. */
+  /** Whether a failure is worth another try; default: a transient CommandError. */
   isRetryable?: (error: unknown) => boolean;
-  /** A server-given delay; default: the ProvisioningError's retryAfterMs. */
+  /** A server-given delay; default: the CommandError's retryAfterMs. */
   retryAfterMs?: (error: unknown) => number | undefined;
 }
 
@@ -84,8 +99,7 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions):
   const wait = options.sleep ?? sleep;
   const isRetryable = options.isRetryable ?? isTransient;
   const retryAfterMs =
-    options.retryAfterMs ??
-    ((error) => (error instanceof ProvisioningError ? error.retryAfterMs : undefined));
+    options.retryAfterMs ?? ((error) => (error instanceof CommandError ? error.retryAfterMs : undefined));
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
@@ -98,23 +112,10 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions):
   }
 }
 
-export interface CommandIO {
-  stdout: (line: string) => void;
-  stderr: (line: string) => void;
-  exit: (code: number) => void;
-}
-
-const processIO: CommandIO = {
-  stdout: (line) => process.stdout.write(`${line}\n`),
-  stderr: (line) => process.stderr.write(`${line}\n`),
-  exit: (code) => {
-    process.exitCode = code;
-  },
-};
-
 /**
- * What a command printed through `runCommand`: the JSON object on the last line of its stdout, or
- * undefined. Callers never quote the text when this fails: it may hold the result's secrets.
+ * What a command printed through `resultCommand` (command-runner.ts): the JSON object on the last
+ * line of its stdout, or undefined. Callers never quote the text when this fails: it may hold the
+ * result's secrets.
  */
 export function parseResultLine(stdout: string | undefined): Record<string, unknown> | undefined {
   const last = (stdout ?? "").trim().split("\n").pop() ?? "";
@@ -125,22 +126,5 @@ export function parseResultLine(stdout: string | undefined): Record<string, unkn
       : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/**
- * Runs one provisioning operation: its result (if any) becomes the JSON line on stdout; a thrown
- * error becomes its message alone on stderr and exit code 1. Stack traces are left out on purpose:
- * they are noise to the operator reading `pulumi up` output and may quote request data.
- */
-export async function runCommand(main: () => Promise<unknown>, io: CommandIO = processIO): Promise<void> {
-  try {
-    const result = await main();
-    if (result !== undefined) io.stdout(JSON.stringify(result));
-    io.exit(0);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    io.stderr(error instanceof ProvisioningError ? message : `unexpected failure: ${message}`);
-    io.exit(1);
   }
 }

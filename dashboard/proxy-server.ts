@@ -9,7 +9,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { checkApiHost } from "../lambda/api-host";
-import { readStackSettings } from "../operations/stack-settings";
+import { readStackSettings } from "../stack-access/stack-settings";
 import { buildDashboard, type DashboardAssets, serveDashboardAsset } from "./assets";
 import { PANELS } from "./panels";
 

@@ -4,10 +4,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { checkApiHost } from "../lambda/api-host";
+import type { ForwarderSettings } from "../lambda/config";
 import { parsePath } from "../lambda/redaction/paths";
 import { SVIX_REGIONS, type SvixRegion } from "../lambda/svix-source-ips";
-
-export const PROJECT = "clerk-tinybird";
+import { PROJECT } from "../stack-access/outputs";
 
 /**
  * Tinybird API hosts per region (from Tinybird's docs); the token only works on its own region's host.
@@ -28,6 +28,9 @@ export const TINYBIRD_HOSTS: readonly string[] = [
 export const LOG_RETENTION_DAYS: readonly number[] = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
+
+/** The longest quiet CloudWatch can watch: an alarm evaluates at most 7 days of hourly periods. */
+export const MAX_DELIVERY_QUIET_HOURS = 168;
 
 /**
  * How a setting is stored: `text` must be non-blank, `optionalText` blank means none (undefined);
@@ -59,7 +62,7 @@ interface CheckContext {
 }
 
 /** One row of the table: the key, its kind, its check and the fix a message names. */
-interface Setting<K extends Kind, T> {
+interface Setting<K extends Kind, T, F extends keyof ForwarderSettings = keyof ForwarderSettings> {
   kind: K;
   /** The full Pulumi key when it is not in the project's namespace (`aws:region`). */
   key?: string;
@@ -73,9 +76,13 @@ interface Setting<K extends Kind, T> {
   hint?: string;
   /** The command that fixes a missing or wrong value (each kind has a generic one). */
   fix?: string;
+  /** The forwarder's setting (lambda/config.ts) this one is, passed to it as checked here. */
+  forwarder?: F;
 }
 
-function setting<K extends Kind, T = Raw<K>>(row: Setting<K, T>): Setting<K, T> {
+function setting<K extends Kind, T = Raw<K>, F extends keyof ForwarderSettings = never>(
+  row: Setting<K, T, F>,
+): Setting<K, T, F> {
   return row;
 }
 
@@ -99,7 +106,8 @@ const CLERK_KEY_HINT = "a secret key from Clerk → API keys (sk_live_… or sk_
  * Every setting the stack reads, in the order problems are listed. Pulumi.yaml declares each one's type
  * and default (the only place defaults live: the Pulumi CLI hands the program every declared key,
  * a default filled in where the stack sets none); this table checks the values and shapes them.
- * Adding a setting is one row here and its use in infra/index.ts.
+ * Adding a setting is one row here and its use in infra/index.ts; a setting of the forwarder names its
+ * field of lambda/config.ts (`forwarder:`) and reaches it through forwarderSettings, with no other use.
  */
 export const SETTINGS = {
   region: setting({
@@ -109,7 +117,13 @@ export const SETTINGS = {
     fix: "pulumi config set aws:region eu-west-1 (the AWS region to deploy to)",
     check: (v) => (/^[a-z]{2}(-[a-z]+)+-\d+$/.test(v) ? v : wrong(`"${v}" is not an AWS region name`)),
   }),
-  tinybirdHost: setting({ kind: "text", required: true, fix: HOST_FIX, check: checkTinybirdHost }),
+  tinybirdHost: setting({
+    kind: "text",
+    required: true,
+    fix: HOST_FIX,
+    check: checkTinybirdHost,
+    forwarder: "tinybirdHost",
+  }),
   tinybirdAdminToken: setting({
     kind: "secret",
     required: true,
@@ -182,6 +196,18 @@ export const SETTINGS = {
     kind: "integer",
     check: (n) => (n >= 1 && n <= 5000 ? n : wrong("must be between 1 and 5000 (requests)")),
   }),
+  /** 0 (no deliveries-stopped alarm) becomes undefined. */
+  deliveryQuietHours: setting({
+    kind: "integer",
+    check: (n) => {
+      if (n === 0) return undefined;
+      return n >= 1 && n <= MAX_DELIVERY_QUIET_HOURS
+        ? n
+        : wrong(
+            `must be 0 (no alarm) or between 1 and ${MAX_DELIVERY_QUIET_HOURS} hours (CloudWatch evaluates an alarm over at most 7 days)`,
+          );
+    },
+  }),
   alarmEmail: setting({
     kind: "optionalText",
     fix: "pulumi config set alarmEmail ops@example.com",
@@ -226,13 +252,14 @@ export const SETTINGS = {
   // refuses the commas that REDACT_PATHS (comma-separated) could not carry.
   redactPaths: setting({
     kind: "list",
+    forwarder: "redactPaths",
     item: {
       test: isDotPath,
       hint: "a dot path such as data.private_metadata or data.email_addresses.*.email_address",
     },
   }),
-  pseudonymizePersonalData: setting({ kind: "boolean" }),
-  redactPrivateMetadata: setting({ kind: "boolean" }),
+  pseudonymizePersonalData: setting({ kind: "boolean", forwarder: "pseudonymize" }),
+  redactPrivateMetadata: setting({ kind: "boolean", forwarder: "redactPrivateMetadata" }),
   /**
    * `all` (every region Svix publishes addresses for: it cannot refuse a delivery from any of them),
    * `off` (any address), or a comma-separated list of Svix regions (`us,eu`).
@@ -263,6 +290,24 @@ export type StackConfig = { [N in keyof Settings]: ValueOf<Settings[N]> } & {
   /** Things worth saying that do not stop a deployment. */
   warnings: string[];
 };
+
+/** The forwarder's setting a row is, if any. */
+type ForwarderKeyOf<S> = S extends Setting<Kind, unknown, infer F> ? F : never;
+
+/** The forwarder's settings the stack's own settings are (the rows with `forwarder`), by the forwarder's names. */
+export type StackForwarderSettings = {
+  [N in keyof Settings as ForwarderKeyOf<Settings[N]>]: StackConfig[N];
+};
+
+/** Picks the forwarder's settings out of the stack's, so a new one reaches it without naming it again. */
+export function forwarderSettings(config: StackConfig): StackForwarderSettings {
+  const picked: Record<string, unknown> = {};
+  for (const name of Object.keys(SETTINGS) as (keyof Settings)[]) {
+    const key = (SETTINGS[name] as Setting<Kind, unknown>).forwarder;
+    if (key !== undefined) picked[key] = config[name];
+  }
+  return picked as StackForwarderSettings;
+}
 
 /** The Pulumi key of a row (`aws:region`, or the name in the project's namespace). */
 export function settingKey(name: keyof Settings): string {

@@ -19,7 +19,7 @@ import { ForwarderSecret } from "./components/forwarder-secret";
 import { TinybirdProject } from "./components/tinybird-project";
 import { WebhookApi } from "./components/webhook-api";
 import { WebhookForwarder } from "./components/webhook-forwarder";
-import { readStackConfig } from "./config";
+import { forwarderSettings, readStackConfig } from "./config";
 
 const config = readStackConfig();
 
@@ -44,12 +44,12 @@ const credentials = new ForwarderSecret("credentials", {
 const forwarder = new WebhookForwarder("forwarder", {
   secretArn: credentials.arn,
   kmsKeyArn: config.kmsKeyArn,
-  tinybirdHost: config.tinybirdHost,
-  dataSourceName: tinybird.dataSourceName,
-  redactPaths: config.redactPaths,
-  pseudonymizePersonalData: config.pseudonymizePersonalData,
-  redactPrivateMetadata: config.redactPrivateMetadata,
-  allowedSourceIps: svixSourceIps(config.svixSourceIpAllowlist),
+  settings: {
+    ...forwarderSettings(config),
+    // From the Tinybird project: the forwarder waits until the data source exists.
+    dataSource: tinybird.dataSourceName,
+    allowSource: svixSourceIps(config.svixSourceIpAllowlist),
+  },
   memoryMb: config.lambdaMemoryMb,
   reservedConcurrency: config.lambdaReservedConcurrency,
   logRetentionDays: config.logRetentionDays,
@@ -78,10 +78,11 @@ new ForwarderAlarms("alarms", {
   logGroupName: forwarder.logGroupName,
   email: config.alarmEmail,
   topicArn: config.alarmTopicArn,
+  deliveryQuietHours: config.deliveryQuietHours,
 });
 
-// Outputs something reads: operations/stack-settings.ts (backfill, recover --stack), dashboard/stack.ts,
-// and the commands in docs/ (send a test event, tail the logs).
+// The outputs, as stack-access/outputs.ts lists them for their readers (backfill, recover and dashboard
+// --stack, the commands in docs/): its test holds these exports to that list.
 export const webhookUrl = webhook.webhookUrl;
 export const forwarderLogGroup = forwarder.logGroupName;
 export const dataSourceName = tinybird.dataSourceName;
@@ -92,11 +93,13 @@ export const webhookSigningSecret = pulumi.secret(clerk.signingSecret);
 export const tinybirdReadToken = pulumi.secret(tinybird.readToken);
 /**
  * What `npm run backfill -- --stack <name>` needs to write rows exactly as the deployed forwarder
- * does (operations/stack-settings.ts reads these): where, with which append token, and redacted how.
+ * does: its environment (where, and redacted how), the append token and the pseudonymisation key.
  */
-export const tinybirdHost = config.tinybirdHost;
+export const forwarderEnvironment = forwarder.environment;
 export const tinybirdAppendToken = pulumi.secret(tinybird.appendToken);
+export const pseudonymizationKey = credentials.pseudonymizationKey;
+/** The same settings by name, for people (and for the backfill on a stack deployed before the above). */
+export const tinybirdHost = config.tinybirdHost;
 export const redactPaths = config.redactPaths;
 export const pseudonymizePersonalData = config.pseudonymizePersonalData;
 export const redactPrivateMetadata = config.redactPrivateMetadata;
-export const pseudonymizationKey = credentials.pseudonymizationKey;

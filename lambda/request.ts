@@ -5,6 +5,9 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { RequestOutcome } from "./outcome";
 
+/** The one path Clerk delivers to: the stack's route, and the local servers' (`…/webhooks/clerk`). */
+export const WEBHOOK_PATH = "/webhooks/clerk";
+
 /** Clerk events are a few KB; 256 KiB leaves room for large metadata and bounds the HMAC work. */
 export const MAX_BODY_BYTES = 256 * 1024;
 

@@ -33,7 +33,7 @@ export function parseRateLimitReset(
   return seconds >= UNIX_TIME_FROM ? Math.max(0, seconds * 1000 - now) : seconds * 1000;
 }
 
-type HeaderValue = string | string[] | null | undefined;
+export type HeaderValue = string | string[] | null | undefined;
 
 const first = (value: HeaderValue) => (Array.isArray(value) ? value[0] : value);
 

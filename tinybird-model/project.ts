@@ -8,7 +8,8 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ProvisioningError } from "../command-kit/command-shell";
+import { CommandError } from "../command-kit/command-shell";
+import { DEFAULT_DATASOURCE } from "../lambda/config";
 import { type DataSourceDefinition, parseDataSource } from "./datasource-file";
 import { type PipeDefinition, parsePipe } from "./pipe-file";
 
@@ -36,7 +37,7 @@ export interface TinybirdProject {
 
 export const TINYBIRD_DIR = "tinybird";
 /** The landing data source's datafile name: the forwarder's contract. */
-export const LANDING_DATASOURCE = "clerk_events";
+export const LANDING_DATASOURCE = DEFAULT_DATASOURCE;
 const EXTENSIONS = [".datasource", ".pipe", ".connection"] as const;
 /** Folders of a Forward project that hold no datafiles to deploy (fixtures, tests), as `tb` skips them. */
 const NOT_DEPLOYED = new Set(["fixtures", "tests"]);
@@ -67,7 +68,7 @@ export function projectResourceNames(project: TinybirdProject): string[] {
 /** Tinybird resource names: a letter or underscore, then letters, digits and underscores. */
 export function assertResourceName(name: string, setting: string): void {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-    throw new ProvisioningError(
+    throw new CommandError(
       `"${name}" is not a valid Tinybird name (${setting}): use letters, digits and underscores, starting with a letter`,
     );
   }
@@ -138,7 +139,7 @@ export function loadProject(root: string, options: { dataSourceName?: string } =
   const targets = new Set([...parsedPipes.values()].map(targetOf).filter((t): t is string => !!t));
   for (const target of targets) {
     if (!sources.some((f) => baseName(f.path) === target)) {
-      throw new ProvisioningError(
+      throw new CommandError(
         `a materialized pipe writes into "${target}", which no datafile in ${TINYBIRD_DIR}/ declares: add ${TINYBIRD_DIR}/datasources/${target}.datasource`,
       );
     }
@@ -180,7 +181,7 @@ function landingSource(sources: Datafile[], targets: Set<string>): Datafile {
   if (named) return named;
   const candidates = sources.filter((f) => !targets.has(baseName(f.path)));
   if (candidates.length === 1) return candidates[0]!;
-  throw new ProvisioningError(
+  throw new CommandError(
     `no ${LANDING_DATASOURCE}.datasource in ${TINYBIRD_DIR}/: the landing data source the forwarder appends to must keep that file name ` +
       `(found ${candidates.map((f) => f.path).join(", ") || "no data source"}; deploy it under another name with tinybirdDataSource)`,
   );

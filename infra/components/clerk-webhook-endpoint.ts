@@ -1,9 +1,12 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG, endpointUid, normaliseApiUrl, parseEventTypes } from "../../clerk-access/config";
+import { checkMessage, type EndpointCheck } from "../../clerk-access/endpoint-check";
 import { parseResultLine } from "../../command-kit/command-shell";
 import type { RegistrationResult } from "../provisioning/clerk/operations";
-import { provisioningCommands } from "./provisioning-command";
+import { provisioningCommand, provisioningCommands } from "./provisioning-command";
+
+const SCRIPT = "infra/provisioning/clerk/cli.ts";
 
 export interface ClerkWebhookEndpointArgs {
   /** The forwarder's public URL (`https://…/webhooks/clerk`). */
@@ -61,45 +64,55 @@ export class ClerkWebhookEndpoint extends pulumi.ComponentResource {
         this,
       );
     }
+    let checked: pulumi.Output<string> | undefined;
     if (args.signingSecret !== undefined) {
       this.endpointId = pulumi.output("manual");
       this.signingSecret = pulumi.secret(args.signingSecret);
+      // The stack cannot see an endpoint made in the dashboard: say how to check it by hand.
+      if (!pulumi.runtime.isDryRun()) pulumi.log.info(manualCheckSteps(pulumi.getStack()), this);
     } else {
-      const result = this.register(name, args, args.secretKey!);
+      const { result, check } = this.register(name, args, args.secretKey!);
       this.endpointId = pulumi.unsecret(result.apply((r) => r.endpointId));
       this.signingSecret = pulumi.secret(result.apply((r) => r.signingSecret));
+      checked = check;
     }
-    this.registerOutputs({ endpointId: this.endpointId, signingSecret: this.signingSecret });
+    this.registerOutputs({
+      endpointId: this.endpointId,
+      signingSecret: this.signingSecret,
+      ...(checked ? { endpointCheck: checked } : {}),
+    });
   }
 
   private register(
     name: string,
     args: ClerkWebhookEndpointArgs,
     secretKey: pulumi.Input<string>,
-  ): pulumi.Output<ClerkRegistrationResult> {
+  ): { result: pulumi.Output<ClerkRegistrationResult>; check?: pulumi.Output<string> } {
     const project = pulumi.getProject();
     const stack = pulumi.getStack();
     const uid = endpointUid(project, stack);
     const key = pulumi.secret(secretKey);
     const apiUrl = pulumi.output(args.clerkApiUrl).apply(normaliseApiUrl);
     const commandName = `${name}-register`;
+    // Credentials only here: a failing command's string is printed in full.
+    const environment = {
+      CLERK_SECRET_KEY: key,
+      CLERK_API_URL: apiUrl,
+      WEBHOOK_URL: args.url,
+      EVENT_TYPES: pulumi
+        .output(args.eventTypes)
+        .apply((types) => parseEventTypes(types.join(",")).join(",")),
+      ENDPOINT_UID: uid,
+      DESCRIPTION: `clerk-tinybird: Clerk events to Tinybird for stack ${stack} (project ${project})`,
+      COMMAND_NAME: commandName,
+      STACK_NAME: stack,
+      ...(args.svixServerUrl !== undefined ? { SVIX_SERVER_URL: args.svixServerUrl } : {}),
+    };
     const run = new command.local.Command(
       commandName,
       {
-        ...provisioningCommands("infra/provisioning/clerk/cli.ts"),
-        // Credentials only here: a failing command's string is printed in full.
-        environment: {
-          CLERK_SECRET_KEY: key,
-          CLERK_API_URL: apiUrl,
-          WEBHOOK_URL: args.url,
-          EVENT_TYPES: pulumi
-            .output(args.eventTypes)
-            .apply((types) => parseEventTypes(types.join(",")).join(",")),
-          ENDPOINT_UID: uid,
-          DESCRIPTION: `clerk-tinybird: Clerk events to Tinybird for stack ${stack} (project ${project})`,
-          COMMAND_NAME: commandName,
-          ...(args.svixServerUrl !== undefined ? { SVIX_SERVER_URL: args.svixServerUrl } : {}),
-        },
+        ...provisioningCommands(SCRIPT),
+        environment,
         // A new URL or event list updates the endpoint in place (same id, same secret); another
         // uid or another Clerk instance is another endpoint: create it, then delete the old one
         // with the old key.
@@ -111,6 +124,54 @@ export class ClerkWebhookEndpoint extends pulumi.ComponentResource {
       },
       { parent: this, additionalSecretOutputs: ["stdout"] },
     );
-    return pulumi.secret(run.stdout.apply(parseResult));
+    const result = pulumi.secret(run.stdout.apply(parseResult));
+    // A preview changes nothing: the check runs in `pulumi up` only.
+    if (pulumi.runtime.isDryRun()) return { result };
+    return { result, check: this.checkEndpoint(environment, run, stack, commandName) };
   }
+
+  /**
+   * Reads the endpoint on every `pulumi up`, after the registration, and puts back what changed
+   * outside Pulumi (a disabled endpoint first of all), reporting it as a warning. A `local.run`
+   * invoke rather than the command's update: an update runs only when an input changed, and an input
+   * made to change on every run would show the command as changed in every preview (and fail
+   * `--expect-no-changes`). See docs/clerk.md.
+   */
+  private checkEndpoint(
+    environment: Record<string, pulumi.Input<string>>,
+    run: command.local.Command,
+    stack: string,
+    commandName: string,
+  ): pulumi.Output<string> {
+    const check = command.local.runOutput(
+      {
+        // Nothing the check meets may fail the deployment, not even a crash: no result is said instead.
+        command: `${provisioningCommand(SCRIPT, "check")} || exit 0`,
+        environment,
+        addPreviousOutputInEnv: false,
+        // Its one JSON line is read here and said as a warning.
+        logging: "none",
+      },
+      { parent: this, dependsOn: [run] },
+    );
+    return check.stdout.apply((stdout) => {
+      const result = parseResultLine(stdout) as EndpointCheck | undefined;
+      const message = result
+        ? checkMessage(result, stack, commandName)
+        : "Could not check the Clerk webhook endpoint (the deployment goes on): the check printed no result";
+      if (message) pulumi.log.warn(message, this);
+      return result?.state ?? "unchecked";
+    });
+  }
+}
+
+/** What a manual-mode stack's `pulumi up` says: the endpoint is in the dashboard, checked there. */
+export function manualCheckSteps(stack: string): string {
+  return (
+    "Manual mode: this stack cannot see its Clerk webhook endpoint. In the Clerk dashboard → Webhooks, check that " +
+    "the endpoint for this stack's webhookUrl is enabled (Svix disables one after about 5 days of failures) and " +
+    "subscribes to the events you want; if it was disabled, enable it, then find and deliver what it missed with " +
+    `\`npm run reconcile -- --stack ${stack} --since <when it stopped> --repair\` (CLERK_SECRET_KEY and ` +
+    "CLERK_ENDPOINT_ID set; docs/operating.md)."
+  );
 }

@@ -15,6 +15,14 @@ export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
  * from either, runs the `provision` script (`node --import tsx`) at its root, and on Node 24.
  */
 export function provisioningCommands(script: string): { create: string; update: string; delete: string } {
-  const run = `npm run --silent provision -- ${script}`;
-  return { create: `${run} create`, update: `${run} update`, delete: `${run} delete` };
+  return {
+    create: provisioningCommand(script, "create"),
+    update: provisioningCommand(script, "update"),
+    delete: provisioningCommand(script, "delete"),
+  };
+}
+
+/** One operation of a provisioning script, as a command string (also for a `local.run` invoke). */
+export function provisioningCommand(script: string, operation: string): string {
+  return `npm run --silent provision -- ${script} ${operation}`;
 }

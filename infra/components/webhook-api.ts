@@ -1,8 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-
-/** The one path Clerk delivers to. */
-export const WEBHOOK_PATH = "/webhooks/clerk";
+import { WEBHOOK_PATH } from "../../lambda/request";
 
 export interface WebhookApiArgs {
   /** The forwarder's `invokeArn`. */

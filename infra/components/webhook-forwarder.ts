@@ -1,27 +1,24 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { buildForwarderBundle } from "../../lambda/build";
+import { FORWARDER_ENVIRONMENT, type ForwarderSettings, writeVariable } from "../../lambda/config";
+
+/** The forwarder's settings (lambda/config.ts), a variable of its environment each; SECRET_ID is `secretArn`. */
+export type ForwarderSettingInputs = {
+  [K in Exclude<keyof ForwarderSettings, "secretId">]: pulumi.Input<ForwarderSettings[K]>;
+};
 
 export interface WebhookForwarderArgs {
   /** ARN of the Secrets Manager secret holding `{tinybirdToken, signingSecret, pseudonymizationKey?}`. */
   secretArn: pulumi.Input<string>;
   /** The customer KMS key encrypting that secret, if any: the role then may decrypt with it (only). */
   kmsKeyArn: pulumi.Input<string> | undefined;
-  /** Tinybird API host of the workspace's region, e.g. `https://api.tinybird.co`. */
-  tinybirdHost: pulumi.Input<string>;
-  /** The data source events are appended to. */
-  dataSourceName: pulumi.Input<string>;
-  /** Extra dot paths the forwarder redacts on top of its built-in credential rules. */
-  redactPaths: pulumi.Input<pulumi.Input<string>[]>;
-  /** Whether emails, phone numbers and IPs become keyed hashes (the key lives in the secret). */
-  pseudonymizePersonalData: pulumi.Input<boolean>;
-  /** Whether every non-empty `private_metadata` is redacted whole. */
-  redactPrivateMetadata: pulumi.Input<boolean>;
   /**
-   * Addresses and CIDR blocks allowed to call (lambda/svix-source-ips.ts); others are answered 403
-   * before any secret is read. Empty: any address.
+   * What the forwarder is configured with: the Tinybird host and data source, the redaction switches,
+   * and the addresses allowed to call (lambda/svix-source-ips.ts; others are answered 403 before any
+   * secret is read, none: any address).
    */
-  allowedSourceIps: pulumi.Input<pulumi.Input<string>[]>;
+  settings: ForwarderSettingInputs;
   memoryMb: pulumi.Input<number>;
   /** Undefined: no reservation (the HTTP API's throttling bounds concurrency instead). */
   reservedConcurrency: pulumi.Input<number> | undefined;
@@ -69,6 +66,8 @@ export class WebhookForwarder extends pulumi.ComponentResource {
   /** What an API Gateway integration invokes. */
   public readonly invokeArn: pulumi.Output<string>;
   public readonly logGroupName: pulumi.Output<string>;
+  /** The variables the function runs with: names and switches, never a credential. */
+  public readonly environment: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: WebhookForwarderArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clerk-tinybird:forwarder:WebhookForwarder", name, {}, opts);
@@ -134,6 +133,14 @@ export class WebhookForwarder extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const settings = { secretId: args.secretArn, ...args.settings };
+    const environment: Record<string, pulumi.Output<string>> = {};
+    for (const key of Object.keys(FORWARDER_ENVIRONMENT) as (keyof ForwarderSettings)[]) {
+      environment[FORWARDER_ENVIRONMENT[key].name] = pulumi
+        .output(settings[key])
+        .apply((value) => writeVariable(key, value as never));
+    }
+
     const fn = new aws.lambda.Function(
       `${name}-fn`,
       {
@@ -149,21 +156,7 @@ export class WebhookForwarder extends pulumi.ComponentResource {
         role: role.arn,
         loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
         // Names and switches only: the credentials are fetched from the secret at run time.
-        environment: {
-          variables: {
-            SECRET_ID: args.secretArn,
-            TINYBIRD_HOST: args.tinybirdHost,
-            TINYBIRD_DATASOURCE: args.dataSourceName,
-            REDACT_PATHS: pulumi.output(args.redactPaths).apply((paths) => paths.join(",")),
-            PSEUDONYMIZE_PERSONAL_DATA: pulumi
-              .output(args.pseudonymizePersonalData)
-              .apply((on) => (on ? "true" : "false")),
-            REDACT_PRIVATE_METADATA: pulumi
-              .output(args.redactPrivateMetadata)
-              .apply((on) => (on ? "true" : "false")),
-            ALLOWED_SOURCE_IPS: pulumi.output(args.allowedSourceIps).apply((ips) => ips.join(",")),
-          },
-        },
+        environment: { variables: environment },
       },
       // The policies before the function, so its first invocation already has its permissions.
       { parent: this, dependsOn: [logsPolicy, secretPolicy] },
@@ -173,6 +166,7 @@ export class WebhookForwarder extends pulumi.ComponentResource {
     this.functionArn = fn.arn;
     this.invokeArn = fn.invokeArn;
     this.logGroupName = logGroup.name;
+    this.environment = pulumi.output(environment);
     this.registerOutputs({
       functionName: this.functionName,
       functionArn: this.functionArn,

@@ -5,6 +5,7 @@
  * the object (`.raw` of @clerk/backend's resource, not its camelCase fields): Clerk's webhooks carry
  * the same serialisation.
  */
+import { CommandError } from "../../command-kit/command-shell";
 import { eventRow } from "../../lambda/event-row";
 import type { Redactor } from "../../lambda/redaction";
 
@@ -33,24 +34,18 @@ export function backfillEventId(kind: Kind, objectId: string): string {
 
 export type RawObject = Record<string, unknown>;
 
-export class UnexpectedObjectError extends Error {
-  override name = "UnexpectedObjectError";
-}
-
 /** Checks what the pipes rely on (id, created_at in ms) before anything is written. */
 export function checkObject(kind: Kind, raw: unknown): RawObject {
   const object = raw as RawObject | null;
   const id = object?.id;
   if (object === null || typeof object !== "object" || typeof id !== "string" || id === "") {
-    throw new UnexpectedObjectError(`Clerk listed a ${kind} without an id: the Backend API's answer changed`);
+    throw new CommandError(`Clerk listed a ${kind} without an id: the Backend API's answer changed`);
   }
   if (object.object !== undefined && object.object !== OBJECT[kind]) {
-    throw new UnexpectedObjectError(
-      `Clerk listed ${id} as a "${String(object.object)}", not a ${OBJECT[kind]}`,
-    );
+    throw new CommandError(`Clerk listed ${id} as a "${String(object.object)}", not a ${OBJECT[kind]}`);
   }
   if (typeof object.created_at !== "number" || !Number.isFinite(object.created_at)) {
-    throw new UnexpectedObjectError(`Clerk listed ${kind} ${id} without a numeric created_at`);
+    throw new CommandError(`Clerk listed ${kind} ${id} without a numeric created_at`);
   }
   return object;
 }

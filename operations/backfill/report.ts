@@ -1,5 +1,5 @@
 /** The summary a person reads at the end of a backfill, finished or not. */
-import { count, duration } from "../progress";
+import { count, duration } from "../../command-kit/progress";
 import { KINDS } from "./events";
 import { type BackfillReport, PLURAL } from "./run";
 

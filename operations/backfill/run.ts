@@ -4,9 +4,10 @@
  * so an interruption loses at most the page in flight and a re-run repeats only ids readers
  * de-duplicate. Nothing here throws: the report says how far it got and why it stopped.
  */
+
+import type { Progress } from "../../command-kit/progress";
 import type { Redactor } from "../../lambda/redaction";
 import type { Clock } from "../clock";
-import type { Progress } from "../progress";
 import type { ClerkLists } from "./clerk-lists";
 import { backfillLine, KINDS, type Kind } from "./events";
 import { type Append, batches } from "./tinybird-append";

@@ -5,10 +5,10 @@
  * variables from the deployed stack.
  */
 
-import { normaliseApiUrl } from "../../clerk-access/config";
-import { loadConfig } from "../../lambda/config";
+import { normaliseApiUrl, secretKeyProblem } from "../../clerk-access/config";
+import { FORWARDER_ENVIRONMENT, loadConfig } from "../../lambda/config";
 import { createRedactor, type Redactor } from "../../lambda/redaction";
-import type { StackSettings } from "../stack-settings";
+import type { StackSettings } from "../../stack-access/stack-settings";
 
 export interface BackfillSettings {
   clerkSecretKey: string;
@@ -30,13 +30,8 @@ export function readBackfillSettings(env: NodeJS.ProcessEnv): SettingsResult {
   const value = (name: string) => env[name]?.trim() || undefined;
 
   const clerkSecretKey = value("CLERK_SECRET_KEY");
-  if (!clerkSecretKey) {
-    problems.push("CLERK_SECRET_KEY is not set: the instance's secret key (Clerk dashboard → API keys)");
-  } else if (!/^sk_(test|live)_/.test(clerkSecretKey)) {
-    problems.push(
-      "CLERK_SECRET_KEY does not look like a Clerk secret key: sk_test_… (development) or sk_live_… (production)",
-    );
-  }
+  const keyProblem = secretKeyProblem(clerkSecretKey);
+  if (keyProblem) problems.push(keyProblem);
   const tinybirdToken = value("TINYBIRD_TOKEN");
   if (!tinybirdToken) {
     problems.push(
@@ -44,9 +39,10 @@ export function readBackfillSettings(env: NodeJS.ProcessEnv): SettingsResult {
     );
   }
   const key = value("PSEUDONYMIZATION_KEY");
-  if (value("PSEUDONYMIZE_PERSONAL_DATA")?.toLowerCase() === "true" && !key) {
+  const pseudonymize = FORWARDER_ENVIRONMENT.pseudonymize.name;
+  if (value(pseudonymize)?.toLowerCase() === "true" && !key) {
     problems.push(
-      "PSEUDONYMIZE_PERSONAL_DATA is true but PSEUDONYMIZATION_KEY is not set: give the forwarder's key " +
+      `${pseudonymize} is true but PSEUDONYMIZATION_KEY is not set: give the forwarder's key ` +
         "(its secret's pseudonymizationKey), or the backfilled pseudonyms would not match the live ones",
     );
   }
@@ -61,7 +57,8 @@ export function readBackfillSettings(env: NodeJS.ProcessEnv): SettingsResult {
       ...(config.pseudonymize ? { pseudonymizationKey: key } : {}),
     });
   } catch (error) {
-    return { ok: false, problems: [`REDACT_PATHS / PSEUDONYMIZATION_KEY: ${(error as Error).message}`] };
+    const paths = FORWARDER_ENVIRONMENT.redactPaths.name;
+    return { ok: false, problems: [`${paths} / PSEUDONYMIZATION_KEY: ${(error as Error).message}`] };
   }
   return {
     ok: true,
@@ -78,9 +75,10 @@ export function readBackfillSettings(env: NodeJS.ProcessEnv): SettingsResult {
 }
 
 /**
- * The variables a deployed stack provides. CLERK_API_URL is kept from `env` (the stack does not
- * record it); everything else comes from the stack, so a stray variable from another project
- * cannot send this stack's users elsewhere.
+ * The variables a deployed stack provides: its forwarder's own environment, the append token and
+ * the pseudonymisation key. CLERK_API_URL is kept from `env` (the stack does not record it);
+ * everything else comes from the stack, so a stray variable from another project cannot send this
+ * stack's users elsewhere.
  */
 export function stackEnvironment(stack: StackSettings, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const set = (name: string, value: string | undefined) => (value === undefined ? {} : { [name]: value });
@@ -88,12 +86,8 @@ export function stackEnvironment(stack: StackSettings, env: NodeJS.ProcessEnv): 
     ...set("CLERK_API_URL", env.CLERK_API_URL),
     // A manual-mode stack has no Clerk key in its config: the one in the environment is used then.
     ...set("CLERK_SECRET_KEY", stack.clerkSecretKey ?? env.CLERK_SECRET_KEY),
-    TINYBIRD_HOST: stack.tinybirdHost,
+    ...stack.forwarderEnvironment,
     ...set("TINYBIRD_TOKEN", stack.tinybirdAppendToken),
-    TINYBIRD_DATASOURCE: stack.dataSource,
-    REDACT_PATHS: stack.redactPaths.join(","),
-    PSEUDONYMIZE_PERSONAL_DATA: String(stack.pseudonymizePersonalData),
-    REDACT_PRIVATE_METADATA: String(stack.redactPrivateMetadata),
     ...set("PSEUDONYMIZATION_KEY", stack.pseudonymizationKey),
   };
 }

@@ -5,9 +5,9 @@
  * Retry-After, else X-RateLimit-Reset, else backoff. A batch retried after a lost answer may be
  * stored twice under the same event ids, which readers de-duplicate.
  */
-import { withRetry } from "../../command-kit/command-shell";
-import { serverDelayMs } from "../../lambda/retry-after";
-import { quarantinedRowsOf } from "../../lambda/tinybird";
+import { CommandError, withRetry } from "../../command-kit/command-shell";
+import type { TinybirdOutcome } from "../../lambda/outcome";
+import { classifyEventsAnswer, eventsHeaders, eventsUrl } from "../../lambda/tinybird";
 import type { Clock } from "../clock";
 import { RequestBudget } from "../rate-limit";
 
@@ -24,18 +24,6 @@ export interface AppenderOptions {
   clock: Clock;
   attempts?: number;
   fetch?: typeof fetch;
-}
-
-/** A batch Tinybird did not acknowledge; `message` says why and what to do. */
-export class AppendError extends Error {
-  override name = "AppendError";
-  constructor(
-    message: string,
-    readonly transient: boolean,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
 }
 
 export type Append = (lines: string[]) => Promise<void>;
@@ -62,7 +50,7 @@ export function batches(lines: string[], maxBytes: number = MAX_BATCH_BYTES): st
 export function createAppender(options: AppenderOptions): Append {
   const doFetch = options.fetch ?? fetch;
   const budget = new RequestBudget({ limit: TINYBIRD_REQUESTS_PER_SECOND, windowMs: 1_000 }, options.clock);
-  const url = `${options.host}/v0/events?name=${encodeURIComponent(options.dataSource)}&wait=true`;
+  const url = eventsUrl(options.host, options.dataSource);
   const where = `data source "${options.dataSource}" at ${options.host}`;
 
   async function once(body: string, rows: number): Promise<void> {
@@ -71,44 +59,48 @@ export function createAppender(options: AppenderOptions): Append {
     try {
       response = await doFetch(url, {
         method: "POST",
-        // The token only in the header: a ?token= would land in access logs.
-        headers: { authorization: `Bearer ${options.token}`, "content-type": "application/x-ndjson" },
+        headers: eventsHeaders(options.token),
         body,
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-      throw new AppendError(`Could not reach Tinybird at ${options.host} (${cause})`, true);
+      const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+      throw new CommandError(`Could not reach Tinybird at ${options.host} (${code})`, {
+        transient: true,
+        cause: error,
+      });
     }
-    const text = await response.text().catch(() => "");
-    const status = response.status;
-    if (status === 200 || status === 201) {
-      const quarantined = quarantinedRowsOf(text);
-      if (quarantined > 0) {
-        throw new AppendError(
-          `Tinybird quarantined ${quarantined} of ${rows} rows in ${options.dataSource}_quarantine: the data source's ` +
-            "schema no longer accepts Clerk events as the forwarder writes them; see that table's c__error column",
-          false,
-        );
-      }
-      return;
-    }
-    if (status === 429 || status >= 500 || status === 202 || status === 422) {
-      const now = options.clock.now();
-      const hint = serverDelayMs(
-        {
-          retryAfter: response.headers.get("retry-after"),
-          rateLimitReset: response.headers.get("x-ratelimit-reset"),
-        },
-        now,
-      );
-      if (hint !== undefined) budget.pause(hint);
-      throw new AppendError(`Tinybird answered ${status} for ${where}${transientReason(status)}`, true, hint);
-    }
-    throw new AppendError(
-      `Tinybird answered ${status} for ${where}: ${permanentFix(status, options.dataSource)}`,
-      false,
+    const { status } = response;
+    const { outcome, retryAfterMs } = classifyEventsAnswer(
+      {
+        status,
+        text: await response.text().catch(() => ""),
+        retryAfter: response.headers.get("retry-after"),
+        rateLimitReset: response.headers.get("x-ratelimit-reset"),
+      },
+      {
+        host: options.host,
+        dataSource: options.dataSource,
+        token: "TINYBIRD_TOKEN",
+        now: options.clock.now(),
+      },
     );
+    if (outcome.kind === "forwarded") return;
+    if (outcome.kind === "quarantined") {
+      throw new CommandError(
+        `Tinybird quarantined ${outcome.quarantinedRows} of ${rows} rows in ${options.dataSource}_quarantine: the data source's ` +
+          "schema no longer accepts Clerk events as the forwarder writes them; see that table's c__error column",
+      );
+    }
+    const retried = RETRIED[outcome.kind];
+    if (retried !== undefined) {
+      if (retryAfterMs !== undefined) budget.pause(retryAfterMs);
+      throw new CommandError(`Tinybird answered ${status} for ${where}${retried}`, {
+        transient: true,
+        retryAfterMs,
+      });
+    }
+    throw new CommandError("detail" in outcome ? outcome.detail : `Tinybird answered ${status} for ${where}`);
   }
 
   return async (lines) => {
@@ -119,30 +111,17 @@ export function createAppender(options: AppenderOptions): Append {
       baseDelayMs: 1_000,
       maxDelayMs: 60_000,
       sleep: options.clock.sleep,
-      isRetryable: (error) => error instanceof AppendError && error.transient,
-      retryAfterMs: (error) => (error instanceof AppendError ? error.retryAfterMs : undefined),
     });
   };
 }
 
-function transientReason(status: number): string {
-  if (status === 202) return " (queued, not confirmed, although wait=true was asked)";
-  if (status === 422) return " (a materialized view failed part-way)";
-  return "";
-}
-
-function permanentFix(status: number, dataSource: string): string {
-  if (status === 401 || status === 403) {
-    return (
-      `give TINYBIRD_TOKEN DATASOURCES:APPEND on ${dataSource} (the stack's clerk_append token); Tinybird answers 403 ` +
-      `"Invalid token for DS autocreation" when the data source does not exist: check TINYBIRD_DATASOURCE`
-    );
-  }
-  if (status === 404) return "TINYBIRD_HOST is not the region host of the token's workspace";
-  if (status === 413)
-    return "a batch was too large; this is a bug in the backfill's batching, please report it";
-  if (status >= 300 && status < 400) {
-    return "a redirect, not followed (the token would go with it): set TINYBIRD_HOST to the workspace's https region host";
-  }
-  return `check the data source's schema accepts the forwarder's NDJSON events; its error is in tinybird.datasources_ops_log`;
-}
+/**
+ * The answers worth another try, and what their message adds. A batch retried after a 202 or a 422
+ * may be stored twice under the same event ids, which readers de-duplicate; one never retried is lost.
+ */
+const RETRIED: Partial<Record<TinybirdOutcome["kind"], string>> = {
+  tinybird_rate_limited: "",
+  tinybird_unavailable: "",
+  accepted_unconfirmed: " (queued, not confirmed, although wait=true was asked)",
+  tinybird_partial_write: " (a materialized view failed part-way)",
+};

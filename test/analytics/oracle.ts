@@ -374,3 +374,19 @@ export function users(events: StoredEvent[]) {
       organizations: [...(organizations.get(user_id) ?? [])].sort(),
     }));
 }
+
+/**
+ * delivered_events: the distinct events whose time is in [start_time, end_time) (default the day
+ * ending now), by event id, after `after_event_id`, at most `limit` (default 10000).
+ */
+export function deliveredEvents(events: StoredEvent[], params: Params, now: Date) {
+  const at = (text: string) => Date.parse(`${text.replace(" ", "T")}Z`);
+  const end = params.end_time ? at(params.end_time) : now.getTime();
+  const start = params.start_time ? at(params.start_time) : end - DAY;
+  return events
+    .filter((e) => e.timestamp >= start && e.timestamp < end)
+    .filter((e) => params.after_event_id === undefined || e.event_id > params.after_event_id)
+    .sort((a, b) => (a.event_id < b.event_id ? -1 : 1))
+    .slice(0, Number(params.limit ?? 10_000))
+    .map((e) => ({ event_id: e.event_id, event_type: e.type, event_time: dateTime64(e.timestamp) }));
+}

@@ -23,6 +23,7 @@ const PIPES = [
   "auth_friction",
   "sign_in_methods",
   "users",
+  "delivered_events",
 ];
 
 let local: LocalTinybird;
@@ -289,6 +290,48 @@ describe("users", () => {
   });
 });
 
+describe("delivered_events", () => {
+  const MARCH = { start_time: "2025-03-01 00:00:00", end_time: "2025-03-08 00:00:00" };
+
+  it("gives one row per distinct event id in the window of event time, re-deliveries counted once", () => {
+    const [{ rows }] = querySql<{ rows: number }>(
+      local,
+      "SELECT count() AS rows FROM clerk_events WHERE event_time >= '2025-03-01' AND event_time < '2025-03-08'",
+    ) as [{ rows: number }];
+    const expected = oracle.deliveredEvents(history.events, { ...MARCH, limit: "100000" }, history.now);
+    expect(rows).toBeGreaterThan(expected.length);
+    expect(call("delivered_events", { ...MARCH, limit: "100000" })).toEqual(expected);
+  });
+
+  it("pages by keyset: after_event_id and limit walk the window without a gap or a repeat", () => {
+    const pages: Record<string, unknown>[][] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = call("delivered_events", {
+        ...MARCH,
+        limit: "250",
+        ...(after ? { after_event_id: after } : {}),
+      });
+      if (page.length === 0) break;
+      pages.push(page);
+      after = String(page.at(-1)!.event_id);
+    }
+    expect(pages.length).toBeGreaterThan(2);
+    expect(pages.flat()).toEqual(
+      oracle.deliveredEvents(history.events, { ...MARCH, limit: "100000" }, history.now),
+    );
+  });
+
+  it("includes an event at start_time and leaves out one at end_time; defaults to the day ending now", () => {
+    const event = history.events.find((e) => e.timestamp % 1000 === 0)!;
+    const second = new Date(event.timestamp).toISOString().slice(0, 19).replace("T", " ");
+    const ids = (params: oracle.Params) => call("delivered_events", params).map((r) => r.event_id);
+    expect(ids({ start_time: second, limit: "100000" })).toContain(event.event_id);
+    expect(ids({ end_time: second, limit: "100000" })).not.toContain(event.event_id);
+    expect(call("delivered_events", {})).toEqual(oracle.deliveredEvents(history.events, {}, history.now));
+  });
+});
+
 describe("a stack that names the data source differently", () => {
   it("gets its own rollups and views, and the same figures from the pipes rewritten for that name", () => {
     const renamed = loadTinybirdProject(local.session, ROOT, { dataSourceName: "auth_events" });
@@ -326,6 +369,13 @@ describe("parameter errors the endpoints answer with", () => {
     ["churn", { inactive_days: "0" }, "inactive_days must be at least 1"],
     ["churn", { inactive_days: "a week" }, "Error validating 'a week' to type Int32"],
     ["active_users", { start_date: "01/03/2025" }, "Error validating '01/03/2025' to type Date"],
+    ["delivered_events", { limit: "100001" }, "limit must be between 1 and 100000"],
+    [
+      "delivered_events",
+      { start_time: "2025-03-02 00:00:00", end_time: "2025-03-01 00:00:00" },
+      "start_time must be before end_time",
+    ],
+    ["delivered_events", { start_time: "yesterday" }, "Error validating 'yesterday' to type DateTime"],
   ])("%s with %j: %s", (name, params, message) => {
     expect(() => renderPipeSql(pipe(name), params, { now: history.now })).toThrow(new TemplateError(message));
   });

@@ -28,7 +28,9 @@ const baseEnv = () => ({
   DESCRIPTION: "clerk-tinybird: stack ci",
 });
 
-describe("the registration CLI as a child process", () => {
+// Each run starts node and tsx afresh (about 1 s alone, several on a loaded 2-core machine), and one
+// test runs four: the default 20 s is too tight there.
+describe("the registration CLI as a child process", { timeout: 60_000 }, () => {
   it("create prints one JSON line with the endpoint and its secret; delete removes it; stderr stays empty", async () => {
     const created = await cli("create", baseEnv());
 

@@ -1,7 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ClerkWebhookEndpoint, instanceKind } from "../../infra/components/clerk-webhook-endpoint";
 import { installMocks, isSecret, only, unwrap } from "../support/pulumi-mocks";
+
+/** The endpoint checks `pulumi up` ran (invokes of `command:local:run`), by webhook URL. */
+const checks = new Map<string, Record<string, any>>();
+/** A webhook URL whose endpoint the check finds disabled (and enables again). */
+const DISABLED_URL = "https://disabled.example.com/webhooks/clerk";
+const LAST_DELIVERED = "2026-01-10T08:00:00.000Z";
 
 const COMMAND = "command:local:Command";
 const KEY = "sk_test_componentKey0123456789";
@@ -24,6 +30,25 @@ const { resources } = installMocks({
     }
     return {};
   },
+  call: (token, inputs) => {
+    if (token !== "command:local:run") throw new Error(`unexpected call to ${token}`);
+    checks.set(inputs.environment.WEBHOOK_URL, inputs);
+    const endpoint = { uid: inputs.environment.ENDPOINT_UID, endpointId: "ep_1" };
+    const result =
+      inputs.environment.WEBHOOK_URL === DISABLED_URL
+        ? {
+            state: "repaired",
+            ...endpoint,
+            repaired: ["disabled"],
+            reenabled: { lastDelivered: LAST_DELIVERED, since: LAST_DELIVERED },
+          }
+        : { state: "ok", ...endpoint };
+    return { stdout: JSON.stringify(result), stderr: "" };
+  },
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
 });
 
 /** Dependencies each registration declared (URNs), read off the mock monitor's requests. */
@@ -76,6 +101,7 @@ describe("ClerkWebhookEndpoint with a Clerk secret key", () => {
       ENDPOINT_UID: UID,
       DESCRIPTION: "clerk-tinybird: Clerk events to Tinybird for stack dev (project clerk-tinybird)",
       COMMAND_NAME: "clerk-register",
+      STACK_NAME: "dev",
     });
     expect(cmd.secretInputs).toContain("environment");
     expect(cmd.secretInputs).not.toContain("create");
@@ -145,7 +171,68 @@ describe("ClerkWebhookEndpoint with a Clerk secret key", () => {
   });
 });
 
+describe("ClerkWebhookEndpoint on every pulumi up", () => {
+  it("checks the endpoint after registering it, with the registration's environment, whether or not an input changed", async () => {
+    const url = "https://checked.example.com/webhooks/clerk";
+    const endpoint = new ClerkWebhookEndpoint("checked", {
+      url,
+      secretKey: pulumi.secret(KEY),
+      signingSecret: undefined,
+      eventTypes: ["user.created"],
+    });
+    await unwrap(endpoint.endpointId);
+    await vi.waitFor(() => expect(checks.get(url)).toBeDefined());
+
+    const cmd = only(resources, COMMAND, "checked-register");
+    expect(checks.get(url)).toMatchObject({
+      command: `${CLI} check || exit 0`,
+      environment: cmd.inputs.environment,
+      addPreviousOutputInEnv: false,
+      logging: "none",
+    });
+    expect(cmd.inputs.environment).toMatchObject({ CLERK_SECRET_KEY: KEY, STACK_NAME: "dev" });
+    // Nothing per run among the command's inputs: a preview shows no change when nothing changed.
+    expect(JSON.stringify(cmd.inputs)).not.toMatch(/\d{4}-\d\d-\d\dT/);
+  });
+
+  it("warns, with the reconcile command for the time it was off, when the check enabled a disabled endpoint", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const endpoint = new ClerkWebhookEndpoint("was-disabled", {
+      url: DISABLED_URL,
+      secretKey: KEY,
+      signingSecret: undefined,
+      eventTypes: [],
+    });
+    await unwrap(endpoint.endpointId);
+    await vi.waitFor(() => expect(warn).toHaveBeenCalled());
+
+    const message = String(warn.mock.calls[0]![0]);
+    expect(message).toMatch(
+      /endpoint clerk-tinybird\.clerk-tinybird\.dev was disabled .* and is enabled again/,
+    );
+    expect(message).toContain(`last successful delivery was at ${LAST_DELIVERED}`);
+    expect(message).toContain(`npm run reconcile -- --stack dev --since ${LAST_DELIVERED} --repair`);
+    expect(message).not.toContain(KEY);
+  });
+});
+
 describe("ClerkWebhookEndpoint in manual mode", () => {
+  it("gives the dashboard steps to check the endpoint by hand on every pulumi up", async () => {
+    const info = vi.spyOn(console, "log").mockImplementation(() => {});
+    const endpoint = new ClerkWebhookEndpoint("manual-steps", {
+      url: "https://manual-steps.example.com/webhooks/clerk",
+      signingSecret: "whsec_fromTheDashboard",
+      secretKey: undefined,
+      eventTypes: [],
+    });
+    await unwrap(endpoint.endpointId);
+
+    const said = info.mock.calls.map((c) => String(c[0])).join("\n");
+    expect(said).toMatch(/Manual mode: .*Clerk dashboard → Webhooks.*enabled/);
+    expect(said).toContain("npm run reconcile -- --stack dev --since <when it stopped> --repair");
+    expect(checks.has("https://manual-steps.example.com/webhooks/clerk")).toBe(false);
+  });
+
   it("creates no command and passes the dashboard endpoint's signing secret on as a secret", async () => {
     const endpoint = new ClerkWebhookEndpoint("manual", {
       url: "https://example.com/webhooks/clerk",

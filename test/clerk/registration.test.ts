@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { endpointUid, readDesiredSettings } from "../../clerk-access/config";
 import { MANAGED_BY } from "../../clerk-access/endpoint";
-import { runCommand } from "../../command-kit/command-shell";
-import { type RegistrationResult, runOperation } from "../../infra/provisioning/clerk/operations";
+import { resultCommand, runCommand } from "../../command-kit/command-runner";
+import { type RegistrationResult, runCheck, runOperation } from "../../infra/provisioning/clerk/operations";
 import { CLERK_KEY, type ClerkSvixFake, standardLink, startClerkSvixFake } from "../support/clerk-svix-fake";
 import { jsonBody, type RecordedRequest } from "../support/http-stub";
 import { captureIO } from "../support/provisioning-cli";
@@ -35,6 +35,7 @@ function envFor(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     ENDPOINT_UID: UID,
     DESCRIPTION: "clerk-tinybird: Clerk events to Tinybird for stack dev (project clerk-tinybird)",
     COMMAND_NAME: "clerk-register",
+    STACK_NAME: "dev",
     ...extra,
   };
 }
@@ -46,10 +47,15 @@ const deps = () => ({
 
 const run = (op: string, env: NodeJS.ProcessEnv) => runOperation(op, env, deps());
 
-/** Runs an operation through the command shell, as the CLI does, capturing its two streams. */
+/** Runs an operation through the command runner, as the CLI does, capturing its two streams. */
 async function runCaptured(op: string, env: NodeJS.ProcessEnv) {
   const c = captureIO();
-  await runCommand(() => run(op, env), c.io);
+  await runCommand(
+    resultCommand({ usage: "usage: cli.ts create|update|delete", run: () => run(op, env) }),
+    [],
+    {},
+    c.io,
+  );
   return { out: c.out, err: c.err.join("\n"), code: c.code() };
 }
 
@@ -222,6 +228,9 @@ describe("re-runs", () => {
     expect(jsonBody(fake.svix.requests.find((r) => r.method === "PATCH")!)).toMatchObject({
       disabled: false,
     });
+    // Said on stderr, which `pulumi up` shows, with the reconcile command for the time it was off.
+    expect(warnings).toEqual([expect.stringMatching(/was disabled .* and is enabled again/)]);
+    expect(warnings[0]).toMatch(/npm run reconcile -- --stack dev --since \S+ --repair/);
   });
 
   it("goes back to every event type when the list is emptied", async () => {
@@ -708,5 +717,85 @@ describe("the URLs a credential goes to", () => {
         SVIX_SERVER_URL: "http://127.0.0.1:4011",
       }),
     ).toMatchObject({ clerkApiUrl: "http://127.0.0.1:4010", svixServerUrl: "http://127.0.0.1:4011" });
+  });
+});
+
+describe("check (every pulumi up)", () => {
+  // The stand-in lists 90 days back from its own (real) clock, as Svix does.
+  const NOW = Date.now();
+  const check = (env: NodeJS.ProcessEnv) => runCheck(env, { ...deps(), now: () => NOW });
+
+  it("finds a disabled endpoint, enables it again and gives the time of its last successful delivery", async () => {
+    const first = await run("create", envFor());
+    const endpoint = [...fake.endpoints.values()][0]!;
+    const delivered = NOW - 8 * 86_400_000;
+    fake.log.add("user.created", delivered - 3_600_000, { endpoint: endpoint.id, status: 0 });
+    fake.log.add("user.created", delivered, { endpoint: endpoint.id, status: 0 });
+    fake.log.add("user.created", delivered + 60_000, { endpoint: endpoint.id, status: 2 });
+    endpoint.disabled = true;
+    const before = fake.svix.requests.length;
+
+    const result = await check(envFor());
+    expect(result).toEqual({
+      state: "repaired",
+      uid: UID,
+      endpointId: first!.endpointId,
+      repaired: ["disabled"],
+      reenabled: {
+        lastDelivered: new Date(delivered).toISOString(),
+        since: new Date(delivered).toISOString(),
+      },
+    });
+    expect(endpoint.disabled).toBe(false);
+    const patch = fake.svix.requests.slice(before).find((r) => r.method === "PATCH")!;
+    // Only the settings: the metadata naming the owning resource stays as the registration left it.
+    expect(jsonBody(patch)).toEqual({
+      url: URL_A,
+      description: expect.any(String),
+      eventTypes: null,
+      disabled: false,
+    });
+    expect(endpoint.metadata).toEqual({ managedBy: MANAGED_BY, owner: first!.owner });
+    expect(fake.apiTokens.size).toBe(0);
+  });
+
+  it("leaves an endpoint in line alone, and says Svix lists no delivery when there is none in 90 days", async () => {
+    await run("create", envFor());
+    expect(await check(envFor())).toMatchObject({ state: "ok", uid: UID });
+    expect(fake.svix.requests.filter((r) => r.method === "PATCH")).toEqual([]);
+
+    [...fake.endpoints.values()][0]!.disabled = true;
+    expect(await check(envFor())).toMatchObject({
+      state: "repaired",
+      reenabled: { since: new Date(NOW - 90 * 86_400_000).toISOString() },
+    });
+  });
+
+  it("puts back an event filter changed in the dashboard, and reports an endpoint deleted there", async () => {
+    await run("create", envFor({ EVENT_TYPES: "session.created,user.created" }));
+    const endpoint = [...fake.endpoints.values()][0]!;
+    endpoint.eventTypes = ["user.created"];
+    expect(await check(envFor({ EVENT_TYPES: "session.created,user.created" }))).toMatchObject({
+      state: "repaired",
+      repaired: ["eventTypes"],
+    });
+    expect(endpoint.eventTypes).toEqual(["session.created", "user.created"]);
+
+    fake.endpoints.clear();
+    expect(await check(envFor())).toEqual({ state: "missing", uid: UID });
+  });
+
+  it("never fails the deployment: a check that cannot run returns its problem, quoting no credential", async () => {
+    await run("create", envFor());
+    fake.fault("clerk", "POST", /svix_url/, {
+      status: 401,
+      body: { errors: [{ code: "authentication_invalid", message: "bad" }] },
+    });
+    const result = await check(envFor());
+    expect(result).toMatchObject({
+      state: "unchecked",
+      problem: expect.stringMatching(/Clerk answered 401/),
+    });
+    for (const secret of credentials()) expect(JSON.stringify(result)).not.toContain(secret);
   });
 });

@@ -1,14 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  ProvisioningError,
-  parseResultLine,
-  requireEnv,
-  runCommand,
-  scrubSecrets,
-  withRetry,
-} from "../../command-kit/command-shell";
+import { CommandError, requireEnv, scrubSecrets, withRetry } from "../../command-kit/command-shell";
 import { parseRetryAfter } from "../../lambda/retry-after";
-import { captureIO } from "../support/provisioning-cli";
 
 describe("withRetry", () => {
   it("retries retryable failures with growing, capped delays and returns the eventual result", async () => {
@@ -74,12 +66,12 @@ describe("withRetry", () => {
     expect(delays).toEqual([3000]);
   });
 
-  it("by default retries what a ProvisioningError calls transient, after its server-given delay, and nothing else", async () => {
+  it("by default retries what a CommandError calls transient, after its server-given delay, and nothing else", async () => {
     const delays: number[] = [];
     const failures = [
-      new ProvisioningError("Tinybird answered 429", { transient: true, retryAfterMs: 1500 }),
-      new ProvisioningError("Svix answered 503", { transient: true }),
-      new ProvisioningError("Clerk answered 401"),
+      new CommandError("Tinybird answered 429", { transient: true, retryAfterMs: 1500 }),
+      new CommandError("Svix answered 503", { transient: true }),
+      new CommandError("Clerk answered 401"),
     ];
     let calls = 0;
     await expect(
@@ -139,50 +131,5 @@ describe("requireEnv", () => {
       "TINYBIRD_HOST is not set: set tinybirdHost",
     );
     expect(requireEnv("X", "fix", { X: "v" })).toBe("v");
-  });
-});
-
-describe("parseResultLine", () => {
-  it("reads back the object runCommand printed, from the last line only", async () => {
-    const c = captureIO();
-    await runCommand(async () => ({ id: "ep_1", nested: { ok: true } }), c.io);
-
-    expect(parseResultLine(c.out.join("\n"))).toEqual({ id: "ep_1", nested: { ok: true } });
-    expect(parseResultLine(`noise from a tool\n${c.out[0]}\n`)).toEqual({ id: "ep_1", nested: { ok: true } });
-  });
-
-  it("is undefined for nothing, non-JSON, and JSON that is not an object", () => {
-    for (const stdout of [undefined, "", "  \n", "{half", "[1,2]", "null", '"text"', "42"]) {
-      expect(parseResultLine(stdout)).toBeUndefined();
-    }
-  });
-});
-
-describe("runCommand", () => {
-  it("prints the result as one JSON line and exits 0", async () => {
-    const c = captureIO();
-    await runCommand(async () => ({ a: 1 }), c.io);
-    expect(c.out).toEqual(['{"a":1}']);
-    expect(c.err).toEqual([]);
-    expect(c.code()).toBe(0);
-  });
-
-  it("prints only the message of a ProvisioningError and exits 1", async () => {
-    const c = captureIO();
-    await runCommand(async () => {
-      throw new ProvisioningError("Tinybird answered 403: give the token DATASOURCES:CREATE");
-    }, c.io);
-    expect(c.out).toEqual([]);
-    expect(c.err).toEqual(["Tinybird answered 403: give the token DATASOURCES:CREATE"]);
-    expect(c.code()).toBe(1);
-  });
-
-  it("labels an unexpected error without printing its stack", async () => {
-    const c = captureIO();
-    await runCommand(async () => {
-      throw new TypeError("boom");
-    }, c.io);
-    expect(c.err).toEqual(["unexpected failure: boom"]);
-    expect(c.code()).toBe(1);
   });
 });

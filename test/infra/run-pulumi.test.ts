@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { NO_ACCOUNT_BACKEND, pulumiEnvironment } from "../../infra/run-pulumi";
+import { NO_ACCOUNT_BACKEND, pulumiEnvironment } from "../../stack-access/pulumi-cli";
 
 let home: string;
 beforeEach(() => {

@@ -4,8 +4,10 @@ import { createHandler } from "../../lambda/forwarder";
 import { staticSecretSource } from "../../lambda/secrets";
 import { createTinybirdClient } from "../../lambda/tinybird";
 import { busiestWindow } from "../support/clerk-directory";
+import { CLERK_KEY } from "../support/clerk-svix-fake";
 import { clerkFixture, PSEUDONYMIZATION_KEY, SIGNING_SECRET, signedEvent } from "../support/forwarder-stubs";
 import { startStub } from "../support/http-stub";
+import { fakePulumi } from "./fake-pulumi";
 import { APPEND_TOKEN, DATA_SOURCE, startWorld, type World } from "./world";
 
 let world: World | undefined;
@@ -204,6 +206,44 @@ describe("npm run backfill", () => {
     world = await startWorld({ users: 2, organizations: 0, memberships: 0 });
     expect((await world.run({ env: { ...world.env, REDACT_PRIVATE_METADATA: "false" } })).code).toBe(0);
     expect((user().data as Record<string, unknown>).private_metadata).toEqual({ plan: "internal" });
+  });
+
+  it("with --stack, writes where and as the deployed forwarder does, from its environment output", async () => {
+    world = await startWorld({ users: 2, organizations: 0, memberships: 0 });
+    const w = world;
+    const stack = (outputs: Record<string, unknown>) =>
+      fakePulumi({
+        outputs: { tinybirdAppendToken: APPEND_TOKEN, ...outputs },
+        config: { "clerk-tinybird:clerkSecretKey": { value: CLERK_KEY, secret: true } },
+      });
+    const run = (outputs: Record<string, unknown>) =>
+      w.run({
+        argv: ["--stack", "prod"],
+        env: { CLERK_API_URL: w.clerk.clerk.url },
+        deps: { pulumi: stack(outputs) },
+      });
+    const privateMetadata = () => (w.tinybird.rows.at(-1)!.data as Record<string, unknown>).private_metadata;
+
+    const deployed = await run({
+      forwarderEnvironment: {
+        SECRET_ID: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:credentials-secret-AbCdEf",
+        TINYBIRD_HOST: w.tinybirdServer.url,
+        TINYBIRD_DATASOURCE: DATA_SOURCE,
+        REDACT_PATHS: "",
+        PSEUDONYMIZE_PERSONAL_DATA: "false",
+        REDACT_PRIVATE_METADATA: "false",
+        ALLOWED_SOURCE_IPS: "44.228.126.217",
+      },
+    });
+    expect(deployed.stderr).toBe("");
+    expect(deployed.code).toBe(0);
+    expect(privateMetadata()).toEqual({ plan: "internal" });
+
+    // A stack deployed before the environment became an output: its settings from the older outputs.
+    const older = await run({ tinybirdHost: w.tinybirdServer.url, redactPaths: ["data.last_name"] });
+    expect(older.code).toBe(0);
+    expect(privateMetadata()).toBe("[redacted]");
+    expect((w.tinybird.rows.at(-1)!.data as Record<string, unknown>).last_name).toBe("[redacted]");
   });
 
   it("lists users only when the instance has organizations turned off", async () => {

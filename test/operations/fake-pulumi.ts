@@ -1,5 +1,5 @@
 /** A Pulumi CLI stand-in for `stack output --json` and `config --json`: canned JSON, calls recorded. */
-import type { PulumiCli } from "../../operations/stack-settings";
+import type { PulumiCli } from "../../stack-access/pulumi-cli";
 
 export interface FakePulumiAnswers {
   outputs?: Record<string, unknown>;

@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { main } from "../../operations/recover/cli";
-import { CLERK_KEY, type ClerkSvixFake, startClerkSvixFake } from "../support/clerk-svix-fake";
+import { runCommand } from "../../command-kit/command-runner";
+import { recoverCommand } from "../../operations/recover/cli";
+import {
+  CLERK_KEY,
+  type ClerkSvixFake,
+  deployedEndpoint,
+  startClerkSvixFake,
+} from "../support/clerk-svix-fake";
 import { fakePulumi } from "./fake-pulumi";
 
 let fake: ClerkSvixFake | undefined;
@@ -13,17 +19,7 @@ const NOW = Date.parse("2026-01-20T12:00:00Z");
 
 async function withEndpoint(): Promise<ClerkSvixFake> {
   fake = await startClerkSvixFake({ appExists: true });
-  fake.endpoints.set("ep_1", {
-    id: "ep_1",
-    uid: "clerk-tinybird.clerk-tinybird.prod",
-    url: "https://example.execute-api.eu-west-1.amazonaws.com/webhooks/clerk",
-    description: "clerk-tinybird",
-    eventTypes: null,
-    metadata: {},
-    disabled: false,
-    secret: "whsec_x",
-    version: 1,
-  });
+  fake.endpoints.set("ep_1", deployedEndpoint());
   return fake;
 }
 
@@ -37,17 +33,17 @@ const envFor = (f: ClerkSvixFake, endpoint: string): NodeJS.ProcessEnv => ({
 async function run(argv: string[], env: NodeJS.ProcessEnv, pulumi = fakePulumi({})) {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const code = await main(
+  const code = await runCommand(
+    recoverCommand({ pulumi, now: () => NOW, policy: { sleep: async () => {} } }),
     argv,
     env,
-    { stdout: (l) => stdout.push(l), stderr: (l) => stderr.push(l) },
-    { pulumi, now: () => NOW, policy: { sleep: async () => {} } },
+    { stdout: (l) => stdout.push(l), stderr: (l) => stderr.push(l), exit: () => {} },
   );
   return { code, stdout: stdout.join("\n"), stderr: stderr.join("\n") };
 }
 
 describe("npm run recover", () => {
-  it("asks Svix to resend the endpoint's failed messages in the range, through Clerk's login link, and logs the token out", async () => {
+  it("asks Svix to resend the endpoint's failed messages and send its never-attempted ones in the range, through Clerk's login link, and logs the token out", async () => {
     const f = await withEndpoint();
     const env = envFor(f, "ep_1");
     const { code, stdout, stderr } = await run(
@@ -61,6 +57,10 @@ describe("npm run recover", () => {
     ]);
     expect(stdout).toMatch(
       /Svix is resending the failed messages of endpoint ep_1 \(app app_2fakeSvixApp\) from 2026-01-18T00:00:00.000Z to 2026-01-19T06:30:00.000Z: background task qtask_\w+, running/,
+    );
+    expect(f.log.replays).toEqual(f.recoveries);
+    expect(stdout).toMatch(
+      /Svix is sending the messages endpoint ep_1 never attempted .* from 2026-01-18T00:00:00.000Z to 2026-01-19T06:30:00.000Z: background task qtask_\w+, running/,
     );
     expect(stdout).toContain("Message Attempts");
     expect(f.apiTokens.size).toBe(0);
@@ -100,6 +100,19 @@ describe("npm run recover", () => {
     const inverted = await run(["--since", "2026-01-19T00:00:00Z", "--until", "2026-01-18T00:00:00Z"], {});
     expect(inverted.code).toBe(1);
     expect(inverted.stderr).toContain("--since must be before --until");
+  });
+
+  it("still reports the recover when Svix refuses the replay, and exits 1 naming the refusal", async () => {
+    const f = await withEndpoint();
+    f.fault("svix", "POST", /\/replay-missing$/, {
+      status: 403,
+      body: { code: "forbidden", detail: "Insufficient access" },
+    });
+    const { code, stdout, stderr } = await run(["--since", "2026-01-18T00:00:00Z"], envFor(f, "ep_1"));
+    expect(code).toBe(1);
+    expect(f.recoveries).toHaveLength(1);
+    expect(stdout).toMatch(/Svix is resending the failed messages of endpoint ep_1/);
+    expect(stderr).toMatch(/Replaying the never-attempted messages failed: Svix answered 403 forbidden/);
   });
 
   it("says what to fix when Svix does not know the endpoint", async () => {

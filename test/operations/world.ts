@@ -1,5 +1,5 @@
 /** The backfill's outside world for tests: Clerk with a directory, Tinybird, a virtual clock, the CLI. */
-import { type CliDeps, main } from "../../operations/backfill/cli";
+import { backfillCommand, type CliDeps } from "../../operations/backfill/cli";
 import { busiestWindow, type DirectorySize, makeDirectory, VirtualClock } from "../support/clerk-directory";
 import {
   CLERK_KEY,
@@ -9,15 +9,12 @@ import {
 } from "../support/clerk-svix-fake";
 import { type StubServer, startStub } from "../support/http-stub";
 import { TinybirdEvents } from "../support/tinybird-events";
+import { type Run, runCli } from "./run-cli";
 
 export const APPEND_TOKEN = "p.backfill-append-token-for-tests";
 export const DATA_SOURCE = "clerk_events";
 
-export interface Run {
-  code: number;
-  stdout: string[];
-  stderr: string;
-}
+export type { Run } from "./run-cli";
 
 export interface World {
   clock: VirtualClock;
@@ -47,25 +44,15 @@ export async function startWorld(size: DirectorySize, fake: FakeOptions = {}): P
     tinybird,
     tinybirdServer,
     env,
-    async run(options = {}) {
-      const stdout: string[] = [];
-      let stderr = "";
-      const code = await main(
+    run: (options = {}) =>
+      runCli(
+        backfillCommand({ clock, attempts: 4, ...options.deps }),
         options.argv ?? [],
         options.env ?? env,
         {
-          stdout: (line) => stdout.push(line),
-          stderr: {
-            write: (text) => {
-              stderr += text;
-            },
-            isTTY: options.tty ?? false,
-          },
+          tty: options.tty ?? false,
         },
-        { clock, attempts: 4, ...options.deps },
-      );
-      return { code, stdout, stderr };
-    },
+      ),
     busiestClerkWindow: () => busiestWindow(clerk.clerkTimes, 10_000),
     close: async () => {
       await Promise.all([clerk.close(), tinybirdServer.close()]);

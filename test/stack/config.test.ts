@@ -11,7 +11,10 @@ import {
   StackConfigError,
   TINYBIRD_HOSTS,
 } from "../../infra/config";
+import { DEFAULT_DATASOURCE } from "../../lambda/config";
 import { parsePath } from "../../lambda/redaction/paths";
+import { PROJECT } from "../../stack-access/outputs";
+import { loadProject } from "../../tinybird-model/project";
 import { unwrap } from "../support/pulumi-mocks";
 import { CREDENTIALS, cliDefaults, PROJECT_FILE, VALID_CONFIG, VALID_SECRET_KEYS } from "./harness";
 
@@ -72,6 +75,7 @@ describe("parseStackConfig", () => {
       logRetentionDays: 30,
       apiThrottleRateLimit: 50,
       apiThrottleBurstLimit: 100,
+      deliveryQuietHours: 24,
       alarmEmail: undefined,
       alarmTopicArn: undefined,
       kmsKeyArn: undefined,
@@ -322,6 +326,8 @@ describe("the project files", () => {
 
   it("runs infra/index.ts through tsx on npm, without ts-node's type-check, and names no backend", () => {
     expect(project.name).toBe("clerk-tinybird");
+    // The namespace every reader of the stack's settings qualifies keys with.
+    expect(project.name).toBe(PROJECT);
     expect(project.main).toBe("infra/index.ts");
     expect(project.runtime).toEqual({
       name: "nodejs",
@@ -329,6 +335,11 @@ describe("the project files", () => {
     });
     // A backend here would outrank a team's stored `pulumi login` (infra/run-pulumi.ts chooses instead).
     expect(project.backend).toBeUndefined();
+  });
+
+  it("defaults the data source to the forwarder's own default, which is the datafile's name", () => {
+    expect(project.config.tinybirdDataSource?.default).toBe(DEFAULT_DATASOURCE);
+    expect(loadProject(join(__dirname, "..", "..")).dataSource.definition.name).toBe(DEFAULT_DATASOURCE);
   });
 
   it("declares every setting of the table with its kind's type, a description, and a default unless required", () => {

@@ -37,6 +37,39 @@ beforeAll(async () => {
 const alarm = (name: string): RecordedResource => only(resources, ALARM, name);
 
 describe("ForwarderAlarms", () => {
+  it("keeps every resource's name and type, so a deployed stack's URNs do not change", () => {
+    const named = (prefix: string) =>
+      resources
+        .filter((r) => r.name === prefix || r.name.startsWith(`${prefix}-`))
+        .map((r) => `${r.type} ${r.name}`)
+        .sort();
+    const alarms = [
+      "tinybird-rejects-token",
+      "tinybird-workspace-not-found",
+      "tinybird-data-source-missing",
+      "unretryable-failures",
+      "api-5xx",
+      "api-4xx-sustained",
+      "lambda-errors",
+      "lambda-throttles",
+    ];
+    const filters = ["rejected-token", "workspace-not-found", "data-source-missing", "unretryable-failures"];
+    const expected = (prefix: string, topic: boolean) =>
+      [
+        `clerk-tinybird:monitoring:ForwarderAlarms ${prefix}`,
+        ...alarms.map((a) => `${ALARM} ${prefix}-${a}`),
+        ...filters.map((f) => `${FILTER} ${prefix}-${f}`),
+        ...(topic
+          ? [
+              `aws:sns/topic:Topic ${prefix}-topic`,
+              `aws:sns/topicSubscription:TopicSubscription ${prefix}-email`,
+            ]
+          : []),
+      ].sort();
+    expect(named("paged")).toEqual(expected("paged", true));
+    expect(named("silent")).toEqual(expected("silent", false));
+  });
+
   it("pages within a minute of the first delivery Tinybird refuses for its token", () => {
     const filter = only(resources, FILTER, "paged-rejected-token").inputs;
     expect(filter.logGroupName).toBe("forwarder-logs-1");

@@ -109,9 +109,25 @@ export function cliDefaults(): Record<string, string> {
   return values;
 }
 
+/** The invokes the program makes in `pulumi up`: the Clerk endpoint's check, which finds it in order. */
+export const stackCalls: NonNullable<MockOptions["call"]> = (token) => {
+  if (token === "command:local:run") {
+    return {
+      stdout: JSON.stringify({ state: "ok", uid: "clerk-tinybird.clerk-tinybird.dev", endpointId: "ep_1" }),
+      stderr: "",
+    };
+  }
+  throw new Error(`unexpected call to ${token}`);
+};
+
 /** Mocks for the whole program: the stack's config over Pulumi.yaml's defaults, as the CLI merges them. */
 export function installStackMocks(options: Omit<MockOptions, "state"> = {}) {
-  return installMocks({ ...options, config: { ...cliDefaults(), ...options.config }, state: stackState });
+  return installMocks({
+    call: stackCalls,
+    ...options,
+    config: { ...cliDefaults(), ...options.config },
+    state: stackState,
+  });
 }
 
 export function ofType(resources: RecordedResource[], type: string): RecordedResource[] {
@@ -138,6 +154,27 @@ export function leakedCredentials(resources: RecordedResource[]): string[] {
     }
   }
   return leaks;
+}
+
+/**
+ * What the forwarder's role may do with its secret: read it, and with a customer KMS key, decrypt with
+ * that key only through Secrets Manager and only for this secret.
+ */
+export function readSecretStatements(secretArn: string, kmsKeyArn: string): Record<string, unknown>[] {
+  return [
+    { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArn },
+    {
+      Effect: "Allow",
+      Action: "kms:Decrypt",
+      Resource: kmsKeyArn,
+      Condition: {
+        StringEquals: {
+          "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com`,
+          "kms:EncryptionContext:SecretARN": secretArn,
+        },
+      },
+    },
+  ];
 }
 
 /** A policy document as recorded (a JSON string input). */

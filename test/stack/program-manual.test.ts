@@ -12,6 +12,7 @@ import {
   ofType,
   policyOf,
   REGION,
+  readSecretStatements,
   registrationsSettled,
   stackOutputs,
   TINYBIRD_STDOUT,
@@ -80,20 +81,7 @@ describe("the stack in manual Clerk mode, every option on", () => {
     const statements = policyOf(
       only(resources, "aws:iam/rolePolicy:RolePolicy", "forwarder-read-secret"),
     ).Statement;
-    expect(statements).toEqual([
-      { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: SECRET_ARN },
-      {
-        Effect: "Allow",
-        Action: "kms:Decrypt",
-        Resource: KMS_KEY,
-        Condition: {
-          StringEquals: {
-            "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com`,
-            "kms:EncryptionContext:SecretARN": SECRET_ARN,
-          },
-        },
-      },
-    ]);
+    expect(statements).toEqual(readSecretStatements(SECRET_ARN, KMS_KEY));
   });
 
   it("throttles the stage as configured", () => {
@@ -111,7 +99,7 @@ describe("the stack in manual Clerk mode, every option on", () => {
       endpoint: "oncall@example.com",
     });
     const alarms = ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
-    expect(alarms).toHaveLength(8);
+    expect(alarms).toHaveLength(9);
     for (const alarm of alarms) expect(alarm.inputs.alarmActions).toEqual([emailed, ON_CALL]);
   });
 });

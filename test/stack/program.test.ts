@@ -3,7 +3,9 @@
  * against in-process mocks: what it declares, in which order, and what it exposes.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../lambda/config";
 import { svixSourceIps } from "../../lambda/svix-source-ips";
+import { parseStackOutputs, STACK_OUTPUTS } from "../../stack-access/outputs";
 import { only } from "../support/pulumi-mocks";
 import {
   ACCOUNT,
@@ -55,7 +57,17 @@ describe("the stack", () => {
       pseudonymizePersonalData: { value: false, secret: false },
       redactPrivateMetadata: { value: true, secret: false },
       pseudonymizationKey: { value: CREDENTIALS.pseudonymizationKey, secret: true },
+      forwarderEnvironment: { value: only(resources, FN).inputs.environment.variables, secret: false },
     });
+  });
+
+  it("exports exactly the outputs its readers know (stack-access/outputs.ts), secret where they expect, each readable", () => {
+    const names = Object.keys(STACK_OUTPUTS).sort();
+    expect(Object.keys(outputs).sort()).toEqual(names);
+    for (const [name, spec] of Object.entries(STACK_OUTPUTS))
+      expect(outputs[name]!.secret, name).toBe(spec.secret);
+    const values = Object.fromEntries(Object.entries(outputs).map(([name, o]) => [name, o.value]));
+    expect(parseStackOutputs(values)).toEqual(values);
   });
 
   it("registers Clerk's endpoint at the API's webhook URL, once the API can deliver to the forwarder", () => {
@@ -109,6 +121,25 @@ describe("the stack", () => {
     ).toEqual([{ Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: SECRET_ARN }]);
   });
 
+  it("configures the forwarder with an environment its own loadConfig reads as the stack's settings", () => {
+    const loaded = loadConfig(only(resources, FN).inputs.environment.variables);
+    if (!loaded.ok) throw new Error(loaded.problems.join("; "));
+    expect(loaded.config).toEqual({
+      secretId: SECRET_ARN,
+      tinybirdHost: VALID_CONFIG.tinybirdHost,
+      dataSource: TINYBIRD_STDOUT.dataSource,
+      redactPaths: [],
+      pseudonymize: false,
+      redactPrivateMetadata: true,
+      allowSource: expect.any(Function),
+    });
+    const [svix] = svixSourceIps(["eu"]);
+    expect([
+      loaded.config.allowSource(svix!.split("/")[0]),
+      loaded.config.allowSource("203.0.113.9"),
+    ]).toEqual([true, false]);
+  });
+
   it("provisions Tinybird with the admin token kept secret, and never lets a credential out of a secret", () => {
     const tinybird = only(resources, COMMAND, "tinybird-provision");
     expect(tinybird.secretInputs).toContain("environment");
@@ -129,11 +160,11 @@ describe("the stack", () => {
     });
   });
 
-  it("raises the eight alarms even with no notification target configured", () => {
-    expect(ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm")).toHaveLength(8);
+  it("raises the nine alarms (deliveries stopped included) even with no notification target configured", () => {
+    expect(ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm")).toHaveLength(9);
     expect(ofType(resources, "aws:sns/topic:Topic")).toEqual([]);
     const filters = ofType(resources, "aws:cloudwatch/logMetricFilter:LogMetricFilter");
-    expect(filters).toHaveLength(4);
+    expect(filters).toHaveLength(5);
     for (const f of filters) expect(f.inputs.logGroupName).toBe(outputs.forwarderLogGroup?.value);
   });
 });

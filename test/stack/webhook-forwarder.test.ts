@@ -5,6 +5,7 @@ import {
   forwarderArchive,
   WebhookForwarder,
 } from "../../infra/components/webhook-forwarder";
+import { loadConfig } from "../../lambda/config";
 import { only, unwrap } from "../support/pulumi-mocks";
 import {
   ACCOUNT,
@@ -14,6 +15,7 @@ import {
   ofType,
   policyOf,
   REGION,
+  readSecretStatements,
   registrationIndex,
   STUB_CODE,
 } from "./harness";
@@ -26,37 +28,45 @@ const FN = "aws:lambda/function:Function";
 const POLICY = "aws:iam/rolePolicy:RolePolicy";
 const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
 
+// Configured as a stack that sets nothing optional: Pulumi.yaml's defaults.
+const PLAIN = {
+  tinybirdHost: "https://api.tinybird.co",
+  dataSource: "clerk_events",
+  redactPaths: declaredDefault<string[]>("redactPaths"),
+  pseudonymize: declaredDefault<boolean>("pseudonymizePersonalData"),
+  redactPrivateMetadata: declaredDefault<boolean>("redactPrivateMetadata"),
+  allowSource: [] as string[],
+};
+const TUNED = {
+  tinybirdHost: "https://api.us-east.aws.tinybird.co",
+  dataSource: "auth_events",
+  redactPaths: ["data.private_metadata", "data.email_addresses.*.email_address"],
+  pseudonymize: true,
+  redactPrivateMetadata: false,
+  allowSource: ["44.228.126.217", "2600:1f24:64:8000::/56"],
+};
+
+let tunedForwarder: WebhookForwarder;
 beforeAll(async () => {
-  // Configured as a stack that sets nothing optional: Pulumi.yaml's defaults.
   const plain = new WebhookForwarder("plain", {
     code: STUB_CODE,
     secretArn: SECRET_ARN,
     kmsKeyArn: undefined,
-    tinybirdHost: "https://api.tinybird.co",
-    dataSourceName: "clerk_events",
-    redactPaths: declaredDefault("redactPaths"),
-    pseudonymizePersonalData: declaredDefault("pseudonymizePersonalData"),
-    redactPrivateMetadata: declaredDefault("redactPrivateMetadata"),
-    allowedSourceIps: [],
+    settings: PLAIN,
     memoryMb: declaredDefault("lambdaMemoryMb"),
     reservedConcurrency: undefined,
     logRetentionDays: declaredDefault("logRetentionDays"),
   });
-  const tuned = new WebhookForwarder("tuned", {
+  tunedForwarder = new WebhookForwarder("tuned", {
     code: STUB_CODE,
     secretArn: SECRET_ARN,
     kmsKeyArn: KMS_KEY,
-    tinybirdHost: "https://api.us-east.aws.tinybird.co",
-    dataSourceName: "auth_events",
-    redactPaths: ["data.private_metadata", "data.email_addresses.*.email_address"],
-    pseudonymizePersonalData: true,
-    redactPrivateMetadata: false,
-    allowedSourceIps: ["44.228.126.217", "2600:1f24:64:8000::/56"],
+    settings: TUNED,
     memoryMb: 512,
     reservedConcurrency: 20,
     logRetentionDays: 90,
   });
-  await Promise.all([unwrap(plain.functionArn), unwrap(tuned.functionArn)]);
+  await Promise.all([unwrap(plain.functionArn), unwrap(tunedForwarder.functionArn)]);
 });
 
 describe("WebhookForwarder", () => {
@@ -99,6 +109,30 @@ describe("WebhookForwarder", () => {
     expect(leakedCredentials(resources)).toEqual([]);
   });
 
+  it("sets an environment the forwarder's own loadConfig reads back as the settings it was given", async () => {
+    const read = (fn: string) => {
+      const loaded = loadConfig(only(resources, FN, fn).inputs.environment.variables);
+      if (!loaded.ok) throw new Error(loaded.problems.join("; "));
+      return loaded.config;
+    };
+    const asGiven = ({ allowSource: _, ...settings }: typeof PLAIN) => ({
+      secretId: SECRET_ARN,
+      ...settings,
+      allowSource: expect.any(Function),
+    });
+    expect(read("plain-fn")).toEqual(asGiven(PLAIN));
+    const tuned = read("tuned-fn");
+    expect(tuned).toEqual(asGiven(TUNED));
+    expect([tuned.allowSource("44.228.126.217"), tuned.allowSource("2600:1f24:64:80ff::1")]).toEqual([
+      true,
+      true,
+    ]);
+    expect(tuned.allowSource("203.0.113.9")).toBe(false);
+    expect(await unwrap(tunedForwarder.environment)).toEqual(
+      only(resources, FN, "tuned-fn").inputs.environment.variables,
+    );
+  });
+
   it("logs into its own log group with a retention, created before the function", () => {
     const logs = only(resources, LOG_GROUP, "plain-logs");
     expect(logs.inputs.retentionInDays).toBe(30);
@@ -139,20 +173,9 @@ describe("WebhookForwarder", () => {
   });
 
   it("adds kms:Decrypt on the customer key only, only via Secrets Manager, only for this secret", () => {
-    expect(policyOf(only(resources, POLICY, "tuned-read-secret")).Statement).toEqual([
-      { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: SECRET_ARN },
-      {
-        Effect: "Allow",
-        Action: "kms:Decrypt",
-        Resource: KMS_KEY,
-        Condition: {
-          StringEquals: {
-            "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com`,
-            "kms:EncryptionContext:SecretARN": SECRET_ARN,
-          },
-        },
-      },
-    ]);
+    expect(policyOf(only(resources, POLICY, "tuned-read-secret")).Statement).toEqual(
+      readSecretStatements(SECRET_ARN, KMS_KEY),
+    );
   });
 
   it("attaches the policies before the function exists, so its first invocation may read the secret", () => {

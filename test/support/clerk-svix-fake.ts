@@ -3,6 +3,8 @@
  * stub servers. They speak the contracts the real clients expect: Clerk's `{"errors":[{code,message,
  * long_message}]}` and Svix's `{code, detail}` error shapes, one-time tokens that die on first use,
  * endpoints addressable by id or uid. Faults are queued per route to play outages and rate limits.
+ * The app's messages and each endpoint's deliveries (listing, recover, replay-missing, resend) are
+ * in svix-message-log.ts, behind the same token check.
  *
  * The Svix side follows the open-source server (github.com/svix/svix-webhooks, server/svix-server):
  * its error bodies (`error.rs`), its uid and event-type validation (`core/types/mod.rs`,
@@ -12,6 +14,7 @@ import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { listSampleTypes } from "../../lambda/dev/send";
 import { type RecordedRequest, type StubReply, type StubServer, startStub } from "./http-stub";
+import { type FakeRecovery, MessageLog } from "./svix-message-log";
 
 export const CLERK_KEY = "sk_test_fakeClerkSecretKey0123456789";
 
@@ -27,6 +30,24 @@ export interface FakeEndpoint {
   disabled: boolean;
   secret: string;
   version: number;
+  /** When Svix created it (default 2026-01-01T00:00:00Z). */
+  createdAt?: string;
+}
+
+/** A stack's endpoint as the registration leaves it, for tests that start with one in place. */
+export function deployedEndpoint(fields: Partial<FakeEndpoint> = {}): FakeEndpoint {
+  return {
+    id: "ep_1",
+    uid: "clerk-tinybird.clerk-tinybird.prod",
+    url: "https://example.execute-api.eu-west-1.amazonaws.com/webhooks/clerk",
+    description: "clerk-tinybird",
+    eventTypes: null,
+    metadata: {},
+    disabled: false,
+    secret: "whsec_x",
+    version: 1,
+    ...fields,
+  };
 }
 
 /** A canned answer, or a misbehaviour on the raw response (reset the socket, …). */
@@ -64,6 +85,8 @@ export interface FakeOptions {
   region?: string;
   /** How Clerk's svix_url is built; defaults to the documented `…#key=<base64 JSON>`. */
   loginLink?: (parts: LoginLinkParts) => unknown;
+  /** Days Svix keeps messages (default 90). */
+  retentionDays?: number;
 }
 
 export const standardLink = (parts: LoginLinkParts) =>
@@ -121,12 +144,7 @@ function invalidEndpoint(body: Partial<FakeEndpoint>, creating: boolean): StubRe
   return undefined;
 }
 
-/** A recover request Svix accepted. */
-export interface FakeRecovery {
-  endpoint: string;
-  since: string;
-  until?: string;
-}
+export type { FakeRecovery } from "./svix-message-log";
 
 export interface ClerkSvixFake {
   clerk: StubServer;
@@ -135,6 +153,8 @@ export interface ClerkSvixFake {
   /** When (on the `now` clock) each Backend API request arrived, in the order of `clerk.requests`. */
   clerkTimes: number[];
   recoveries: FakeRecovery[];
+  /** The app's messages, each endpoint's delivery status, and what recover/replay/resend queued. */
+  log: MessageLog;
   appId: string;
   appExists: boolean;
   endpoints: Map<string, FakeEndpoint>;
@@ -188,8 +208,11 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
 
   const directory: FakeDirectory = options.directory ?? { users: [], organizations: [], memberships: [] };
   const clerkTimes: number[] = [];
-  const recoveries: FakeRecovery[] = [];
   const now = options.now ?? Date.now;
+  const log = new MessageLog({
+    now,
+    ...(options.retentionDays ? { retentionDays: options.retentionDays } : {}),
+  });
 
   /** Clerk's list endpoints: `limit` (1–500) and `offset`, `order_by` ±created_at, `total_count`. */
   const listDirectory = (req: RecordedRequest): StubReply | undefined => {
@@ -268,8 +291,8 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
     metadata: e.metadata,
     version: e.version,
     disabled: e.disabled,
-    createdAt: "2026-01-01T00:00:00Z",
-    updatedAt: "2026-01-01T00:00:00Z",
+    createdAt: e.createdAt ?? "2026-01-01T00:00:00Z",
+    updatedAt: e.createdAt ?? "2026-01-01T00:00:00Z",
   });
 
   const svix = await startStub((req, res) => {
@@ -295,7 +318,9 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
       apiTokens.delete(auth.replace(/^Bearer /, ""));
       return { status: 204 };
     }
-    const m = /^\/api\/v1\/app\/([^/]+)\/endpoint(?:\/([^/]+))?(\/secret|\/recover)?$/.exec(req.path);
+    const logged = state.appExists ? log.handle(req, state.appId, findEndpoint) : undefined;
+    if (logged) return logged;
+    const m = /^\/api\/v1\/app\/([^/]+)\/endpoint(?:\/([^/]+))?(\/secret)?$/.exec(req.path);
     if (!m) return svixError(404, "not_found", "Route not found");
     const [, app, idOrUid, secretPath] = m;
     if (app !== state.appId || !state.appExists) return svixNotFound();
@@ -327,27 +352,6 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
     }
     const endpoint = findEndpoint(decodeURIComponent(idOrUid));
     if (!endpoint) return svixNotFound();
-    if (secretPath === "/recover") {
-      if (req.method !== "POST") return svixError(405, "method_not_allowed", "Method not allowed");
-      const body = JSON.parse(req.text || "{}") as { since?: string; until?: string | null };
-      if (!body.since || Number.isNaN(Date.parse(body.since)))
-        return svixInvalid("since", "invalid datetime");
-      recoveries.push({
-        endpoint: endpoint.id,
-        since: body.since,
-        ...(body.until ? { until: body.until } : {}),
-      });
-      // svix-server: 202 with the background task that resends the endpoint's failed messages.
-      return {
-        status: 202,
-        body: {
-          id: `qtask_${randomBytes(8).toString("hex")}`,
-          status: "running",
-          task: "endpoint.recover",
-          updatedAt: new Date(now()).toISOString(),
-        },
-      };
-    }
     if (secretPath) return { status: 200, body: { key: endpoint.secret } };
     if (req.method === "GET") return { status: 200, body: endpointJson(endpoint) };
     if (req.method === "DELETE") {
@@ -371,7 +375,8 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
     svix,
     directory,
     clerkTimes,
-    recoveries,
+    recoveries: log.recoveries,
+    log,
     get appId() {
       return state.appId;
     },

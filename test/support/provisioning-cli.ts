@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import * as path from "node:path";
-import type { CommandIO } from "../../command-kit/command-shell";
+import type { CommandIO } from "../../command-kit/command-runner";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 

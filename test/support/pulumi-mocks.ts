@@ -22,7 +22,7 @@ export interface MockOptions {
   secretConfig?: string[];
   /** Extra state a resource type reports back (e.g. an API's `apiEndpoint`). */
   state?: (r: { type: string; name: string; inputs: Record<string, any> }) => Record<string, any>;
-  /** Answers to data-source calls (e.g. `aws:iam/getPolicyDocument:getPolicyDocument`). */
+  /** Answers to invokes (e.g. `command:local:run`), given their inputs with secrets unwrapped. */
   call?: (token: string, inputs: Record<string, any>) => Record<string, any>;
 }
 
@@ -88,7 +88,7 @@ export function installMocks(options: MockOptions = {}): { resources: RecordedRe
         };
       },
       call(args) {
-        if (options.call) return options.call(args.token, args.inputs);
+        if (options.call) return options.call(args.token, unwrapSecrets(args.inputs ?? {}).value);
         throw new Error(`unexpected call to ${args.token}`);
       },
     },

@@ -1,13 +1,22 @@
 /**
- * `node --import tsx infra/provisioning/clerk/cli.ts create|update|delete`
+ * `node --import tsx infra/provisioning/clerk/cli.ts create|update|delete|check`
  *
  * Registers this stack's Clerk webhook endpoint (through the instance's Svix app), keeps it in line
- * with the stack, or removes it. Run by the ClerkWebhookEndpoint component's `local.Command`; every
- * input comes from the environment (see config.ts), the result is one JSON line on stdout.
+ * with the stack, or removes it: run by the ClerkWebhookEndpoint component's `local.Command`. `check`
+ * reads it on every `pulumi up` and puts back what changed outside Pulumi (the component's invoke).
+ * Every input comes from the environment (see clerk-access/config.ts), the result is one JSON line on
+ * stdout.
  */
-import { runCommand } from "../../../command-kit/command-shell";
-import { runOperation } from "./operations";
+import { resultCommand, runMain } from "../../../command-kit/command-runner";
+import { runCheck, runOperation } from "./operations";
 
-void runCommand(() =>
-  runOperation(process.argv[2], process.env, { warn: (line) => process.stderr.write(`warning: ${line}\n`) }),
+void runMain(
+  resultCommand({
+    usage: "usage: node --import tsx infra/provisioning/clerk/cli.ts create|update|delete|check",
+    positionals: true,
+    run: ({ positionals, env, io }) =>
+      positionals[0] === "check"
+        ? runCheck(env)
+        : runOperation(positionals[0], env, { warn: (line) => io.stderr(`warning: ${line}`) }),
+  }),
 );

@@ -11,13 +11,19 @@ import {
   removeEndpoint,
 } from "../../../clerk-access/endpoint";
 import {
+  checkEndpoint,
+  type EndpointCheck,
+  reenabledMessage,
+  reenabledSince,
+} from "../../../clerk-access/endpoint-check";
+import {
   clerkWebhooks,
   ensureSvixApp,
   isAppMissing,
   openSvixAccess,
   type SvixAccess,
 } from "../../../clerk-access/svix-access";
-import { ProvisioningError, type RetryPolicy, scrubSecrets } from "../../../command-kit/command-shell";
+import { CommandError, type RetryPolicy, scrubSecrets } from "../../../command-kit/command-shell";
 
 /** What create and update print. `owner` lets the next update and the delete recognise the endpoint. */
 export interface RegistrationResult {
@@ -32,7 +38,11 @@ export interface OperationDeps {
   policy?: RetryPolicy;
   /** Where warnings go; stderr in the CLI. */
   warn?: (line: string) => void;
+  now?: () => number;
 }
+
+/** The stack's name, for the commands messages suggest (the component sets STACK_NAME). */
+const stackOf = (env: NodeJS.ProcessEnv) => env.STACK_NAME?.trim() || "<stack>";
 
 /** Every credential met on the way, so that no message can quote one. */
 class Secrets {
@@ -73,24 +83,29 @@ async function register(
   const access = await openSvixAccess(webhooks, settings, policy, secrets.remember);
   const previous = settings.previous;
   const owner = (op === "update" ? previous.owner : undefined) ?? randomUUID();
-  const ensured = await withEndpoints(access, policy, (client) => {
+  const ensured = await withEndpoints(access, policy, async (client) => {
     if (op === "update" && previous.appId !== undefined && previous.appId !== access.appId) {
       // The old endpoint lives in another app this key cannot reach; adding a second one silently
       // would leave the first sending events to this stack forever.
-      throw new ProvisioningError(
+      throw new CommandError(
         `The endpoint was registered in Svix app ${previous.appId}, but the Clerk secret key now leads to app ${access.appId}: ` +
           `the key belongs to another Clerk instance, or the instance's webhooks were reset. To move this stack, run ` +
           `\`pulumi up --replace <urn>\` with the URN of ${settings.commandName} (\`pulumi stack --show-urns\`): the old ` +
           `endpoint is then deleted with the old key and a new one registered with the new key`,
       );
     }
-    return ensureEndpoint(client, {
+    const result = await ensureEndpoint(client, {
       uid: settings.uid,
       url: settings.url,
       eventTypes: settings.eventTypes,
       description: settings.description,
       owner,
     });
+    if (result.wasDisabled) {
+      const reenabled = await reenabledSince(client, result.endpointId, (deps.now ?? Date.now)());
+      deps.warn?.(reenabledMessage(settings.uid, reenabled, stackOf(env)));
+    }
+    return result;
   });
   return {
     appId: access.appId,
@@ -129,6 +144,44 @@ async function unregister(env: NodeJS.ProcessEnv, deps: OperationDeps, secrets: 
   }
 }
 
+/**
+ * Run on every `pulumi up` (the component's invoke): reads the endpoint and puts back what changed
+ * outside Pulumi, a disabled endpoint first of all. Never fails: a check that cannot run must not
+ * stop a deployment, so its problem is the result.
+ */
+export async function runCheck(env: NodeJS.ProcessEnv, deps: OperationDeps = {}): Promise<EndpointCheck> {
+  const secrets = new Secrets();
+  secrets.remember(env.CLERK_SECRET_KEY?.trim());
+  try {
+    const settings = readDesiredSettings(env);
+    const policy = deps.policy ?? {};
+    let access: SvixAccess;
+    try {
+      access = await openSvixAccess(clerkWebhooks(settings), settings, policy, secrets.remember);
+    } catch (error) {
+      if (isAppMissing(error)) return { state: "app-missing" };
+      throw error;
+    }
+    return await withEndpoints(access, policy, (client) =>
+      checkEndpoint(
+        client,
+        {
+          uid: settings.uid,
+          url: settings.url,
+          eventTypes: settings.eventTypes,
+          description: settings.description,
+        },
+        (deps.now ?? Date.now)(),
+      ),
+    );
+  } catch (error) {
+    return {
+      state: "unchecked",
+      problem: secrets.scrub(error instanceof Error ? error.message : String(error)),
+    };
+  }
+}
+
 export async function runOperation(
   op: string | undefined,
   env: NodeJS.ProcessEnv,
@@ -145,11 +198,12 @@ export async function runOperation(
         await unregister(env, deps, secrets);
         return undefined;
       default:
-        throw new ProvisioningError(`unknown operation "${op ?? ""}": expected create, update or delete`);
+        throw new CommandError(`unknown operation "${op ?? ""}": expected create, update, delete or check`);
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const text = error instanceof ProvisioningError ? message : `unexpected failure: ${message}`;
-    throw new ProvisioningError(secrets.scrub(text));
+    const text = error instanceof CommandError ? message : `unexpected failure: ${message}`;
+    // No cause: the error underneath may quote a credential this message was scrubbed of.
+    throw new CommandError(secrets.scrub(text));
   }
 }

@@ -7,7 +7,7 @@
  * deployment. That is expected: the deployment goes on in Tinybird, which promotes it when its data
  * is ready, and the next run waits for it instead of starting another, so this only says so.
  */
-import { runCommand } from "../../../command-kit/command-shell";
+import { resultCommand, runMain } from "../../../command-kit/command-runner";
 import { runOperation } from "./provision";
 
 for (const [signal, code] of [
@@ -25,10 +25,15 @@ for (const [signal, code] of [
 
 // Seconds between looks at a deployment are Tinybird's CLI's; a test or Tinybird Local may look more often.
 const poll = Number(process.env.TINYBIRD_POLL_INTERVAL_MS);
-void runCommand(() =>
-  runOperation(
-    process.argv[2] ?? "",
-    process.env,
-    Number.isInteger(poll) && poll > 0 ? { pollIntervalMs: poll } : {},
-  ),
+void runMain(
+  resultCommand({
+    usage: "usage: node --import tsx infra/provisioning/tinybird/cli.ts create|update|delete",
+    positionals: true,
+    run: ({ positionals, env }) =>
+      runOperation(
+        positionals[0] ?? "",
+        env,
+        Number.isInteger(poll) && poll > 0 ? { pollIntervalMs: poll } : {},
+      ),
+  }),
 );

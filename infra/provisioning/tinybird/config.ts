@@ -3,7 +3,7 @@
  * token never appears in the command line), and the result it prints.
  */
 
-import { ProvisioningError, parseResultLine, requireEnv } from "../../../command-kit/command-shell";
+import { CommandError, parseResultLine, requireEnv } from "../../../command-kit/command-shell";
 import { checkApiHost } from "../../../lambda/api-host";
 
 /**
@@ -45,7 +45,7 @@ function flag(env: NodeJS.ProcessEnv, name: string, setting: string): boolean {
   const value = (env[name] ?? "").trim().toLowerCase();
   if (value === "" || value === "false") return false;
   if (value === "true") return true;
-  throw new ProvisioningError(`${name} must be true or false, got "${env[name]}" (stack config ${setting})`);
+  throw new CommandError(`${name} must be true or false, got "${env[name]}" (stack config ${setting})`);
 }
 
 function host(env: NodeJS.ProcessEnv): string {
@@ -57,13 +57,13 @@ function host(env: NodeJS.ProcessEnv): string {
   // https, or http to this machine only (Tinybird Local): the admin token travels with every call.
   const checked = checkApiHost(value, { allowPath: true });
   if (!checked.ok) {
-    throw new ProvisioningError(
+    throw new CommandError(
       `TINYBIRD_HOST: ${checked.problem}; use e.g. https://api.tinybird.co (tinybirdHost)`,
     );
   }
   const { url } = checked;
   if (/^(app|ui)\./.test(url.hostname)) {
-    throw new ProvisioningError(
+    throw new CommandError(
       `TINYBIRD_HOST "${value}" is Tinybird's web UI: use the API host of the workspace's region, e.g. https://api.tinybird.co (tinybirdHost)`,
     );
   }
@@ -108,7 +108,7 @@ function waitMinutes(env: NodeJS.ProcessEnv): number {
   if (raw === "") return DEFAULT_DEPLOYMENT_WAIT_MINUTES;
   const minutes = Number(raw);
   if (!Number.isInteger(minutes) || minutes < 1) {
-    throw new ProvisioningError(
+    throw new CommandError(
       `TINYBIRD_DEPLOYMENT_WAIT_MINUTES must be a whole number of minutes, at least 1, got "${raw}" (stack config tinybirdDeploymentWaitMinutes)`,
     );
   }

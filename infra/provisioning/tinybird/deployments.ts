@@ -26,7 +26,7 @@
  * new_/changed_/deleted_datasource_names, …_pipe_names, data_movements}}`; `GET /v1/deployments`
  * and `/v1/deployments/{id}`; `POST …/set-live`; `DELETE /v1/deployments/{id}` discards.
  */
-import { ProvisioningError, scrubSecrets } from "../../../command-kit/command-shell";
+import { CommandError, scrubSecrets } from "../../../command-kit/command-shell";
 import type { Datafile } from "../../../tinybird-model/project";
 import { saysForwardQueryNeeded } from "./diagnosis";
 import { type TinybirdApi, TinybirdHttpError, tinybirdErrorText } from "./tinybird-api";
@@ -153,18 +153,18 @@ function changeLines(d: Deployment | undefined): string[] {
  * Tinybird's refusal as a message that names the fix. A data source whose change Tinybird cannot
  * apply to its rows as they are needs a FORWARD_QUERY: say where and how.
  */
-function rejected(what: string, detail: string): ProvisioningError {
+function rejected(what: string, detail: string): CommandError {
   const fix = saysForwardQueryNeeded(detail)
     ? "Tinybird needs a FORWARD_QUERY in the data source named above: a SELECT of every column of the new " +
       "schema from the live rows (no FROM), e.g. FORWARD_QUERY > SELECT * EXCEPT (status), " +
       "toLowCardinality(status) AS status (docs/tinybird.md, Changing a data source that holds data). Nothing was changed"
     : "correct the datafiles named above (tinybird/), then run pulumi up again. Nothing was changed";
   // Tinybird's text is quoted whole: anything shaped like a token in it goes.
-  return new ProvisioningError(`${what}: ${scrubSecrets(detail, [])}. Fix: ${fix}`);
+  return new CommandError(`${what}: ${scrubSecrets(detail, [])}. Fix: ${fix}`);
 }
 
-function foreignResourcesRefusal(foreign: string[], detail: string): ProvisioningError {
-  return new ProvisioningError(
+function foreignResourcesRefusal(foreign: string[], detail: string): CommandError {
+  return new CommandError(
     "Tinybird Forward deploys the whole workspace, and this workspace holds resources this project does " +
       `not declare (${foreign.join(", ")}): deploying would delete them, so nothing was changed. Two ways forward: ` +
       "(1) give these Clerk events a dedicated workspace (pulumi config set tinybirdHost / " +
@@ -242,7 +242,7 @@ export async function checkDeployment(
 }
 
 /** A deployment that ended before it went live. */
-function deploymentFailure(deployment: Deployment, whose: string): ProvisioningError {
+function deploymentFailure(deployment: Deployment, whose: string): CommandError {
   const errors =
     (Array.isArray(deployment.errors) && deployment.errors.length > 0) ||
     feedbackLines(deployment, "ERROR").length > 0;
@@ -252,14 +252,14 @@ function deploymentFailure(deployment: Deployment, whose: string): ProvisioningE
       tinybirdErrorText({ deployment }, "no details given"),
     );
   }
-  return new ProvisioningError(
+  return new CommandError(
     `Tinybird deployment ${deployment.id} (${whose}) was deleted before it went live, and reported no error: ` +
       "someone discarded it (tb deployment discard, the UI). Fix: run pulumi up again",
   );
 }
 
-function waitedTooLong(deployment: Deployment, clock: Clock, whose: string): ProvisioningError {
-  return new ProvisioningError(
+function waitedTooLong(deployment: Deployment, clock: Clock, whose: string): CommandError {
+  return new CommandError(
     `Tinybird deployment ${deployment.id} (${whose}) is still "${deployment.status}" after ${elapsed(clock.spent)} ` +
       "of waiting (tinybirdDeploymentWaitMinutes). It goes on in Tinybird, which promotes it once its data is ready, " +
       "and the next pulumi up picks it up instead of starting another: nothing is lost by stopping here. " +
@@ -336,7 +336,7 @@ async function settle(api: TinybirdApi, clock: Clock, options: DeployOptions): P
     if (!next) return;
     if (handled.get(next.id) === next.status) {
       if (clock.expired) {
-        throw new ProvisioningError(
+        throw new CommandError(
           `Tinybird deployment ${next.id} is still "${next.status}" after ${elapsed(clock.spent)}, and a new ` +
             "deployment cannot start before it is gone: run pulumi up again later, or discard it (tb --cloud deployment discard)",
         );
@@ -378,7 +378,7 @@ async function waitWhileDeleting(
   let deployment = start;
   while (deployment.status === "deleting") {
     if (clock.expired) {
-      throw new ProvisioningError(
+      throw new CommandError(
         `Tinybird is still removing deployment ${deployment.id} after ${elapsed(clock.spent)}: run pulumi up again later`,
       );
     }
@@ -423,7 +423,7 @@ export async function deployFiles(
     });
     if (body.busy) {
       if (busy >= 3) {
-        throw new ProvisioningError(
+        throw new CommandError(
           "Tinybird kept answering that another deployment is in progress, and none is listed: check the " +
             "workspace's deployments (tb --cloud deployment ls), then run pulumi up again",
         );

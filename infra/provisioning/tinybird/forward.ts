@@ -3,7 +3,7 @@
  * whole project (deployments.ts), then reads back the tokens the datafiles declare (tokens.ts);
  * destroy redeploys without the stack's TOKEN lines, which revokes its tokens and keeps the data.
  */
-import { ProvisioningError } from "../../../command-kit/command-shell";
+import { CommandError } from "../../../command-kit/command-shell";
 import {
   projectDatafiles,
   projectResourceNames,
@@ -129,7 +129,7 @@ export async function destroyForward(
   await deployFiles(api, files, ownNames(project, previous), options);
   if (deleteData) {
     const others = projectResourceNames(project).filter((n) => n !== name);
-    throw new ProvisioningError(
+    throw new CommandError(
       `the tokens are revoked, but the data source "${name}"${others.length ? ` and ${others.join(", ")}` : ""} ` +
         "are kept: Tinybird documents no way to deploy a Forward workspace empty, so this stack will not try. " +
         `To delete them: remove their datafiles from your Tinybird project and run \`tb --cloud deploy --allow-destructive-operations\`, ` +

@@ -3,7 +3,7 @@
  * workspace: create and update converge the workspace on the datafiles and return the tokens;
  * delete revokes the tokens and removes the data only when asked.
  */
-import { ProvisioningError, scrubSecrets, sleep } from "../../../command-kit/command-shell";
+import { CommandError, scrubSecrets, sleep } from "../../../command-kit/command-shell";
 import { loadProject } from "../../../tinybird-model/project";
 import { type ProvisionResult, readConfig } from "./config";
 import type { DeployOptions } from "./deployments";
@@ -39,7 +39,7 @@ export async function runOperation(
   deps: ProvisionDeps = {},
 ): Promise<ProvisionResult | undefined> {
   if (!(OPERATIONS as readonly string[]).includes(operation)) {
-    throw new ProvisioningError(
+    throw new CommandError(
       `usage: node --import tsx infra/provisioning/tinybird/cli.ts create|update|delete (got "${operation}")`,
     );
   }

@@ -10,7 +10,7 @@
  * the old value. So when the workspace holds the Classic-named token with its scope, the deployment
  * declares that name instead: the token, and its value, stay.
  */
-import { ProvisioningError } from "../../../command-kit/command-shell";
+import { CommandError } from "../../../command-kit/command-shell";
 import type { Datafile, TinybirdProject } from "../../../tinybird-model/project";
 import type { TinybirdApi } from "./tinybird-api";
 
@@ -42,7 +42,7 @@ export const PROJECT_TOKENS: TokenNames = { append: "clerk_append", read: "clerk
 function pick(declared: string[], own: string, what: string): string | undefined {
   if (declared.length <= 1) return declared[0];
   if (declared.includes(own)) return own;
-  throw new ProvisioningError(
+  throw new CommandError(
     `${what} declare several tokens (${declared.join(", ")}) and none is "${own}": the stack outputs one, so ` +
       `declare TOKEN ${own} for it (a team's own tokens may sit beside it)`,
   );
@@ -56,7 +56,7 @@ export function declaredTokens(project: TinybirdProject): TokenNames {
   ];
   const append = pick(appends, PROJECT_TOKENS.append, `tinybird/${ds.file.path}'s APPEND lines`);
   if (!append) {
-    throw new ProvisioningError(
+    throw new CommandError(
       `tinybird/${ds.file.path} declares no APPEND token: add a line TOKEN clerk_append APPEND ` +
         "(on Forward, tokens exist only when the datafiles declare them)",
     );
@@ -125,7 +125,7 @@ export async function readTokenValue(api: TinybirdApi, name: string): Promise<st
   const found = await api.request("GET", `/v0/tokens/${enc(name)}`, { accept: [404], scope: "TOKENS" });
   const value = (found.body as { token?: unknown } | undefined)?.token;
   if (found.status === 404 || typeof value !== "string" || value === "") {
-    throw new ProvisioningError(
+    throw new CommandError(
       `the deployment is live but Tinybird did not give the value of token "${name}" (answer ${found.status}). ` +
         "Fix: use the workspace admin token (tinybirdAdminToken), which can read every token",
     );

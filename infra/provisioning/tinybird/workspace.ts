@@ -3,7 +3,7 @@
  * it: `GET /v1/workspace` answers only on Forward (an empty `GET /v1/deployments` list proves
  * nothing). Anything else gets the one message naming Tinybird's migration.
  */
-import { ProvisioningError } from "../../../command-kit/command-shell";
+import { CommandError } from "../../../command-kit/command-shell";
 import { NOT_FORWARD } from "./diagnosis";
 import type { TinybirdApi } from "./tinybird-api";
 
@@ -14,5 +14,5 @@ export async function requireForward(api: TinybirdApi): Promise<void> {
     scope: "ADMIN",
   });
   const answered = status === 200 && typeof body === "object" && body !== null && !Array.isArray(body);
-  if (!answered) throw new ProvisioningError(NOT_FORWARD);
+  if (!answered) throw new CommandError(NOT_FORWARD);
 }

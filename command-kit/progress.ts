@@ -1,12 +1,23 @@
 /**
  * One progress line on stderr for long work, redrawn in place at most every `intervalMs`; nothing at
- * all when stderr is not a terminal (CI logs and pipes get the summary only).
+ * all when stderr is not a terminal (CI logs and pipes get the summary only). Commands get one from
+ * the runner (command-runner.ts), which ends its line before any message.
  */
-import type { Clock } from "./clock";
+
+/** What progress needs of time: tests pass a virtual clock. */
+export interface Clock {
+  now(): number;
+}
 
 export interface Terminal {
   write(text: string): void;
   isTTY: boolean;
+}
+
+/** Where a long-running command writes: lines on stdout, progress and messages on stderr. */
+export interface CliIO {
+  stdout: (line: string) => void;
+  stderr: Terminal;
 }
 
 export interface ProgressState {
@@ -20,7 +31,10 @@ export interface ProgressState {
   storedOverall?: number;
 }
 
-export class Progress {
+/** Draws the line for a state, given the time since the start. */
+export type Describe<S> = (state: S, elapsedMs: number) => string;
+
+export class Progress<S = ProgressState> {
   private readonly started: number;
   private lastDraw = Number.NEGATIVE_INFINITY;
   private drawn = false;
@@ -29,17 +43,18 @@ export class Progress {
     private readonly terminal: Terminal,
     private readonly clock: Clock,
     private readonly intervalMs = 500,
+    private readonly describe: Describe<S> = describeProgress as unknown as Describe<S>,
   ) {
     this.started = clock.now();
   }
 
-  update(state: ProgressState, force = false): void {
+  update(state: S, force = false): void {
     if (!this.terminal.isTTY) return;
     const now = this.clock.now();
     if (!force && now - this.lastDraw < this.intervalMs) return;
     this.lastDraw = now;
     this.drawn = true;
-    this.terminal.write(`\r\x1b[K${describeProgress(state, now - this.started)}`);
+    this.terminal.write(`\r\x1b[K${this.describe(state, now - this.started)}`);
   }
 
   /** Ends the line so what follows starts on its own. */

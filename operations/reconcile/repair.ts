@@ -1,0 +1,108 @@
+/**
+ * Asks Svix to deliver what Tinybird lacks, each gap by the one call that brings it: `recover` for
+ * the failed, `replay-missing` for the never attempted, one `resend` per delivered-but-lost (or
+ * canceled) message. Each repair puts the messages back in Svix's queue, so a second run finds
+ * them pending (or stored) and asks nothing twice. Nothing is asked of a disabled endpoint: Svix
+ * would not deliver to it.
+ */
+import { GAP_KINDS, type Gap, type GapKind, type Ledger } from "./ledger";
+import type { Range, SvixDeliveries } from "./svix-deliveries";
+
+export interface Repairs {
+  /** Messages handed to each call. */
+  recovered: number;
+  replayed: number;
+  resent: number;
+  /** Svix's background tasks (recover, replay-missing), to follow in the dashboard. */
+  tasks: string[];
+  /** Gaps no call was made for, or whose call failed, with why. */
+  unrepaired: { kind: GapKind; count: number; reason: string }[];
+}
+
+export interface RepairContext {
+  svix: SvixDeliveries;
+  /** Makes each resend's idempotency key unique to this run (a retried call is not resent twice). */
+  runId: string;
+  /** The command that fixes the endpoint's settings (re-enable it, restore its filter). */
+  fixEndpoint: string;
+  /** Told after each resend: one request per message can take a while. */
+  resending?: (done: number, total: number) => void;
+}
+
+/** The range covering every gap's creation time (Svix's `until` is exclusive). */
+function span(gaps: Gap[]): Range {
+  const times = gaps.map((g) => g.timestamp);
+  return { since: new Date(Math.min(...times)), until: new Date(Math.max(...times) + 1) };
+}
+
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export async function repairGaps(ledger: Ledger, context: RepairContext): Promise<Repairs> {
+  const { svix } = context;
+  const repairs: Repairs = { recovered: 0, replayed: 0, resent: 0, tasks: [], unrepaired: [] };
+  const leave = (kind: GapKind, count: number, reason: string) => {
+    if (count > 0) repairs.unrepaired.push({ kind, count, reason });
+  };
+
+  if (svix.endpoint.disabled) {
+    for (const kind of GAP_KINDS) {
+      leave(
+        kind,
+        ledger.gaps[kind].length,
+        `endpoint ${svix.endpoint.id} is disabled, so Svix delivers nothing to it: ${context.fixEndpoint}`,
+      );
+    }
+    return repairs;
+  }
+
+  const failed = ledger.gaps.failed;
+  if (failed.length > 0) {
+    try {
+      repairs.tasks.push((await svix.recover(span(failed))).id);
+      repairs.recovered = failed.length;
+    } catch (error) {
+      leave("failed", failed.length, reasonOf(error));
+    }
+  }
+
+  // Svix replays a message only to an endpoint whose filter takes its type.
+  const filter = svix.endpoint.eventTypes;
+  const takes = (gap: Gap) => !filter || filter.length === 0 || filter.includes(gap.eventType);
+  const missing = ledger.gaps.neverAttempted.filter(takes);
+  const filteredOut = ledger.gaps.neverAttempted.filter((gap) => !takes(gap));
+  if (filteredOut.length > 0) {
+    const types = [...new Set(filteredOut.map((g) => g.eventType))].sort().join(", ");
+    leave(
+      "neverAttempted",
+      filteredOut.length,
+      `the endpoint's event filter leaves out ${types}, which the stack subscribes to: ${context.fixEndpoint}`,
+    );
+  }
+  if (missing.length > 0) {
+    try {
+      repairs.tasks.push((await svix.replayMissing(span(missing))).id);
+      repairs.replayed = missing.length;
+    } catch (error) {
+      leave("neverAttempted", missing.length, reasonOf(error));
+    }
+  }
+
+  const total = ledger.gaps.deliveredNotStored.length + ledger.gaps.canceled.length;
+  let done = 0;
+  for (const kind of ["deliveredNotStored", "canceled"] as const) {
+    const failures: string[] = [];
+    for (const gap of ledger.gaps[kind]) {
+      try {
+        await svix.resend(gap.id, `clerk-tinybird-reconcile-${context.runId}-${gap.id}`);
+        repairs.resent += 1;
+      } catch (error) {
+        failures.push(reasonOf(error));
+      }
+      done += 1;
+      context.resending?.(done, total);
+    }
+    // One line for many failures: they usually share a cause (a message past retention, say).
+    if (failures.length > 0) leave(kind, failures.length, failures[0]!);
+  }
+  return repairs;
+}

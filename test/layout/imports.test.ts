@@ -1,0 +1,95 @@
+/**
+ * The import rule (docs/development.md#layout): `lambda/` imports nothing outside itself (and no
+ * Pulumi); the shared homes import one another and `lambda/`; each entry folder imports its own
+ * files, the shared homes and `lambda/`, never another entry folder's insides.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { expect, it } from "vitest";
+
+const ROOT = resolve(__dirname, "..", "..");
+
+const LAMBDA = "lambda";
+const SHARED_HOMES = ["tinybird-model", "clerk-access", "command-kit", "stack-access"];
+const ENTRY_FOLDERS = ["infra", "operations", "local", "dashboard"];
+/** Top-level folders that hold no code the rule covers. */
+const OTHER_FOLDERS = ["test", "docs", "tinybird", "node_modules"];
+
+/**
+ * Edges being removed in parallel (issue 20 untangles local/ and dashboard/): named here so that the
+ * rule holds for everything else meanwhile. Delete each once it is gone; the test says when.
+ */
+const TEMPORARY_EXCEPTIONS: { from: string; to: string }[] = [
+  { from: "dashboard/screenshot.ts", to: "local/" },
+  { from: "local/", to: "dashboard/assets.ts" },
+];
+
+/** Whether `path` is the file or inside the folder (`local/`) that `pattern` names. */
+const matches = (path: string, pattern: string) =>
+  pattern.endsWith("/") ? path.startsWith(pattern) : path === pattern;
+
+function codeFiles(folder: string): string[] {
+  return readdirSync(join(ROOT, folder), { recursive: true, encoding: "utf8" })
+    .filter((f) => /\.m?ts$/.test(f))
+    .map((f) => join(folder, f).split(sep).join("/"));
+}
+
+/** Every import of `file` (module specifiers: relative paths resolved from the root, packages as is). */
+function importsOf(file: string): string[] {
+  const text = readFileSync(join(ROOT, file), "utf8");
+  return [
+    ...text.matchAll(
+      /\bfrom\s+"([^"]+)"|\bimport\s*\(\s*"([^"]+)"\s*\)|\bimport\s+"([^"]+)"|require\(\s*"([^"]+)"\s*\)/g,
+    ),
+  ]
+    .map((m) => m[1] ?? m[2] ?? m[3] ?? m[4] ?? "")
+    .map((spec) =>
+      spec.startsWith(".")
+        ? relative(ROOT, resolve(ROOT, dirname(file), spec))
+            .split(sep)
+            .join("/")
+        : spec,
+    );
+}
+
+/** What a folder may import, besides packages. */
+function allowed(folder: string): string[] {
+  if (folder === LAMBDA) return [LAMBDA];
+  if (SHARED_HOMES.includes(folder)) return [...SHARED_HOMES, LAMBDA];
+  return [folder, ...SHARED_HOMES, LAMBDA];
+}
+
+it("knows every top-level folder: lambda/, a shared home, an entry folder, or no code", () => {
+  const folders = readdirSync(ROOT, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !d.name.startsWith("."))
+    .map((d) => d.name);
+  const known = [LAMBDA, ...SHARED_HOMES, ...ENTRY_FOLDERS, ...OTHER_FOLDERS];
+  expect(folders.filter((f) => !known.includes(f))).toEqual([]);
+});
+
+it("holds: lambda/ imports only itself, the shared homes no entry folder, an entry folder no other", () => {
+  const used = new Set<number>();
+  const offending: string[] = [];
+  for (const folder of [LAMBDA, ...SHARED_HOMES, ...ENTRY_FOLDERS]) {
+    const files = codeFiles(folder);
+    expect(files.length, folder).toBeGreaterThan(0);
+    for (const file of files) {
+      for (const target of importsOf(file)) {
+        const local = target.includes("/") && readdirSync(ROOT).includes(target.split("/")[0]!);
+        if (!local) {
+          if (folder === LAMBDA && target.startsWith("@pulumi/")) offending.push(`${file} → ${target}`);
+          continue;
+        }
+        if (allowed(folder).includes(target.split("/")[0]!)) continue;
+        const exception = TEMPORARY_EXCEPTIONS.findIndex(
+          (e) => matches(file, e.from) && matches(`${target}.ts`, e.to),
+        );
+        if (exception >= 0) used.add(exception);
+        else offending.push(`${file} → ${target}`);
+      }
+    }
+  }
+  expect(offending).toEqual([]);
+  const stale = TEMPORARY_EXCEPTIONS.filter((_, i) => !used.has(i)).map((e) => `${e.from} → ${e.to}`);
+  expect(stale, "exceptions no longer needed: delete them from TEMPORARY_EXCEPTIONS").toEqual([]);
+});
