@@ -297,6 +297,13 @@ describe("Tinybird's check before deploying", () => {
     expect(ws.progress).toContain("Tinybird warns: Pipe active_users.pipe: Token p.[redacted] reads it");
   });
 
+  it("says a refused admin token is the token's problem, not the datafiles'", async () => {
+    ws.fake.fault("POST", "/v1/deploy", { status: 403, body: { error: "Invalid token" } });
+    await expect(ws.run("create")).rejects.toThrow(
+      /^Tinybird answered 403 to POST \/v1\/deploy: Invalid token\. Fix: the admin token was refused/,
+    );
+  });
+
   it("stops on Tinybird's errors, creating nothing", async () => {
     ws.fake.fault("POST", "/v1/deploy", {
       status: 200,

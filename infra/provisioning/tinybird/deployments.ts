@@ -198,9 +198,10 @@ async function postDeploy(
     });
     return (body ?? {}) as { result?: string; deployment?: Deployment };
   } catch (error) {
-    if (error instanceof TinybirdHttpError && error.status >= 400 && error.status < 500) {
+    // A refused token or a wrong host (401, 403, 404) keeps its own message and fix.
+    if (error instanceof TinybirdHttpError && [400, 409, 422].includes(error.status)) {
       if (BUSY.test(error.detail)) return { busy: true };
-      // Tinybird answers some refusals with a 4xx: read it like a failed result.
+      // Tinybird answers some refusals of the datafiles with a 4xx: read it like a failed result.
       return { result: "failed", deployment: { id: "", status: "failed", errors: [error.detail] } };
     }
     throw error;
