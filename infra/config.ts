@@ -32,9 +32,6 @@ export const LOG_RETENTION_DAYS: readonly number[] = [
 /** The longest quiet CloudWatch can watch: an alarm evaluates at most 7 days of hourly periods. */
 export const MAX_DELIVERY_QUIET_HOURS = 168;
 
-export type WorkspaceKind = "auto" | "classic" | "forward";
-const WORKSPACE_KINDS: readonly WorkspaceKind[] = ["auto", "classic", "forward"];
-
 /**
  * How a setting is stored: `text` must be non-blank, `optionalText` blank means none (undefined);
  * `integer`, `boolean` and `list` (a JSON array of strings) as Pulumi.yaml types them; `secret` must be
@@ -143,13 +140,9 @@ export const SETTINGS = {
             `"${v}" is not a Tinybird data source name (letters, digits and _, not starting with a digit)`,
           ),
   }),
-  tinybirdWorkspaceKind: setting({
-    kind: "text",
-    fix: "pulumi config set tinybirdWorkspaceKind auto (or classic, or forward)",
-    check: (v) =>
-      (WORKSPACE_KINDS as readonly string[]).includes(v)
-        ? (v as WorkspaceKind)
-        : wrong(`is "${v}", not one of ${WORKSPACE_KINDS.join(", ")}`),
+  tinybirdDeploymentWaitMinutes: setting({
+    kind: "integer",
+    check: (n) => (n >= 1 && n <= 1440 ? n : wrong("must be between 1 and 1440 (minutes)")),
   }),
   tinybirdDeleteDataOnDestroy: setting({ kind: "boolean" }),
   tinybirdAllowDestructiveOperations: setting({ kind: "boolean" }),

@@ -27,7 +27,7 @@ const tinybird = new TinybirdProject("tinybird", {
   host: config.tinybirdHost,
   adminToken: config.tinybirdAdminToken,
   dataSourceName: config.tinybirdDataSource,
-  workspaceKind: config.tinybirdWorkspaceKind,
+  deploymentWaitMinutes: config.tinybirdDeploymentWaitMinutes,
   deleteDataOnDestroy: config.tinybirdDeleteDataOnDestroy,
   allowDestructiveOperations: config.tinybirdAllowDestructiveOperations,
 });

@@ -7,6 +7,7 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { ForwarderConfig } from "./config";
+import { eventRow } from "./event-row";
 import type { LogFields, Logger } from "./logger";
 import { levelOf, type Outcome, toResponse } from "./outcome";
 import { createRedactor, type Redactor } from "./redaction";
@@ -119,11 +120,7 @@ export function createHandler(deps: ForwarderDeps): Handler {
     if (typeof clerkEvent.type === "string") trace.eventType = clerkEvent.type.slice(0, 100);
 
     const { prepared } = verified;
-    const line = JSON.stringify({
-      ...prepared.redact(clerkEvent),
-      event_id: read.request.id,
-      received_at: receivedAt,
-    });
+    const line = JSON.stringify(eventRow(prepared.redact(clerkEvent), read.request.id, receivedAt));
     return append(line, prepared.secret, left, trace);
   }
 

@@ -6,9 +6,10 @@
  * repeat an event under the same event_id with a later received_at.
  *
  * `events` is the truth (one entry per Clerk event); `lines` is what Tinybird stores (one NDJSON line
- * per delivery). Payload shapes follow test/fixtures/clerk-events; timestamps are milliseconds, as
- * live Clerk sends them.
+ * per delivery, built by the forwarder's own lambda/event-row.ts). Payload shapes follow
+ * test/fixtures/clerk-events; timestamps are milliseconds, as live Clerk sends them.
  */
+import { eventRow } from "../lambda/event-row";
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -567,7 +568,12 @@ function deliveries(r: Random, events: ClerkEvent[]): { events: StoredEvent[]; l
     }
   }
   all.sort((a, b) => a.received_at - b.received_at);
-  return { events: stored, lines: all.map((e) => JSON.stringify(e)) };
+  return {
+    events: stored,
+    lines: all.map(({ event_id, received_at, ...event }) =>
+      JSON.stringify(eventRow(event, event_id, received_at)),
+    ),
+  };
 }
 
 /** Generates the same history for the same options on every machine. */

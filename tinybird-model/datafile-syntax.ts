@@ -2,7 +2,7 @@
  * The line syntax Tinybird datafiles share (`.datasource`, `.pipe`): a directive starts at column 0
  * (`KEYWORD value`), and `KEYWORD >` opens a block of the indented lines that follow it.
  */
-import { ProvisioningError } from "../command-kit/command-shell";
+import { CommandError } from "../command-kit/command-shell";
 
 /** One top-level instruction of a datafile. */
 export interface Directive {
@@ -16,7 +16,7 @@ export interface Directive {
 }
 
 /** A datafile that cannot be read: names the file, the line and what is wrong. */
-export class DatafileError extends ProvisioningError {
+export class DatafileError extends CommandError {
   override name = "DatafileError";
   constructor(file: string, line: number | undefined, problem: string) {
     super(`${file}${line ? ` line ${line}` : ""}: ${problem}`);
@@ -77,7 +77,7 @@ export function parseTokenLine(directive: Directive, file: string): TokenDeclara
     throw new DatafileError(
       file,
       directive.line,
-      `TOKEN needs a name and a permission, e.g. TOKEN "clerk_read" READ`,
+      `TOKEN needs a name and a permission, e.g. TOKEN clerk_read READ`,
     );
   }
   return { name: unquote(match[1]!), permission: match[2]!.toUpperCase() };

@@ -1,6 +1,9 @@
 /**
- * Parser for `.datasource` datafiles: the single source of truth of the data source, from which
- * both the Classic REST parameters and the test tables are derived.
+ * Parser for `.datasource` datafiles: what this project's code reads of a data source (its columns,
+ * engine, tokens, FORWARD_QUERY) for the local tables and the provisioning. The file itself is
+ * deployed exactly as written: every other instruction Tinybird Forward knows (INDEXES, KAFKA_*,
+ * IMPORT_*, BACKFILL, SHARED_WITH, …), and any it adds later, is kept in `instructions` and left
+ * to Tinybird to judge.
  */
 import {
   DatafileError,
@@ -31,8 +34,16 @@ export interface DataSourceDefinition {
   columns: ColumnDefinition[];
   /** e.g. `MergeTree`. */
   engine: string;
-  /** ENGINE_* settings by lower-case suffix: `sorting_key`, `partition_key`, `ttl`, `ver`, … */
+  /** ENGINE_* settings by lower-case suffix: `sorting_key`, `partition_key`, `ttl`, `ver`, `settings`, … */
   engineSettings: Record<string, string>;
+  /** The FORWARD_QUERY a deployment migrates the live rows with (a SELECT list, no FROM), as written. */
+  forwardQuery?: string;
+  /** The INDEXES block as written (data-skipping indexes). */
+  indexes?: string;
+  /** TAGS as written. */
+  tags?: string;
+  /** Every other instruction, in file order: read by Tinybird, not by this project. */
+  instructions: Directive[];
 }
 
 function parseColumn(text: string, file: string, line: number): ColumnDefinition {
@@ -104,6 +115,7 @@ export function parseDataSource(
     columns: [],
     engine: "MergeTree",
     engineSettings: {},
+    instructions: [],
   };
   let hasSchema = false;
   for (const directive of readDirectives(text, file)) {
@@ -121,14 +133,14 @@ export function parseDataSource(
       definition.engineSettings[keyword.slice("ENGINE_".length).toLowerCase()] = unquote(
         directive.block ?? directive.value,
       );
+    } else if (keyword === "FORWARD_QUERY") {
+      definition.forwardQuery = directive.block ?? directive.value;
+    } else if (keyword === "INDEXES") {
+      definition.indexes = directive.block ?? directive.value;
     } else if (keyword === "TAGS") {
-      // Tags organise the Tinybird UI; they change nothing this project relies on.
+      definition.tags = unquote(directive.value);
     } else {
-      throw new DatafileError(
-        file,
-        directive.line,
-        `unsupported instruction ${keyword} (supported: DESCRIPTION, TOKEN, SCHEMA, ENGINE, ENGINE_*, TAGS)`,
-      );
+      definition.instructions.push(directive);
     }
   }
   if (!hasSchema || definition.columns.length === 0)

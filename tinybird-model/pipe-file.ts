@@ -1,9 +1,13 @@
 /**
- * Parser for `.pipe` datafiles: the analytics endpoints, deployed as files on Forward and through the
- * Pipes API on Classic.
+ * Parser for `.pipe` datafiles: what this project's code reads of a pipe (its nodes and SQL, which
+ * node is the endpoint or the materialized view and its target, its tokens). The file is deployed
+ * exactly as written: every other instruction Tinybird Forward knows (TARGET_DATASOURCE, COPY_*,
+ * EXPORT_*, DEPLOYMENT_METHOD, CACHE, …), and any it adds later, is kept in `instructions` (the
+ * pipe's, or the node's after a NODE) and left to Tinybird to judge.
  */
 import {
   DatafileError,
+  type Directive,
   parseTokenLine,
   readDirectives,
   type TokenDeclaration,
@@ -19,6 +23,8 @@ export interface PipeNode {
   type?: string;
   /** The data source a `materialized` node writes into (`DATASOURCE <name>`). */
   datasource?: string;
+  /** The node's other instructions, in file order (TARGET_DATASOURCE, COPY_*, DEPLOYMENT_METHOD, …). */
+  instructions: Directive[];
 }
 
 export interface PipeDefinition {
@@ -31,11 +37,15 @@ export interface PipeDefinition {
   endpointNode?: string;
   /** The `TYPE materialized` node, if any: it writes each insert's rows into `datasource`. */
   materializedNode?: string;
+  /** TAGS as written. */
+  tags?: string;
+  /** Instructions before the first NODE that this project does not read, in file order. */
+  instructions: Directive[];
 }
 
 /** Parses a `.pipe` file; `name` is the pipe name (the file's base name). */
 export function parsePipe(text: string, name: string, file = `${name}.pipe`): PipeDefinition {
-  const pipe: PipeDefinition = { name, nodes: [], tokens: [] };
+  const pipe: PipeDefinition = { name, nodes: [], tokens: [], instructions: [] };
   let node: PipeNode | undefined;
   for (const directive of readDirectives(text, file)) {
     const { keyword } = directive;
@@ -45,7 +55,7 @@ export function parsePipe(text: string, name: string, file = `${name}.pipe`): Pi
       if (pipe.nodes.some((n) => n.name === directive.value)) {
         throw new DatafileError(file, directive.line, `node ${directive.value} twice`);
       }
-      node = { name: directive.value, sql: "" };
+      node = { name: directive.value, sql: "", instructions: [] };
       pipe.nodes.push(node);
     } else if (keyword === "DESCRIPTION") {
       const description = directive.block ?? unquote(directive.value);
@@ -65,13 +75,9 @@ export function parsePipe(text: string, name: string, file = `${name}.pipe`): Pi
     } else if (keyword === "TOKEN") {
       pipe.tokens.push(parseTokenLine(directive, file));
     } else if (keyword === "TAGS") {
-      // Tags organise the Tinybird UI; they change nothing this project relies on.
+      pipe.tags = unquote(directive.value);
     } else {
-      throw new DatafileError(
-        file,
-        directive.line,
-        `unsupported instruction ${keyword} (supported: DESCRIPTION, NODE, SQL, TYPE, DATASOURCE, TOKEN, TAGS)`,
-      );
+      (node ?? pipe).instructions.push(directive);
     }
   }
   if (pipe.nodes.length === 0) throw new DatafileError(file, undefined, "no NODE");

@@ -1,12 +1,15 @@
 /**
- * Finds the project's Tinybird datafiles (`tinybird/datasources/*.datasource`,
- * `tinybird/materializations/*.pipe`, `tinybird/endpoints/*.pipe`), applies the configured data
- * source name, and parses them.
+ * Loads the Tinybird Forward project in `tinybird/` as Tinybird's CLI sees it: every `.datasource`,
+ * `.pipe` and `.connection` file in any folder (datasources/, materializations/, endpoints/, copies/,
+ * pipes/, connections/, a team's own…), each deployed as written under its path. This project's
+ * landing data source is `clerk_events.datasource`; with a configured data source name it and the
+ * resources named after it (`clerk_events_*`) are deployed under that name, and every SQL follows.
  */
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ProvisioningError } from "../command-kit/command-shell";
+import { CommandError } from "../command-kit/command-shell";
+import { DEFAULT_DATASOURCE } from "../lambda/config";
 import { type DataSourceDefinition, parseDataSource } from "./datasource-file";
 import { type PipeDefinition, parsePipe } from "./pipe-file";
 
@@ -18,23 +21,33 @@ export interface Datafile {
 }
 
 export interface TinybirdProject {
-  /** The landing data source the forwarder appends to (the one no materialized pipe writes). */
+  /** The landing data source the forwarder appends to (`clerk_events.datasource`). */
   dataSource: { file: Datafile; definition: DataSourceDefinition };
-  /** Data sources written by materialized pipes (rollups), in file order. */
+  /** Data sources written by materialized pipes (rollups), in path order. */
   rollups: { file: Datafile; definition: DataSourceDefinition }[];
   /** `TYPE materialized` pipes: each writes every insert into one rollup. */
   materializations: { file: Datafile; definition: PipeDefinition }[];
-  /** The analytics endpoints. */
+  /** Every other pipe: the analytics endpoints, and a team's own endpoints, copies, sinks or pipes. */
   pipes: { file: Datafile; definition: PipeDefinition }[];
+  /** Data sources that neither are the landing one nor written by a materialized pipe (a team's own). */
+  dataSources: { file: Datafile; definition: DataSourceDefinition }[];
+  /** `.connection` files, deployed as written (this project reads nothing in them). */
+  connections: Datafile[];
 }
 
 export const TINYBIRD_DIR = "tinybird";
-const FOLDERS = { datasources: ".datasource", materializations: ".pipe", endpoints: ".pipe" } as const;
+/** The landing data source's datafile name: the forwarder's contract. */
+export const LANDING_DATASOURCE = DEFAULT_DATASOURCE;
+const EXTENSIONS = [".datasource", ".pipe", ".connection"] as const;
+/** Folders of a Forward project that hold no datafiles to deploy (fixtures, tests), as `tb` skips them. */
+const NOT_DEPLOYED = new Set(["fixtures", "tests"]);
 
 /** Every datafile of a project, in the order a deployment creates them (dependencies first). */
 export function projectDatafiles(project: TinybirdProject): Datafile[] {
   return [
+    ...project.connections,
     project.dataSource.file,
+    ...project.dataSources.map((d) => d.file),
     ...project.rollups.map((r) => r.file),
     ...project.materializations.map((m) => m.file),
     ...project.pipes.map((p) => p.file),
@@ -45,6 +58,7 @@ export function projectDatafiles(project: TinybirdProject): Datafile[] {
 export function projectResourceNames(project: TinybirdProject): string[] {
   return [
     project.dataSource.definition.name,
+    ...project.dataSources.map((d) => d.definition.name),
     ...project.rollups.map((r) => r.definition.name),
     ...project.materializations.map((m) => m.definition.name),
     ...project.pipes.map((p) => p.definition.name),
@@ -54,7 +68,7 @@ export function projectResourceNames(project: TinybirdProject): string[] {
 /** Tinybird resource names: a letter or underscore, then letters, digits and underscores. */
 export function assertResourceName(name: string, setting: string): void {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-    throw new ProvisioningError(
+    throw new CommandError(
       `"${name}" is not a valid Tinybird name (${setting}): use letters, digits and underscores, starting with a letter`,
     );
   }
@@ -62,15 +76,20 @@ export function assertResourceName(name: string, setting: string): void {
 
 function listDatafiles(root: string): Datafile[] {
   const files: Datafile[] = [];
-  for (const [folder, extension] of Object.entries(FOLDERS)) {
-    const dir = join(root, TINYBIRD_DIR, folder);
-    if (!existsSync(dir)) continue;
-    for (const entry of readdirSync(dir).sort()) {
-      if (entry.endsWith(extension)) {
-        files.push({ path: `${folder}/${entry}`, text: readFileSync(join(dir, entry), "utf8") });
+  const walk = (relative: string) => {
+    const dir = join(root, TINYBIRD_DIR, relative);
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    )) {
+      const path = relative ? `${relative}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (!entry.name.startsWith(".") && !(relative === "" && NOT_DEPLOYED.has(entry.name))) walk(path);
+      } else if (entry.isFile() && EXTENSIONS.some((e) => entry.name.endsWith(e))) {
+        files.push({ path, text: readFileSync(join(dir, entry.name), "utf8") });
       }
     }
-  }
+  };
+  if (existsSync(join(root, TINYBIRD_DIR))) walk("");
   return files;
 }
 
@@ -103,62 +122,39 @@ export function renameDataSource(text: string, from: string, to: string, derived
 
 /**
  * Loads the project's datafiles. With `dataSourceName`, the landing data source is deployed under
- * that name, the rollups and materialized pipes named after it (`clerk_events_users` →
- * `<name>_users`) follow, and every SQL is rewritten to read them, so two stacks can share a
- * workspace.
+ * that name, the resources named after it (`clerk_events_users` → `<name>_users`) follow, and every
+ * SQL is rewritten to read them, so two stacks can share a workspace. A team's own datafiles keep
+ * their names.
  */
 export function loadProject(root: string, options: { dataSourceName?: string } = {}): TinybirdProject {
   const files = listDatafiles(root);
-  const sources = files.filter((f) => f.path.endsWith(FOLDERS.datasources));
-  const materializationFiles = files.filter((f) => f.path.startsWith("materializations/"));
-  const parsedMaterializations = materializationFiles.map((f) =>
-    parsePipe(f.text, baseName(f.path), `${TINYBIRD_DIR}/${f.path}`),
+  const kind = (f: Datafile) => f.path.slice(f.path.lastIndexOf("."));
+  const sources = files.filter((f) => kind(f) === ".datasource");
+  const pipeFiles = files.filter((f) => kind(f) === ".pipe");
+  const parsedPipes = new Map(
+    pipeFiles.map((f) => [f, parsePipe(f.text, baseName(f.path), `${TINYBIRD_DIR}/${f.path}`)]),
   );
-  for (const m of parsedMaterializations) {
-    if (!m.materializedNode) {
-      throw new ProvisioningError(
-        `${TINYBIRD_DIR}/materializations/${m.name}.pipe has no TYPE materialized node: move it to ${TINYBIRD_DIR}/endpoints/ or add TYPE materialized and DATASOURCE <target>`,
-      );
-    }
-  }
-  const targets = new Set(
-    parsedMaterializations.map((m) => m.nodes.find((n) => n.name === m.materializedNode)!.datasource!),
-  );
+  const targetOf = (pipe: PipeDefinition) =>
+    pipe.nodes.find((n) => n.name === pipe.materializedNode)?.datasource;
+  const targets = new Set([...parsedPipes.values()].map(targetOf).filter((t): t is string => !!t));
   for (const target of targets) {
     if (!sources.some((f) => baseName(f.path) === target)) {
-      throw new ProvisioningError(
-        `a materialized pipe writes into "${target}", which is not in ${TINYBIRD_DIR}/datasources/: add ${target}.datasource`,
+      throw new CommandError(
+        `a materialized pipe writes into "${target}", which no datafile in ${TINYBIRD_DIR}/ declares: add ${TINYBIRD_DIR}/datasources/${target}.datasource`,
       );
     }
   }
-  const landing = sources.filter((f) => !targets.has(baseName(f.path)));
-  if (landing.length !== 1) {
-    throw new ProvisioningError(
-      `expected exactly one data source in ${TINYBIRD_DIR}/datasources/, found ${landing.length}, that no materialized pipe writes (the landing data source the forwarder appends to): ${landing
-        .map((f) => f.path)
-        .join(", ")}`,
-    );
-  }
-  const source = landing[0]!;
+  const source = landingSource(sources, targets);
   const original = baseName(source.path);
   const name = options.dataSourceName || original;
   assertResourceName(name, "the data source name, TINYBIRD_DATASOURCE");
 
-  const derived = [...sources.filter((f) => f !== source), ...materializationFiles].map((f) =>
-    baseName(f.path),
-  );
-  const foreign = derived.filter((d) => !d.startsWith(`${original}_`));
-  if (foreign.length > 0) {
-    throw new ProvisioningError(
-      `${foreign.join(", ")}: rollup data sources and materialized pipes must be named after the landing data source (${original}_…), so that a stack with another data source name gets its own`,
-    );
-  }
+  const derived = files.map((f) => baseName(f.path)).filter((n) => n.startsWith(`${original}_`));
   const rename = (text: string) => renameDataSource(text, original, name, derived);
   const renamed = (f: Datafile) => {
-    const folder = f.path.slice(0, f.path.indexOf("/"));
-    const ext = f.path.slice(f.path.lastIndexOf("."));
+    const folder = f.path.slice(0, f.path.lastIndexOf("/") + 1);
     const resource = rename(baseName(f.path));
-    return { resource, file: { path: `${folder}/${resource}${ext}`, text: rename(f.text) } };
+    return { resource, file: { path: `${folder}${resource}${kind(f)}`, text: rename(f.text) } };
   };
   const dataSource = (f: Datafile) => {
     const { resource, file } = renamed(f);
@@ -168,10 +164,25 @@ export function loadProject(root: string, options: { dataSourceName?: string } =
     const { resource, file } = renamed(f);
     return { file, definition: parsePipe(file.text, resource, `${TINYBIRD_DIR}/${f.path}`) };
   };
+  const isMaterialized = (f: Datafile) => parsedPipes.get(f)!.materializedNode !== undefined;
   return {
     dataSource: dataSource(source),
-    rollups: sources.filter((f) => f !== source).map(dataSource),
-    materializations: materializationFiles.map(pipe),
-    pipes: files.filter((f) => f.path.startsWith("endpoints/")).map(pipe),
+    rollups: sources.filter((f) => targets.has(baseName(f.path))).map(dataSource),
+    materializations: pipeFiles.filter(isMaterialized).map(pipe),
+    pipes: pipeFiles.filter((f) => !isMaterialized(f)).map(pipe),
+    dataSources: sources.filter((f) => f !== source && !targets.has(baseName(f.path))).map(dataSource),
+    connections: files.filter((f) => kind(f) === ".connection").map((f) => renamed(f).file),
   };
+}
+
+/** `clerk_events.datasource`, or the only data source no materialized pipe writes. */
+function landingSource(sources: Datafile[], targets: Set<string>): Datafile {
+  const named = sources.find((f) => baseName(f.path) === LANDING_DATASOURCE);
+  if (named) return named;
+  const candidates = sources.filter((f) => !targets.has(baseName(f.path)));
+  if (candidates.length === 1) return candidates[0]!;
+  throw new CommandError(
+    `no ${LANDING_DATASOURCE}.datasource in ${TINYBIRD_DIR}/: the landing data source the forwarder appends to must keep that file name ` +
+      `(found ${candidates.map((f) => f.path).join(", ") || "no data source"}; deploy it under another name with tinybirdDataSource)`,
+  );
 }

@@ -2,6 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { hashDatafiles, loadProject } from "../../tinybird-model/project";
 import { type ProvisionResult, readProvisionResult } from "../provisioning/tinybird/config";
+import { previewCheck } from "../provisioning/tinybird/preview-check";
 import { PROJECT_ROOT, provisioningCommands } from "./provisioning-command";
 
 export interface TinybirdProjectArgs {
@@ -11,15 +12,18 @@ export interface TinybirdProjectArgs {
   adminToken: pulumi.Input<string>;
   /** The landing data source's name (the datafile's own is replaced by it). */
   dataSourceName: pulumi.Input<string>;
-  /** `auto` detects Classic or Forward from the workspace's answers. */
-  workspaceKind: pulumi.Input<"auto" | "classic" | "forward">;
   /** Whether `pulumi destroy` deletes the data source and its rows. */
   deleteDataOnDestroy: pulumi.Input<boolean>;
-  /** Forward only: let a deployment remove workspace resources this project does not declare. */
+  /** Let a deployment remove workspace resources `tinybird/` does not declare. */
   allowDestructiveOperations: pulumi.Input<boolean>;
+  /** How long one `pulumi up` waits for a deployment before leaving it to Tinybird (the next run resumes). */
+  deploymentWaitMinutes: pulumi.Input<number>;
   /** Folder holding `tinybird/` (the datafiles); default the project root. */
   projectDir?: string;
 }
+
+/** @pulumi/pulumi's exit code for a program that logged why it failed (cmd/run: nodeJSProcessExitedAfterLoggingUserActionableMessage). */
+export const FAILED_AFTER_LOGGING = 32;
 
 /** What the provisioning command prints (one JSON line); the component parses it. */
 export type TinybirdProvisionResult = ProvisionResult;
@@ -36,9 +40,9 @@ export function parseProvisionResult(stdout: string): TinybirdProvisionResult {
 }
 
 /**
- * The stack's Tinybird data source, pipes and scoped tokens, provisioned from `tinybird/` by this
- * project's own code (Classic REST or a Forward deployment). Only the scoped append and read tokens
- * leave it; the admin token stays in the command's environment.
+ * The stack's Tinybird Forward project (data sources, pipes, scoped tokens), deployed from
+ * `tinybird/` by this project's own code. Only the scoped append and read tokens leave it; the admin
+ * token stays in the command's environment. At preview, Tinybird itself checks the datafiles.
  */
 export class TinybirdProject extends pulumi.ComponentResource {
   public readonly dataSourceName: pulumi.Output<string>;
@@ -46,6 +50,8 @@ export class TinybirdProject extends pulumi.ComponentResource {
   public readonly appendToken: pulumi.Output<string>;
   /** Read-only token for the analytics endpoints (secret); empty while there are no pipes. */
   public readonly readToken: pulumi.Output<string>;
+  /** At preview only: Tinybird's verdict on the datafiles, once asked (its errors fail the preview). */
+  public readonly tinybirdCheck: pulumi.Output<string> | undefined;
 
   constructor(name: string, args: TinybirdProjectArgs, opts?: pulumi.ComponentResourceOptions) {
     // Named TinybirdDataSource until it also provisioned pipes and tokens. The alias keeps the URNs of
@@ -76,11 +82,11 @@ export class TinybirdProject extends pulumi.ComponentResource {
           TINYBIRD_HOST: host,
           TINYBIRD_ADMIN_TOKEN: pulumi.secret(args.adminToken),
           TINYBIRD_DATASOURCE: dataSource,
-          TINYBIRD_WORKSPACE_KIND: pulumi.output(args.workspaceKind),
           TINYBIRD_DELETE_DATA_ON_DESTROY: pulumi.output(args.deleteDataOnDestroy).apply(String),
           TINYBIRD_ALLOW_DESTRUCTIVE: pulumi.output(args.allowDestructiveOperations).apply(String),
-          // Edited datafiles re-run `update`, which converges in place: pipes are replaced, the data
-          // source is adopted or its difference reported, the tokens keep their values.
+          TINYBIRD_DEPLOYMENT_WAIT_MINUTES: pulumi.output(args.deploymentWaitMinutes).apply(String),
+          // Edited datafiles re-run `update`: one deployment of the whole project, which Tinybird
+          // migrates in place (keeping the rows); the tokens keep their values.
           TINYBIRD_DATAFILES_SHA256: hashDatafiles(dir),
           ...(args.projectDir ? { TINYBIRD_PROJECT_DIR: args.projectDir } : {}),
         },
@@ -89,7 +95,9 @@ export class TinybirdProject extends pulumi.ComponentResource {
         // its data only if deleteDataOnDestroy was set). Anything else updates in place, so a replace
         // never revokes the tokens the forwarder is using.
         triggers: [host, dataSource],
-        logging: "none",
+        // stderr carries the progress of a long deployment (status, elapsed time) into pulumi up's
+        // output; stdout carries the tokens and is never logged.
+        logging: "stderr",
       },
       { parent: this, additionalSecretOutputs: ["stdout"] },
     );
@@ -98,10 +106,39 @@ export class TinybirdProject extends pulumi.ComponentResource {
     this.dataSourceName = pulumi.unsecret(result.apply((r) => r.dataSource));
     this.appendToken = pulumi.secret(result.apply((r) => r.appendToken));
     this.readToken = pulumi.secret(result.apply((r) => r.readToken));
+    // @pulumi/command runs nothing at preview: the program asks Tinybird itself, read-only.
+    this.tinybirdCheck = pulumi.runtime.isDryRun()
+      ? pulumi
+          .all([host, args.adminToken, dataSource, args.allowDestructiveOperations])
+          .apply(([h, token, name, allow]) =>
+            previewCheck(
+              {
+                host: h,
+                adminToken: token,
+                root: dir,
+                dataSourceName: name,
+                allowDestructiveOperations: allow,
+              },
+              {
+                info: (m) => pulumi.log.info(m, this),
+                warn: (m) => pulumi.log.warn(m, this),
+                // An error log alone does not fail a Pulumi program (pulumi/pulumi#6090); exit code 32
+                // is Pulumi's own "failed after logging the reason", which the language host
+                // reports as a failed preview without adding a message of its own.
+                error: (m) => {
+                  void pulumi.log.error(m, this);
+                  process.exitCode = FAILED_AFTER_LOGGING;
+                },
+              },
+            ),
+          )
+      : undefined;
     this.registerOutputs({
       dataSourceName: this.dataSourceName,
       appendToken: this.appendToken,
       readToken: this.readToken,
+      // Registered so the preview waits for Tinybird's answer.
+      ...(this.tinybirdCheck ? { tinybirdCheck: pulumi.unsecret(this.tinybirdCheck) } : {}),
     });
   }
 }

@@ -1,10 +1,12 @@
 /**
  * What each listed Clerk object becomes: the event that created it, shaped like the forwarder's rows
- * (the redacted Clerk event plus `event_id` and `received_at`), with `origin: "backfill"` so readers
- * can tell the two apart. `data` is the Backend API's JSON of the object (`.raw` of @clerk/backend's
- * resource, not its camelCase fields): Clerk's webhooks carry the same serialisation.
+ * (lambda/event-row.ts: the redacted Clerk event plus `event_id`, `event_time` and `received_at`),
+ * with `origin: "backfill"` so readers can tell the two apart. `data` is the Backend API's JSON of
+ * the object (`.raw` of @clerk/backend's resource, not its camelCase fields): Clerk's webhooks carry
+ * the same serialisation.
  */
 import { CommandError } from "../../command-kit/command-shell";
+import { eventRow } from "../../lambda/event-row";
 import type { Redactor } from "../../lambda/redaction";
 
 export const KINDS = ["user", "organization", "membership"] as const;
@@ -58,9 +60,5 @@ export function backfillLine(kind: Kind, raw: unknown, redact: Redactor, receive
     timestamp: data.created_at,
     origin: ORIGIN,
   };
-  return JSON.stringify({
-    ...redact(event),
-    event_id: backfillEventId(kind, data.id as string),
-    received_at: receivedAt,
-  });
+  return JSON.stringify(eventRow(redact(event), backfillEventId(kind, data.id as string), receivedAt));
 }

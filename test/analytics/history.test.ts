@@ -5,7 +5,18 @@ import { generateHistory, HISTORY_NOW, type StoredEvent } from "../../local/synt
 
 const FIXTURES = resolve(__dirname, "../fixtures/clerk-events");
 const history = generateHistory();
-const delivered = history.lines.map((line) => JSON.parse(line) as StoredEvent);
+/** The lines as stored events again: the forwarder's ISO-8601 times back to epoch milliseconds. */
+const delivered = history.lines.map((line) => {
+  const {
+    event_time: _eventTime,
+    received_at,
+    ...event
+  } = JSON.parse(line) as StoredEvent & {
+    event_time: string;
+    received_at: string;
+  };
+  return { ...event, received_at: Date.parse(received_at) } as StoredEvent;
+});
 
 describe("the generated event history", () => {
   it("is the same on every run for a seed, and another seed gives another history", () => {
@@ -35,7 +46,12 @@ describe("the generated event history", () => {
     }
   });
 
-  it("sends lines as the forwarder does: the event's keys, event_id and received_at, times in milliseconds", () => {
+  it("sends lines as the forwarder does: the event's keys, event_id, event_time and received_at, times in milliseconds", () => {
+    for (const line of history.lines) {
+      const { timestamp, event_time, received_at } = JSON.parse(line);
+      expect(event_time).toBe(new Date(timestamp).toISOString());
+      expect(received_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    }
     for (const event of delivered) {
       expect(Object.keys(event).sort()).toEqual([
         "data",

@@ -4,6 +4,7 @@
  * mode, how often the secret is read, and what the log lines may contain.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { eventRow } from "../../lambda/event-row";
 import { createRedactor } from "../../lambda/redaction";
 import {
   apiGatewayEvent,
@@ -64,15 +65,17 @@ describe("what Tinybird receives", () => {
     expect(JSON.parse(sent.text)).toEqual({
       ...createRedactor({ extraPaths: [] })(event),
       event_id: "msg_2qGxExactRequest",
-      received_at: START,
+      event_time: new Date(event.timestamp as number).toISOString(),
+      received_at: new Date(START).toISOString(),
     });
   });
 
-  it("keeps the payload's own keys and values (here: a millisecond timestamp as Clerk sends it live)", async () => {
+  it("keeps the payload's own keys and values, and adds Clerk's millisecond timestamp as an ISO-8601 event_time", async () => {
     const event = { ...clerkFixture("session.created"), timestamp: 1_716_883_200_123 };
     await h.handler(signedEvent(event));
     const line = JSON.parse(h.tinybird.requests[0]!.text);
     expect(line.timestamp).toBe(1_716_883_200_123);
+    expect(line.event_time).toBe("2024-05-28T08:00:00.123Z");
     expect(line.type).toBe("session.created");
     expect(line.data.id).toBe("sess_2g7np7Hrk0SN6kj5EDMLDaKNL0S");
   });
@@ -90,7 +93,7 @@ describe("what Tinybird receives", () => {
         extraPaths: ["data.last_name", "data.image_url"],
         pseudonymizationKey: PSEUDONYMIZATION_KEY,
       })(event);
-      expect(line).toEqual({ ...expected, event_id: expect.any(String), received_at: START });
+      expect(line).toEqual(eventRow(expected, line.event_id, START));
       expect(line.data.last_name).not.toBe("Doe");
     } finally {
       await p.close();

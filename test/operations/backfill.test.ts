@@ -44,8 +44,9 @@ describe("npm run backfill", () => {
       object: "event",
       type: "user.created",
       timestamp: source.created_at,
+      event_time: new Date(source.created_at as number).toISOString(),
       origin: "backfill",
-      received_at: world.clock.t,
+      received_at: new Date(world.clock.t).toISOString(),
     });
     // The webhook's data shape: every field the user.created fixture's data has, none renamed.
     expect(Object.keys(user.data as object).sort()).toEqual(

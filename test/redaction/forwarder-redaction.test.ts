@@ -6,6 +6,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ForwarderConfig } from "../../lambda/config";
+import { eventRow } from "../../lambda/event-row";
 import { createHandler, type Handler } from "../../lambda/forwarder";
 import { createJsonLogger } from "../../lambda/logger";
 import { REDACTED } from "../../lambda/redaction/index";
@@ -83,7 +84,7 @@ describe("what Tinybird receives for each Clerk fixture (default privacy setting
     const expected = JSON.parse(raw) as Record<string, unknown>;
     for (const [path, value] of Object.entries(CREDENTIALS[name]?.redacted ?? {}))
       setPath(expected, path, value);
-    expect(text).toBe(`${JSON.stringify({ ...expected, event_id: `msg_${name}`, received_at: NOW })}\n`);
+    expect(text).toBe(`${JSON.stringify(eventRow(expected, `msg_${name}`, NOW))}\n`);
     for (const line of logs)
       for (const secret of CREDENTIALS[name]?.secrets ?? []) expect(line).not.toContain(secret);
   });

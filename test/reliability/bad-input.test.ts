@@ -14,6 +14,7 @@ import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { toApiGatewayEvent } from "../../lambda/dev/api-gateway-adapter";
+import { eventRow } from "../../lambda/event-row";
 import type { OutcomeKind } from "../../lambda/outcome";
 import { createRedactor } from "../../lambda/redaction";
 import { MAX_BODY_BYTES } from "../../lambda/request";
@@ -49,11 +50,8 @@ watch.personalValue(SOURCE_IP);
 
 const redact = createRedactor({ extraPaths: [] });
 /** The line Tinybird must get for a forwarded body: the redacted event, its id, its receipt time. */
-const expectedLine = (body: Buffer, id: string): Record<string, unknown> => ({
-  ...redact(JSON.parse(body.toString("utf8")) as Record<string, unknown>),
-  event_id: id,
-  received_at: NOW_MS,
-});
+const expectedLine = (body: Buffer, id: string): Record<string, unknown> =>
+  eventRow(redact(JSON.parse(body.toString("utf8")) as Record<string, unknown>), id, NOW_MS);
 const tally = { cases: 0, byStatus: new Map<number, number>() };
 
 beforeAll(() => {

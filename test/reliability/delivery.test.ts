@@ -233,7 +233,7 @@ describe("a Svix-like sender against failing Tinybird and Secrets Manager", () =
       const message = byId.get(eventId);
       expect(message, `a row for an event nobody sent: ${eventId}`).toBeDefined();
       expect(attemptTimes.get(eventId)?.has(receivedAt)).toBe(true);
-      const { event_id, received_at, ...payload } = row;
+      const { event_id, event_time, received_at, ...payload } = row;
       expect(payload).toEqual(redact(JSON.parse(message!.body) as Record<string, unknown>));
     }
     const deduplicated = new Map(tinybird.rows.map((r) => [r.eventId, r]));

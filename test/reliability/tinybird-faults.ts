@@ -73,7 +73,11 @@ export class FaultyTinybird {
     this.faults.set(fault, (this.faults.get(fault) ?? 0) + 1);
     if (stores(fault)) {
       for (const row of lines) {
-        this.rows.push({ eventId: String(row.event_id), receivedAt: Number(row.received_at), row });
+        this.rows.push({
+          eventId: String(row.event_id),
+          receivedAt: Date.parse(String(row.received_at)),
+          row,
+        });
       }
     }
     const u = draw(this.options.seed, "tinybird answer", eventId, arrival);

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import * as path from "node:path";
 import type { CommandIO } from "../../command-kit/command-runner";
 
@@ -35,6 +35,38 @@ export function runProvisioningCli(
       },
     );
   });
+}
+
+/**
+ * Starts a provisioning command as `runProvisioningCli` does, and returns at once: the test reads
+ * its output as it comes (`stderr()`), may signal it (an interrupted `pulumi up`), and awaits `exit`.
+ */
+export function startProvisioningCli(
+  script: string,
+  operation: string,
+  env: Record<string, string>,
+): {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<number | NodeJS.Signals>;
+} {
+  const child = spawn(process.execPath, ["--import", "tsx", script, operation], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+  });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (c: Buffer) => {
+    out += c.toString();
+  });
+  child.stderr.on("data", (c: Buffer) => {
+    err += c.toString();
+  });
+  const exit = new Promise<number | NodeJS.Signals>((resolve) =>
+    child.on("exit", (code, signal) => resolve(code ?? signal ?? 1)),
+  );
+  return { child, stdout: () => out, stderr: () => err, exit };
 }
 
 /** A `CommandIO` that keeps what a command printed and the exit code it set. */

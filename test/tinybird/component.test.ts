@@ -8,12 +8,12 @@ import { makeProject, PIPES, REPO_ROOT, removeProject } from "./support/project"
 
 const ADMIN = "p.admin-token-for-component-test";
 const printed = {
-  kind: "classic",
+  kind: "forward",
   dataSource: "clerk_events",
   appendToken: "p.append-value",
   readToken: "p.read-value",
-  appendTokenName: "clerk_events_append",
-  readTokenName: "clerk_events_read",
+  appendTokenName: "clerk_append",
+  readTokenName: "clerk_read",
   pipes: ["signups"],
 };
 
@@ -36,9 +36,9 @@ const COMMAND = "command:local:Command";
 /** The stack's settings when it sets none of them (Pulumi.yaml's defaults). */
 const SETTINGS = {
   dataSourceName: "clerk_events",
-  workspaceKind: "auto",
   deleteDataOnDestroy: false,
   allowDestructiveOperations: false,
+  deploymentWaitMinutes: 120,
 } as const;
 const commandOf = (name: string) => only(resources, COMMAND, `${name}-provision`);
 
@@ -64,22 +64,26 @@ describe("TinybirdProject", () => {
     expect(only(resources, "clerk-tinybird:tinybird:TinybirdProject", "tinybird")).toBeDefined();
   });
 
-  it("passes the admin token only in the environment, as a secret, with output logging off", async () => {
+  it("passes the admin token only in the environment, as a secret, and logs stderr (progress), never stdout (tokens)", async () => {
     await unwrap(tinybird.dataSourceName);
     const resource = commandOf("tinybird");
     expect(resource.secretInputs).toContain("environment");
-    expect(resource.inputs.logging).toBe("none");
+    expect(resource.inputs.logging).toBe("stderr");
     expect(resource.inputs.environment).toEqual({
       TINYBIRD_HOST: "https://api.eu-central-1.aws.tinybird.co",
       TINYBIRD_ADMIN_TOKEN: ADMIN,
       TINYBIRD_DATASOURCE: "clerk_events",
-      TINYBIRD_WORKSPACE_KIND: "auto",
       TINYBIRD_DELETE_DATA_ON_DESTROY: "true",
       TINYBIRD_ALLOW_DESTRUCTIVE: "false",
+      TINYBIRD_DEPLOYMENT_WAIT_MINUTES: "120",
       TINYBIRD_DATAFILES_SHA256: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     const { environment, ...rest } = resource.inputs;
     expect(JSON.stringify(rest)).not.toContain(ADMIN);
+  });
+
+  it("asks Tinybird nothing outside a preview", () => {
+    expect(tinybird.tinybirdCheck).toBeUndefined();
   });
 
   it("outputs the data source name in clear and both tokens as secrets", async () => {
@@ -146,7 +150,10 @@ describe("what re-runs and what replaces", () => {
 
   it("a datafile the provisioning could not deploy fails the program, naming the file", () => {
     const broken = project();
-    writeFileSync(join(broken, "tinybird/endpoints/bad.pipe"), "NODE n\nINCLUDE shared.incl\n");
+    writeFileSync(
+      join(broken, "tinybird/endpoints/bad.pipe"),
+      "NODE n\nSQL >\n    SELECT 1\nTYPE endpoint\nTYPE endpoint\nNODE m\nSQL >\n    SELECT 2\nTYPE endpoint\n",
+    );
     expect(
       () =>
         new TinybirdProject("broken", {
@@ -155,7 +162,7 @@ describe("what re-runs and what replaces", () => {
           ...SETTINGS,
           projectDir: broken,
         }),
-    ).toThrow(/tinybird\/endpoints\/bad\.pipe line 2: unsupported instruction INCLUDE/);
+    ).toThrow(/tinybird\/endpoints\/bad\.pipe: more than one node has TYPE endpoint/);
   });
 });
 

@@ -9,23 +9,23 @@ describe("readConfig", () => {
       host: "https://api.tinybird.co",
       adminToken: "p.admin",
       dataSourceName: undefined,
-      workspaceKind: "auto",
       deleteDataOnDestroy: false,
       allowDestructiveOperations: false,
+      deploymentWaitMs: 120 * 60_000,
     });
     expect(
       readConfig({
         ...base,
         TINYBIRD_DATASOURCE: "auth_events",
-        TINYBIRD_WORKSPACE_KIND: "Forward",
         TINYBIRD_DELETE_DATA_ON_DESTROY: "true",
         TINYBIRD_ALLOW_DESTRUCTIVE: "TRUE",
+        TINYBIRD_DEPLOYMENT_WAIT_MINUTES: "45",
       }),
     ).toMatchObject({
       dataSourceName: "auth_events",
-      workspaceKind: "forward",
       deleteDataOnDestroy: true,
       allowDestructiveOperations: true,
+      deploymentWaitMs: 45 * 60_000,
     });
   });
 
@@ -53,8 +53,8 @@ describe("readConfig", () => {
     expect(readConfig({ ...base, TINYBIRD_HOST: "http://localhost:7181" }).host).toBe(
       "http://localhost:7181",
     );
-    expect(() => readConfig({ ...base, TINYBIRD_WORKSPACE_KIND: "v2" })).toThrow(
-      /auto, classic or forward.*tinybirdWorkspaceKind/,
+    expect(() => readConfig({ ...base, TINYBIRD_DEPLOYMENT_WAIT_MINUTES: "0" })).toThrow(
+      /TINYBIRD_DEPLOYMENT_WAIT_MINUTES must be a whole number of minutes, at least 1, got "0" \(stack config tinybirdDeploymentWaitMinutes\)/,
     );
     expect(() => readConfig({ ...base, TINYBIRD_DELETE_DATA_ON_DESTROY: "yes" })).toThrow(
       /must be true or false, got "yes" \(stack config tinybirdDeleteDataOnDestroy\)/,

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { DatafileError } from "../../tinybird-model/datafile-syntax";
 import { parseDataSource } from "../../tinybird-model/datasource-file";
 import { parsePipe } from "../../tinybird-model/pipe-file";
-import { hashDatafiles, loadProject, renameDataSource } from "../../tinybird-model/project";
+import { hashDatafiles, loadProject, projectDatafiles, renameDataSource } from "../../tinybird-model/project";
 
 const ROOT = resolve(__dirname, "../..");
 
@@ -17,7 +17,11 @@ describe("the committed clerk_events.datasource", () => {
     expect(definition.name).toBe("clerk_events");
     expect(byName.event_id).toMatchObject({ type: "String", jsonPath: "$.event_id" });
     expect(byName.event_type).toMatchObject({ type: "LowCardinality(String)", jsonPath: "$.type" });
-    expect(byName.event_time).toMatchObject({ type: "DateTime64(3)", jsonPath: "$.timestamp" });
+    expect(byName.event_time).toMatchObject({
+      type: "DateTime64(3)",
+      jsonPath: "$.event_time",
+      defaultExpression: "fromUnixTimestamp64Milli(JSONExtract(record, 'timestamp', 'Int64'))",
+    });
     expect(byName.received_at).toMatchObject({ type: "DateTime64(3)", jsonPath: "$.received_at" });
     expect(byName.object_id).toMatchObject({ jsonPath: "$.data.id", defaultExpression: "''" });
     expect(byName.member_user_id).toMatchObject({ jsonPath: "$.data.public_user_data.user_id" });
@@ -73,9 +77,6 @@ describe("parseDataSource", () => {
     expect(bad("SCHEMA >\n    `a` String `jsn:$.a`")).toThrow(
       /x\.datasource line 1: column "`a` String `jsn:\$\.a`": a backticked attribute must be a jsonpath/,
     );
-    expect(bad("SCHEMA >\n    `a` String\n\nKAFKA_TOPIC x")).toThrow(
-      /line 4: unsupported instruction KAFKA_TOPIC/,
-    );
     expect(bad("SCHEMA >\n    `a` String,\n    `a` Int8")).toThrow(/column "a" twice/);
     expect(bad('ENGINE "MergeTree"')).toThrow(/no SCHEMA columns/);
     expect(bad("SCHEMA >\n    `a` String\n  stray")).toThrow(DatafileError);
@@ -119,6 +120,7 @@ describe("parsePipe", () => {
         name: "deduped",
         description: "one row per event id",
         sql: "SELECT * FROM clerk_events\n\nLIMIT 1 BY event_id",
+        instructions: [],
       },
       {
         name: "endpoint",
@@ -130,6 +132,7 @@ describe("parsePipe", () => {
           "GROUP BY day",
         ].join("\n"),
         type: "endpoint",
+        instructions: [],
       },
     ]);
     expect(pipe.endpointNode).toBe("endpoint");
@@ -137,7 +140,6 @@ describe("parsePipe", () => {
 
   it("rejects what it cannot deploy faithfully", () => {
     expect(() => parsePipe("SQL >\n    SELECT 1", "p")).toThrow(/line 1: SQL before any NODE/);
-    expect(() => parsePipe("NODE a\nINCLUDE x.incl", "p")).toThrow(/unsupported instruction INCLUDE/);
     expect(() => parsePipe("NODE a\nNODE b\nSQL >\n    SELECT 1", "p")).toThrow(/node a has no SQL/);
     expect(() =>
       parsePipe(
@@ -146,6 +148,93 @@ describe("parsePipe", () => {
       ),
     ).toThrow(/more than one node has TYPE endpoint/);
     expect(() => parsePipe("DESCRIPTION >\n    nothing", "p")).toThrow(/no NODE/);
+  });
+});
+
+describe("every instruction Tinybird Forward documents, and any other, is kept for Tinybird to judge", () => {
+  const datasource = [
+    'DESCRIPTION "events from Kafka"',
+    'TAGS "team, kafka"',
+    "TOKEN clerk_append APPEND",
+    "SCHEMA >",
+    "    `a` String `json:$.a`,",
+    "    `b` LowCardinality(String) `json:$.b`",
+    "",
+    "INDEXES >",
+    "    INDEX idx_a a TYPE bloom_filter GRANULARITY 4",
+    "",
+    'ENGINE "MergeTree"',
+    'ENGINE_SORTING_KEY "a"',
+    'ENGINE_SETTINGS "index_granularity=8192"',
+    "FORWARD_QUERY >",
+    "    SELECT a, toLowCardinality(b) AS b",
+    "BACKFILL skip",
+    "SHARED_WITH >",
+    "    other_workspace",
+    "KAFKA_CONNECTION_NAME my_kafka",
+    "KAFKA_TOPIC clerk",
+    "KAFKA_GROUP_ID {{ tb_secret('group') }}",
+    "SOMETHING_TINYBIRD_ADDS_LATER on",
+  ].join("\n");
+
+  it("reads what this project uses and keeps the rest, in order", () => {
+    const ds = parseDataSource(datasource, "d");
+    expect(ds.forwardQuery).toBe("SELECT a, toLowCardinality(b) AS b");
+    expect(ds.indexes).toBe("INDEX idx_a a TYPE bloom_filter GRANULARITY 4");
+    expect(ds.tags).toBe("team, kafka");
+    expect(ds.engineSettings).toEqual({ sorting_key: "a", settings: "index_granularity=8192" });
+    expect(ds.instructions.map((i) => [i.keyword, i.block ?? i.value])).toEqual([
+      ["BACKFILL", "skip"],
+      ["SHARED_WITH", "other_workspace"],
+      ["KAFKA_CONNECTION_NAME", "my_kafka"],
+      ["KAFKA_TOPIC", "clerk"],
+      ["KAFKA_GROUP_ID", "{{ tb_secret('group') }}"],
+      ["SOMETHING_TINYBIRD_ADDS_LATER", "on"],
+    ]);
+  });
+
+  it("keeps a pipe's instructions at its level or its node's: copies, sinks, deployment methods, unknown ones", () => {
+    const pipe = parsePipe(
+      [
+        "TAGS billing",
+        "NODE hourly",
+        "SQL >",
+        "    SELECT 1 AS n",
+        "TYPE copy",
+        "TARGET_DATASOURCE hourly_copy",
+        'COPY_SCHEDULE "0 * * * *"',
+        "COPY_MODE append",
+        "NODE view",
+        "SQL >",
+        "    SELECT n FROM hourly",
+        "TYPE materialized",
+        "DATASOURCE totals",
+        "DEPLOYMENT_METHOD alter",
+        "FUTURE_NODE_SETTING 3",
+      ].join("\n"),
+      "p",
+    );
+    expect(pipe.tags).toBe("billing");
+    expect(
+      pipe.nodes.map((n) => [n.name, n.type, n.instructions.map((i) => `${i.keyword} ${i.value}`)]),
+    ).toEqual([
+      ["hourly", "copy", ["TARGET_DATASOURCE hourly_copy", 'COPY_SCHEDULE "0 * * * *"', "COPY_MODE append"]],
+      ["view", "materialized", ["DEPLOYMENT_METHOD alter", "FUTURE_NODE_SETTING 3"]],
+    ]);
+  });
+
+  it("deploys each file exactly as written", () => {
+    const root = mkdtempSync(join(tmpdir(), "tb-asis-"));
+    try {
+      mkdirSync(join(root, "tinybird/datasources"), { recursive: true });
+      writeFileSync(join(root, "tinybird/datasources/clerk_events.datasource"), datasource);
+      const loaded = loadProject(root);
+      expect(projectDatafiles(loaded)).toEqual([
+        { path: "datasources/clerk_events.datasource", text: datasource },
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 
@@ -220,15 +309,7 @@ describe("loadProject", () => {
         "tinybird/materializations/clerk_events_daily_mv.pipe":
           "NODE m\nSQL >\n    SELECT 1\nTYPE materialized\nDATASOURCE clerk_events_weekly",
       },
-      /writes into "clerk_events_weekly", which is not in tinybird\/datasources\/: add clerk_events_weekly.datasource/,
-    ],
-    [
-      "a materialized pipe not named after the landing data source",
-      {
-        "tinybird/materializations/daily_mv.pipe":
-          "NODE m\nSQL >\n    SELECT 1\nTYPE materialized\nDATASOURCE clerk_events_daily",
-      },
-      /daily_mv: rollup data sources and materialized pipes must be named after the landing data source/,
+      /writes into "clerk_events_weekly", which no datafile in tinybird\/ declares: add tinybird\/datasources\/clerk_events_weekly.datasource/,
     ],
   ])("refuses %s, so pulumi preview fails before anything deploys", (_, change, message) => {
     const { "tinybird/materializations/clerk_events_daily_mv.pipe": _mv, ...rest } = withRollup;
@@ -264,10 +345,40 @@ describe("loadProject", () => {
     );
   });
 
-  it("wants exactly one data source", () => {
+  it("wants the landing data source, clerk_events.datasource", () => {
     expect(() =>
       loadProject(project({ "tinybird/endpoints/a.pipe": files["tinybird/endpoints/a.pipe"] })),
-    ).toThrow(/expected exactly one data source in tinybird\/datasources\/, found 0/);
+    ).toThrow(
+      /no clerk_events\.datasource in tinybird\/: the landing data source the forwarder appends to must keep that file name/,
+    );
+  });
+
+  it("deploys a team's own datafiles beside ours, in any folder, as written, and renames only ours", () => {
+    const team = {
+      ...withRollup,
+      "tinybird/datasources/page_views.datasource": "SCHEMA >\n    `url` String `json:$.url`",
+      "tinybird/copies/page_views_daily.pipe":
+        "NODE n\nSQL >\n    SELECT url, count() AS n FROM page_views JOIN clerk_events USING a GROUP BY url\nTYPE copy\nTARGET_DATASOURCE page_views_daily",
+      "tinybird/datasources/page_views_daily.datasource": "SCHEMA >\n    `url` String,\n    `n` UInt64",
+      "tinybird/connections/kafka.connection": "TYPE kafka\nKAFKA_BOOTSTRAP_SERVERS host:9092",
+      "tinybird/fixtures/page_views.ndjson": "{}",
+    };
+    const loaded = loadProject(project(team), { dataSourceName: "auth" });
+    expect(projectDatafiles(loaded).map((f) => f.path)).toEqual([
+      "connections/kafka.connection",
+      "datasources/auth.datasource",
+      "datasources/page_views.datasource",
+      "datasources/page_views_daily.datasource",
+      "datasources/auth_daily.datasource",
+      "materializations/auth_daily_mv.pipe",
+      "copies/page_views_daily.pipe",
+      "endpoints/a.pipe",
+      "endpoints/b.pipe",
+    ]);
+    expect(loaded.dataSources.map((d) => d.definition.name)).toEqual(["page_views", "page_views_daily"]);
+    expect(loaded.pipes.find((p) => p.definition.name === "page_views_daily")!.file.text).toContain(
+      "FROM page_views JOIN auth USING a",
+    );
   });
 
   it("hashes datafile contents and paths, ignoring other files", () => {

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventRow } from "../../lambda/event-row";
 import {
   type ClickHouseHarness,
   evaluateJsonPath,
@@ -19,9 +20,14 @@ function fixture(type: string): ClerkEvent {
   return JSON.parse(readFileSync(join(FIXTURES, `${type}.json`), "utf8")) as ClerkEvent;
 }
 
-/** The NDJSON line the forwarder sends: the event's own keys plus event_id and received_at (ms). */
+/** The NDJSON line the forwarder sends (lambda/event-row.ts), received at 08:00:05.250. */
 function forwarded(event: ClerkEvent, eventId: string, overrides: Partial<ClerkEvent> = {}): string {
-  return JSON.stringify({ ...event, ...overrides, event_id: eventId, received_at: 1716883205250 });
+  return JSON.stringify(eventRow({ ...event, ...overrides }, eventId, 1716883205250));
+}
+
+/** The line a forwarder older than event_time sent: epoch-millisecond received_at, no event_time. */
+function forwardedBefore(event: ClerkEvent, eventId: string): string {
+  return JSON.stringify({ ...event, event_id: eventId, received_at: 1716883205250 });
 }
 
 interface Row {
@@ -48,8 +54,9 @@ describe("clerk_events on real ClickHouse, ingested as Tinybird maps jsonpaths",
     ch = openClickHouse();
     ch.createTable(ds);
     const lines = [
-      forwarded(fixture("user.created"), "msg_seconds"),
+      forwarded(fixture("user.created"), "msg_user_created"),
       forwarded(fixture("user.created"), "msg_millis", { timestamp: 1716883200123 }),
+      forwardedBefore({ ...fixture("user.created"), timestamp: 1716883200456 }, "msg_older_forwarder"),
       forwarded(fixture("user.deleted"), "msg_user_deleted"),
       forwarded(fixture("session.created"), "msg_session_created"),
       forwarded(fixture("session.revoked"), "msg_session_revoked", { timestamp: 1716969600999 }),
@@ -79,14 +86,25 @@ describe("clerk_events on real ClickHouse, ingested as Tinybird maps jsonpaths",
     });
   });
 
-  it("writes every line and takes the event time from timestamp as ClickHouse reads it: an integer is milliseconds", () => {
+  it("writes every line, its times from the forwarder's ISO-8601 event_time and received_at, to the millisecond", () => {
     expect(quarantined).toEqual([]);
-    expect(rows.size).toBe(9);
-    // The fixtures' timestamp (1716883200) is in seconds, which ClickHouse reads as milliseconds.
-    expect(rows.get("msg_seconds")!.event_time).toBe("1970-01-20 20:54:43.200");
+    expect(rows.size).toBe(10);
+    expect(rows.get("msg_user_created")!.event_time).toBe("2024-05-28 08:00:00.000");
     expect(rows.get("msg_millis")!.event_time).toBe("2024-05-28 08:00:00.123");
     expect(rows.get("msg_session_revoked")!.event_time).toBe("2024-05-29 08:00:00.999");
-    expect(rows.get("msg_seconds")!.received_at).toBe("2024-05-28 08:00:05.250");
+    expect(rows.get("msg_user_created")!.received_at).toBe("2024-05-28 08:00:05.250");
+    expect(JSON.parse(rows.get("msg_millis")!.record)).toMatchObject({
+      timestamp: 1716883200123,
+      event_time: "2024-05-28T08:00:00.123Z",
+      received_at: "2024-05-28T08:00:05.250Z",
+    });
+  });
+
+  it("still reads a row from a forwarder older than event_time: Clerk's timestamp from the record", () => {
+    expect(rows.get("msg_older_forwarder")).toMatchObject({
+      event_time: "2024-05-28 08:00:00.456",
+      received_at: "2024-05-28 08:00:05.250",
+    });
   });
 
   it("types the ids the analytics group on, by event family", () => {
@@ -94,8 +112,8 @@ describe("clerk_events on real ClickHouse, ingested as Tinybird maps jsonpaths",
       const { record: _record, event_time: _t, received_at: _r, ...typed } = rows.get(id)!;
       return typed;
     };
-    expect(pick("msg_seconds")).toEqual({
-      event_id: "msg_seconds",
+    expect(pick("msg_user_created")).toEqual({
+      event_id: "msg_user_created",
       event_type: "user.created",
       instance_id: "ins_2g7np7Hrk0SN6kj5EDMLDaKNL0S",
       object_id: "user_2g7np7Hrk0SN6kj5EDMLDaKNL0S",
@@ -141,9 +159,9 @@ describe("clerk_events on real ClickHouse, ingested as Tinybird maps jsonpaths",
     const [read] = ch.query<{ first: string; ip: string; id: string }>(
       "SELECT JSONExtractString(record, 'data', 'first_name') AS first, " +
         "JSONExtractString(record, 'event_attributes', 'http_request', 'client_ip') AS ip, " +
-        "JSONExtractString(record, 'event_id') AS id FROM clerk_events WHERE event_id = 'msg_seconds'",
+        "JSONExtractString(record, 'event_id') AS id FROM clerk_events WHERE event_id = 'msg_user_created'",
     );
-    expect(read).toEqual({ first: "John", ip: "192.168.1.100", id: "msg_seconds" });
+    expect(read).toEqual({ first: "John", ip: "192.168.1.100", id: "msg_user_created" });
   });
 
   it("ingests every Clerk event type without quarantine", () => {

@@ -47,16 +47,9 @@ describe("likelyFix", () => {
       /check tinybirdHost .*https:\/\/api\.eu-central-1\.aws/,
     );
   });
-  it("tells which kind a workspace is from Tinybird's refusals", () => {
-    expect(
-      likelyFix(
-        403,
-        "This is a Tinybird Forward workspace, and this operation is only available for Tinybird Classic workspaces.",
-        { host },
-      ),
-    ).toMatch(/Forward workspace.*"forward"/);
+  it("sends a Classic workspace's refusal of a deployment to Tinybird's migration", () => {
     expect(likelyFix(403, "Deployments are not available in Classic workspaces", { host })).toMatch(
-      /Classic workspace.*"classic"/,
+      /^this is a Tinybird Classic workspace, which Tinybird retired: have the workspace migrated to Tinybird Forward \(tb migrate-to-forward/,
     );
   });
   it("sends a 400 back to the datafiles Tinybird's text points at", () => {

@@ -3,14 +3,16 @@
  * token never appears in the command line), and the result it prints.
  */
 
-import { ProvisioningError, parseResultLine, requireEnv } from "../../../command-kit/command-shell";
+import { CommandError, parseResultLine, requireEnv } from "../../../command-kit/command-shell";
 import { checkApiHost } from "../../../lambda/api-host";
 
-export type WorkspaceKind = "classic" | "forward";
-
-/** The one JSON line the command prints. `appendToken`/`readToken` are secrets (Pulumi keeps stdout secret). */
+/**
+ * The one JSON line the command prints. `appendToken`/`readToken` are secrets (Pulumi keeps stdout
+ * secret). `kind` is always "forward" now; a stack first deployed by an older release on a Classic
+ * workspace holds "classic" in its state until its next `pulumi up`.
+ */
 export interface ProvisionResult {
-  kind: WorkspaceKind;
+  kind: "classic" | "forward";
   dataSource: string;
   appendToken: string;
   /** Empty when the project has no pipes yet. */
@@ -29,9 +31,10 @@ export interface TinybirdConfig {
   adminToken: string;
   /** Undefined: the datafile's own name. */
   dataSourceName?: string;
-  workspaceKind: "auto" | WorkspaceKind;
   deleteDataOnDestroy: boolean;
   allowDestructiveOperations: boolean;
+  /** How long one run waits for a deployment before leaving it to Tinybird (the next run resumes). */
+  deploymentWaitMs: number;
   /** The last create/update's result (`PULUMI_COMMAND_STDOUT`), when there was one. */
   previous?: ProvisionResult;
   /** The folder holding `tinybird/`, when it is not the working directory (the project root). */
@@ -42,7 +45,7 @@ function flag(env: NodeJS.ProcessEnv, name: string, setting: string): boolean {
   const value = (env[name] ?? "").trim().toLowerCase();
   if (value === "" || value === "false") return false;
   if (value === "true") return true;
-  throw new ProvisioningError(`${name} must be true or false, got "${env[name]}" (stack config ${setting})`);
+  throw new CommandError(`${name} must be true or false, got "${env[name]}" (stack config ${setting})`);
 }
 
 function host(env: NodeJS.ProcessEnv): string {
@@ -54,13 +57,13 @@ function host(env: NodeJS.ProcessEnv): string {
   // https, or http to this machine only (Tinybird Local): the admin token travels with every call.
   const checked = checkApiHost(value, { allowPath: true });
   if (!checked.ok) {
-    throw new ProvisioningError(
+    throw new CommandError(
       `TINYBIRD_HOST: ${checked.problem}; use e.g. https://api.tinybird.co (tinybirdHost)`,
     );
   }
   const { url } = checked;
   if (/^(app|ui)\./.test(url.hostname)) {
-    throw new ProvisioningError(
+    throw new CommandError(
       `TINYBIRD_HOST "${value}" is Tinybird's web UI: use the API host of the workspace's region, e.g. https://api.tinybird.co (tinybirdHost)`,
     );
   }
@@ -97,13 +100,22 @@ export function readProvisionResult(stdout: string | undefined): ProvisionResult
   };
 }
 
-export function readConfig(env: NodeJS.ProcessEnv): TinybirdConfig {
-  const kind = (env.TINYBIRD_WORKSPACE_KIND ?? "").trim().toLowerCase() || "auto";
-  if (kind !== "auto" && kind !== "classic" && kind !== "forward") {
-    throw new ProvisioningError(
-      `TINYBIRD_WORKSPACE_KIND must be auto, classic or forward, got "${env.TINYBIRD_WORKSPACE_KIND}" (tinybirdWorkspaceKind)`,
+/** The stack's default (Pulumi.yaml), for a command run by hand without the setting. */
+export const DEFAULT_DEPLOYMENT_WAIT_MINUTES = 120;
+
+function waitMinutes(env: NodeJS.ProcessEnv): number {
+  const raw = (env.TINYBIRD_DEPLOYMENT_WAIT_MINUTES ?? "").trim();
+  if (raw === "") return DEFAULT_DEPLOYMENT_WAIT_MINUTES;
+  const minutes = Number(raw);
+  if (!Number.isInteger(minutes) || minutes < 1) {
+    throw new CommandError(
+      `TINYBIRD_DEPLOYMENT_WAIT_MINUTES must be a whole number of minutes, at least 1, got "${raw}" (stack config tinybirdDeploymentWaitMinutes)`,
     );
   }
+  return minutes;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv): TinybirdConfig {
   // Unreadable counts as no previous run: destroy then derives the names.
   const previous = readProvisionResult(env.PULUMI_COMMAND_STDOUT);
   const projectDir = env.TINYBIRD_PROJECT_DIR?.trim();
@@ -115,9 +127,9 @@ export function readConfig(env: NodeJS.ProcessEnv): TinybirdConfig {
       env,
     ).trim(),
     dataSourceName: env.TINYBIRD_DATASOURCE?.trim() || undefined,
-    workspaceKind: kind,
     deleteDataOnDestroy: flag(env, "TINYBIRD_DELETE_DATA_ON_DESTROY", "tinybirdDeleteDataOnDestroy"),
     allowDestructiveOperations: flag(env, "TINYBIRD_ALLOW_DESTRUCTIVE", "tinybirdAllowDestructiveOperations"),
+    deploymentWaitMs: waitMinutes(env) * 60_000,
     ...(previous ? { previous } : {}),
     ...(projectDir ? { projectDir } : {}),
   };

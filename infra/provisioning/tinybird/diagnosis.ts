@@ -9,15 +9,29 @@ export interface FailureContext {
   scope?: string;
 }
 
-/** Tinybird's way of saying "this workspace is Forward: change it through deployments". */
-export function saysForwardOnly(detail: string): boolean {
-  return /via deployments|through deployments|tinybird forward workspace|forward workspace/i.test(detail);
+/** Tinybird's way of saying a data source change needs a FORWARD_QUERY (the stand-in's and its server's wording). */
+export function saysForwardQueryNeeded(detail: string): boolean {
+  return /FORWARD_QUERY|forward query/i.test(detail);
 }
 
-/** …and "this operation exists only on Forward workspaces". */
+/** Tinybird's way of saying "this operation exists only on Classic workspaces" (its Forward-only APIs answer so on Classic). */
 export function saysClassicOnly(detail: string): boolean {
   return /classic workspace/i.test(detail) && !/only available for tinybird classic/i.test(detail);
 }
+
+/** What to do about a workspace that is not Forward: Tinybird's migration, or another workspace. */
+export const MIGRATE_TO_FORWARD =
+  "have the workspace migrated to Tinybird Forward (tb migrate-to-forward, or Tinybird support; " +
+  "https://www.tinybird.co/docs/forward/guides/migrate-from-classic), then run pulumi up again: a stack first " +
+  "deployed on Classic adopts the migrated workspace, keeping its data and its token values. Or point the " +
+  "stack at a Forward workspace: pulumi config set tinybirdHost <host>; pulumi config set --secret " +
+  "tinybirdAdminToken <token>";
+
+/** The one message for a workspace that is not Forward. */
+export const NOT_FORWARD =
+  "This Tinybird workspace is not a Tinybird Forward workspace (it does not answer GET /v1/workspace). Tinybird " +
+  "retired Classic (the migration's last grace period ended on 2026-10-16) and this stack deploys to Forward " +
+  `only. Fix: ${MIGRATE_TO_FORWARD}`;
 
 const HOST_HINT =
   "a token only works on its own region's API host, e.g. https://api.tinybird.co or " +
@@ -30,12 +44,8 @@ export function likelyFix(status: number, detail: string, context: FailureContex
       `(pulumi config set --secret tinybirdAdminToken <token>), and check tinybirdHost — ${HOST_HINT}`
     );
   }
-  if (status === 403 && saysForwardOnly(detail)) {
-    return 'this is a Tinybird Forward workspace, changed only by deployments: set tinybirdWorkspaceKind to "forward" (or "auto")';
-  }
-  if (status === 403 && saysClassicOnly(detail)) {
-    return 'this is a Tinybird Classic workspace: set tinybirdWorkspaceKind to "classic" (or "auto")';
-  }
+  if (saysClassicOnly(detail))
+    return `this is a Tinybird Classic workspace, which Tinybird retired: ${MIGRATE_TO_FORWARD}`;
   if (status === 403) {
     return (
       `the admin token lacks the scope for this call${context.scope ? ` (${context.scope})` : ""}: ` +

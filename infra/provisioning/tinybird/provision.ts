@@ -1,83 +1,36 @@
 /**
- * The Tinybird provisioning operations the stack's `local.Command` runs: create and update converge
- * the workspace on the datafiles and return the tokens; delete revokes the tokens and removes the
- * data only when asked.
+ * The Tinybird provisioning operations the stack's `local.Command` runs on a Tinybird Forward
+ * workspace: create and update converge the workspace on the datafiles and return the tokens;
+ * delete revokes the tokens and removes the data only when asked.
  */
-import { ProvisioningError, sleep } from "../../../command-kit/command-shell";
+import { CommandError, scrubSecrets, sleep } from "../../../command-kit/command-shell";
 import { loadProject } from "../../../tinybird-model/project";
-import { classicTokenNames, destroyClassic, provisionClassic } from "./classic";
-import { type ProvisionResult, readConfig, type TinybirdConfig } from "./config";
-import { detectKind } from "./detect";
-import { saysForwardOnly } from "./diagnosis";
-import { destroyForward, type ForwardOptions, provisionForward } from "./forward";
-import { TinybirdApi, TinybirdHttpError } from "./tinybird-api";
+import { type ProvisionResult, readConfig } from "./config";
+import type { DeployOptions } from "./deployments";
+import { destroyForward, provisionForward } from "./forward";
+import { TinybirdApi } from "./tinybird-api";
+import { requireForward } from "./workspace";
 
 export interface ProvisionDeps {
   fetch?: typeof fetch;
   /** Waits between retries and deployment polls (tests pass one that returns at once). */
   sleep?: (ms: number) => Promise<void>;
+  /** The clock the deployment wait is measured with (tests pass one that `sleep` advances). */
+  now?: () => number;
   /** The project root holding `tinybird/` (default: the working directory). */
   root?: string;
+  /** Between two looks at a deployment (default 5 s, as Tinybird's CLI). */
   pollIntervalMs?: number;
+  /** Progress lines for the person running `pulumi up` (default: stderr, which `pulumi up` shows). */
+  progress?: (line: string) => void;
 }
 
 const OPERATIONS = ["create", "update", "delete"] as const;
+const POLL_INTERVAL_MS = 5_000;
 
-async function provision(
-  api: TinybirdApi,
-  config: TinybirdConfig,
-  root: string,
-  forward: ForwardOptions,
-): Promise<ProvisionResult> {
-  const project = loadProject(root, { dataSourceName: config.dataSourceName });
-  const detected = await detectKind(api, config.workspaceKind);
-  if (detected.kind === "forward") {
-    return provisionForward(api, project, forward, config.previous, detected.deployments);
-  }
-  try {
-    return await provisionClassic(api, project, config.previous, forward);
-  } catch (error) {
-    const forwardOnly =
-      error instanceof TinybirdHttpError && error.status === 403 && saysForwardOnly(error.detail);
-    if (config.workspaceKind !== "auto" || !forwardOnly) throw error;
-    return provisionForward(api, project, forward, config.previous);
-  }
-}
-
-async function destroy(
-  api: TinybirdApi,
-  config: TinybirdConfig,
-  root: string,
-  forward: ForwardOptions,
-): Promise<void> {
-  const { previous } = config;
-  const kind = previous?.kind ?? (await detectKind(api, config.workspaceKind)).kind;
-  const dataSourceName = previous?.dataSource ?? config.dataSourceName;
-  if (kind === "forward") {
-    const project = loadProject(root, { dataSourceName });
-    await destroyForward(api, project, config.deleteDataOnDestroy, forward, previous);
-    return;
-  }
-  if (previous) {
-    await destroyClassic(api, previous, config.deleteDataOnDestroy);
-    return;
-  }
-  // No record of a previous run (state imported or edited): derive what this stack would have made.
-  const project = loadProject(root, { dataSourceName });
-  const names = classicTokenNames(project.dataSource.definition.name);
-  await destroyClassic(
-    api,
-    {
-      dataSource: project.dataSource.definition.name,
-      appendTokenName: names.append,
-      readTokenName: names.read,
-      pipes: project.pipes.map((p) => p.definition.name),
-      materializations: project.materializations.map((m) => m.definition.name),
-      rollups: project.rollups.map((r) => r.definition.name),
-    },
-    config.deleteDataOnDestroy,
-  );
-}
+const toStderr = (line: string) => {
+  process.stderr.write(`${line}\n`);
+};
 
 /** Runs `create`, `update` or `delete` with inputs from `env`; create/update return the result line. */
 export async function runOperation(
@@ -86,7 +39,7 @@ export async function runOperation(
   deps: ProvisionDeps = {},
 ): Promise<ProvisionResult | undefined> {
   if (!(OPERATIONS as readonly string[]).includes(operation)) {
-    throw new ProvisioningError(
+    throw new CommandError(
       `usage: node --import tsx infra/provisioning/tinybird/cli.ts create|update|delete (got "${operation}")`,
     );
   }
@@ -99,14 +52,23 @@ export async function runOperation(
     sleep: wait,
   });
   const root = deps.root ?? config.projectDir ?? process.cwd();
-  const forward: ForwardOptions = {
+  const options: DeployOptions = {
     allowDestructiveOperations: config.allowDestructiveOperations,
+    waitMs: config.deploymentWaitMs,
+    pollIntervalMs: deps.pollIntervalMs ?? POLL_INTERVAL_MS,
     sleep: wait,
-    ...(deps.pollIntervalMs !== undefined ? { pollIntervalMs: deps.pollIntervalMs } : {}),
+    now: deps.now ?? Date.now,
+    // Tinybird's own words are quoted in progress lines: nothing shaped like a token gets through.
+    progress: (line) => (deps.progress ?? toStderr)(scrubSecrets(line, [config.adminToken])),
   };
+  await requireForward(api);
+  const { previous } = config;
   if (operation === "delete") {
-    await destroy(api, config, root, forward);
+    // The data source this stack deployed, also when the setting changed since (a rename replaces).
+    const project = loadProject(root, { dataSourceName: previous?.dataSource ?? config.dataSourceName });
+    await destroyForward(api, project, config.deleteDataOnDestroy, options, previous);
     return undefined;
   }
-  return provision(api, config, root, forward);
+  const project = loadProject(root, { dataSourceName: config.dataSourceName });
+  return provisionForward(api, project, options, previous);
 }

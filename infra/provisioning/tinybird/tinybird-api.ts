@@ -4,7 +4,7 @@
  * Retry-After, and every failure becomes a message with the status, Tinybird's text and the fix.
  */
 
-import { ProvisioningError, scrubSecrets, withRetry } from "../../../command-kit/command-shell";
+import { CommandError, scrubSecrets, withRetry } from "../../../command-kit/command-shell";
 import { serverDelayMs } from "../../../lambda/retry-after";
 import { likelyFix } from "./diagnosis";
 
@@ -38,7 +38,7 @@ export interface ApiResponse {
 }
 
 /** A non-2xx answer. `detail` is Tinybird's own error text, secrets removed. */
-export class TinybirdHttpError extends ProvisioningError {
+export class TinybirdHttpError extends CommandError {
   override name = "TinybirdHttpError";
   constructor(
     readonly status: number,
@@ -56,7 +56,7 @@ export class TinybirdHttpError extends ProvisioningError {
 }
 
 /** No answer at all: DNS, refused connection, reset, timeout. */
-export class TinybirdNetworkError extends ProvisioningError {
+export class TinybirdNetworkError extends CommandError {
   override name = "TinybirdNetworkError";
   constructor(message: string) {
     super(message, { transient: true });
@@ -114,7 +114,7 @@ async function readCapped(response: Response, max: number, what: string): Promis
     size += value.byteLength;
     if (size > max) {
       await reader.cancel();
-      throw new ProvisioningError(
+      throw new CommandError(
         `Tinybird's answer to ${what} is over ${max / 1024 / 1024} MiB, far more than Tinybird sends: ` +
           "check tinybirdHost is Tinybird's API host",
       );

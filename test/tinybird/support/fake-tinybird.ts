@@ -1,68 +1,90 @@
 /**
- * A Tinybird workspace on 127.0.0.1 that speaks the admin APIs the provisioning uses, Classic
- * (REST creation) or Forward (deployments), with state, so re-runs and destroys can be checked;
- * every request is recorded, and one-shot faults can be queued in front of any route.
+ * A Tinybird Forward workspace on 127.0.0.1 that behaves as Tinybird does for the APIs the
+ * provisioning uses, with state, so re-runs, interruptions and destroys can be checked:
+ *
+ * - `POST /v1/deploy` plans the new datafiles against the live ones (fake-plan.ts): `check=true`
+ *   only answers; otherwise a deployment is created (one staging deployment at a time), moves
+ *   calculating → creating_schema → schema_ready → data_ready, taking `populateSteps` steps more
+ *   when a view must repopulate, and with `auto_promote` goes live by itself; the live one it
+ *   replaces is deleting, then deleted. Time passes one step per request the workspace answers, or
+ *   by `advance()` while no client is watching: a deployment outlives the client that created it.
+ * - A deployment fails (ERROR feedback) when a data source change needs a FORWARD_QUERY it lacks,
+ *   and, with chDB, when a view's columns differ from its target's or a FORWARD_QUERY's from the
+ *   schema; a failed deployment is deleted by Tinybird a few steps later. `failNext` makes the next
+ *   one fail while it populates; `warnNext` adds WARNING feedback.
+ * - With a chDB session, the live data sources are real tables (fake-tables.ts): rows ingested stay
+ *   through deployments, and a promoted deployment alters, rewrites and populates them.
+ * - Tokens declared in the datafiles (`TOKEN <name> APPEND|READ`) exist while a live deployment
+ *   declares them, keeping their values; `GET /v0/tokens/<name>` reads them.
+ * - A `classic` workspace has no /v1 API, as Tinybird's retired Classic workspaces.
+ * Every request is recorded, and one-shot faults can be queued in front of any route.
  */
 import type { ServerResponse } from "node:http";
+import type { Session } from "chdb";
+import type { IngestResult } from "../../../tinybird-model/clickhouse";
 import { type RecordedRequest, type StubReply, type StubServer, startStub } from "../../support/http-stub";
+import { baseName, type DeployedFile, type Feedback, type Plan, planDeployment } from "./fake-plan";
+import { FakeTables } from "./fake-tables";
 
 export const ADMIN_TOKEN = "p.admin-eyJ1IjoiYWRtaW4tdG9rZW4tc2VjcmV0In0";
-
-export interface FakeColumn {
-  name: string;
-  type: string;
-  jsonpath: string | null;
-  default_value: string | null;
-  nullable: boolean;
-}
-
-export interface FakeDataSource {
-  name: string;
-  schema: { columns: FakeColumn[] };
-  engine: { engine: string; sorting_key?: string; partition_key?: string };
-}
 
 export interface FakeToken {
   name: string;
   token: string;
-  description: string;
   scopes: { type: string; resource?: string }[];
-  /** Declared in a Forward datafile (removed by a deployment that no longer declares it). */
-  fromDeployment?: boolean;
 }
 
 export interface FakeDeployment {
   id: string;
   status: string;
   live: boolean;
-  files: { field: string; filename: string; text: string }[];
-  /** How many more status polls before it is data_ready. */
-  pollsLeft: number;
+  autoPromote: boolean;
+  files: DeployedFile[];
+  plan: Plan;
+  /** Steps left in the current status. */
+  stepsLeft: number;
+  feedback: Feedback[];
+  errors: { filename: string; error: string }[];
+  /** Fails at schema_ready with these errors (failNext). */
+  failWith?: { filename: string; error: string }[];
 }
 
-type Fault = {
-  method: string;
-  path: string | RegExp;
-  reply: StubReply | ((res: ServerResponse) => void);
-};
+export interface FakeOptions {
+  kind?: "forward" | "classic";
+  /** Real tables on this chDB session (one per process): view and FORWARD_QUERY checks, rows, populates. */
+  session?: Session;
+}
+
+type Fault = { method: string; path: string | RegExp; reply: StubReply | ((res: ServerResponse) => void) };
 
 export interface FakeTinybird {
   url: string;
   requests: RecordedRequest[];
-  kind: "classic" | "forward";
-  datasources: Map<string, FakeDataSource>;
-  tokens: Map<string, FakeToken>;
-  /** Classic: the JSON bodies received; Forward: the deployed .pipe texts. */
-  pipes: Map<string, unknown>;
+  kind: "forward" | "classic";
   deployments: FakeDeployment[];
-  /** Polls a new deployment needs before it is ready (default 1). */
-  pollsPerDeployment: number;
-  /** Classic populate jobs started by `POST /v0/pipes?populate=true`, by id. */
-  jobs: Map<string, { pollsLeft: number }>;
-  /** Polls a populate job needs before it is done (default 1; 0: done when created). */
-  pollsPerJob: number;
-  /** Queues a one-shot answer for the next matching request. */
-  fault(method: string, path: string | RegExp, reply: StubReply | ((res: ServerResponse) => void)): void;
+  tokens: Map<string, FakeToken>;
+  /** Steps a deployment spends populating when a view has to re-run (default 6). */
+  populateSteps: number;
+  /** Rollups populated by promoted deployments, in order, with the deployment's id. */
+  populates: { deployment: string; datasource: string }[];
+  live(): FakeDeployment | undefined;
+  /** The live deployment's data source and pipe names. */
+  datasources(): string[];
+  pipes(): string[];
+  /** Lets `steps` units of time pass with nobody watching. */
+  advance(steps?: number): void;
+  /** The next deployment created fails while it populates. */
+  failNext(errors: { filename: string; error: string }[]): void;
+  /** WARNING feedback on the next check or deployment. */
+  warnNext(resource: string, message: string): void;
+  /** Makes `files` the live deployment at once, with token values (a workspace Tinybird migrated). */
+  seedLive(files: DeployedFile[], options?: { id?: string; tokenValues?: Record<string, string> }): void;
+  /** Appends events to a live data source as the Events API does (needs a chDB session). */
+  ingest(datasource: string, events: (string | object)[]): IngestResult;
+  /** SQL over the live tables (needs a chDB session). */
+  query<T = Record<string, unknown>>(sql: string): T[];
+  count(table: string): number;
+  fault(method: string, path: string | RegExp, reply: Fault["reply"]): void;
   /** Every request so far as `METHOD /path?query`, in order. */
   calls(): string[];
   close(): Promise<void>;
@@ -70,144 +92,169 @@ export interface FakeTinybird {
 
 const json = (status: number, body: unknown): StubReply => ({ status, body });
 const error = (status: number, message: string) => json(status, { error: message });
-const FORWARD_ONLY =
-  "Adding or modifying pipes or data sources in Tinybird Forward can only be done via deployments";
 
 let counter = 0;
 const newToken = (name: string) => `p.${name}-eyJpZCI6${++counter}In0-value`;
 
-function parseSchema(schema: string): FakeColumn[] {
-  return schema.split(/,\s*(?=`)/).map((part) => {
-    const m = /^`([^`]+)`\s+(.+?)(?:\s+`json:([^`]*)`)?(?:\s+DEFAULT\s+(.+))?$/.exec(part.trim());
-    if (!m) throw new Error(`fake cannot read column ${part}`);
-    return { name: m[1]!, type: m[2]!, jsonpath: m[3] ?? null, default_value: m[4] ?? null, nullable: false };
-  });
-}
-
-const form = (req: RecordedRequest) => new URLSearchParams(req.text);
-
 /** The file parts of a multipart request, as a deployment receives them. */
-export async function multipartFiles(req: RecordedRequest): Promise<FakeDeployment["files"]> {
+export async function multipartFiles(req: RecordedRequest): Promise<DeployedFile[]> {
   const data = await new Response(new Uint8Array(req.body), {
     headers: { "content-type": String(req.headers["content-type"]) },
   }).formData();
-  const files: FakeDeployment["files"] = [];
+  const files: DeployedFile[] = [];
   for (const [field, value] of data.entries()) {
     if (typeof value !== "string") files.push({ field, filename: value.name, text: await value.text() });
   }
   return files;
 }
-const baseName = (filename: string) => filename.slice(filename.lastIndexOf("/") + 1).replace(/\.[^.]+$/, "");
 
-export async function startFakeTinybird(kind: "classic" | "forward"): Promise<FakeTinybird> {
+export async function startFakeTinybird(options: FakeOptions = {}): Promise<FakeTinybird> {
+  const kind = options.kind ?? "forward";
+  const tables = options.session ? new FakeTables(options.session) : undefined;
   const faults: Fault[] = [];
+  const warnings: Feedback[] = [];
+  let failure: FakeDeployment["failWith"];
+  let nextId = 1;
+
   const fake = {
     kind,
-    datasources: new Map<string, FakeDataSource>(),
-    tokens: new Map<string, FakeToken>(),
-    pipes: new Map<string, unknown>(),
     deployments: [] as FakeDeployment[],
-    pollsPerDeployment: 1,
-    jobs: new Map<string, { pollsLeft: number }>(),
-    pollsPerJob: 1,
+    tokens: new Map<string, FakeToken>(),
+    populateSteps: 6,
+    populates: [] as { deployment: string; datasource: string }[],
   };
+  const live = () => fake.deployments.find((d) => d.live);
+  const staging = () => fake.deployments.find((d) => !d.live && d.status !== "deleted");
 
-  function formatToken(t: FakeToken) {
-    return { name: t.name, description: t.description, scopes: t.scopes, token: t.token };
+  function view(d: FakeDeployment) {
+    return {
+      id: d.id,
+      status: d.status,
+      live: d.live,
+      feedback: d.feedback,
+      errors: d.errors,
+      ...d.plan.changes,
+    };
   }
 
-  function scopesFrom(values: string[]) {
-    return values.map((s) => {
-      const [a, b, resource] = s.split(":");
-      return resource ? { type: `${a}:${b}`, resource } : { type: `${a}:${b}` };
-    });
+  function plan(files: DeployedFile[]): Plan {
+    const planned = planDeployment(files, live()?.files ?? []);
+    if (tables && planned.errors.length === 0) {
+      const key = JSON.stringify(files);
+      for (const p of tables.check(planned, key)) planned.feedback.push({ level: "ERROR", ...p });
+    }
+    planned.feedback.push(...warnings.splice(0));
+    return planned;
+  }
+
+  /**
+   * Makes `d` live. Auto-promotion removes the deployment it replaces, as Tinybird does;
+   * set-live leaves it to the caller (`tb deployment promote` deletes it next).
+   */
+  function promote(d: FakeDeployment, removeReplaced: boolean): void {
+    const previous = live();
+    if (previous) {
+      previous.live = false;
+      previous.status = removeReplaced ? "deleting" : "data_ready";
+      previous.autoPromote = false;
+      previous.stepsLeft = 1;
+    }
+    if (tables) tables.promote(d.plan, previous?.plan);
+    for (const target of d.plan.populate.map((p) => p.target)) {
+      fake.populates.push({ deployment: d.id, datasource: target });
+    }
+    d.live = true;
+    d.status = "live";
+    syncTokens(d);
+  }
+
+  /** Tokens follow the live deployment's TOKEN lines: kept (same value), created, or removed. */
+  function syncTokens(d: FakeDeployment, values: Record<string, string> = {}): void {
+    const declared = new Map<string, FakeToken["scopes"]>();
+    for (const f of d.files) {
+      const resource = baseName(f.filename);
+      const family = f.filename.endsWith(".datasource") ? "DATASOURCES" : "PIPES";
+      for (const m of f.text.matchAll(/^TOKEN\s+["']?(\w+)["']?\s+(\w+)\s*$/gm)) {
+        declared.set(m[1]!, [...(declared.get(m[1]!) ?? []), { type: `${family}:${m[2]}`, resource }]);
+      }
+    }
+    for (const name of fake.tokens.keys()) if (!declared.has(name)) fake.tokens.delete(name);
+    for (const [name, scopes] of declared) {
+      const token = values[name] ?? fake.tokens.get(name)?.token ?? newToken(name);
+      fake.tokens.set(name, { name, token, scopes });
+    }
+  }
+
+  /** One unit of time: every deployment in flight moves on. */
+  function step(): void {
+    for (const d of [...fake.deployments]) {
+      // A replaced deployment left data_ready by set-live waits there to be deleted.
+      const waiting = d.status === "data_ready" && !d.autoPromote;
+      if (d.live || d.status === "deleted" || waiting || --d.stepsLeft > 0) continue;
+      const move = (status: string, steps = 1) => {
+        d.status = status;
+        d.stepsLeft = steps;
+      };
+      const populates = d.plan.populate.length > 0 || d.plan.actions.some((a) => a.kind === "rewrite");
+      if (d.status === "calculating") move("creating_schema");
+      else if (d.status === "creating_schema") move("schema_ready", populates ? fake.populateSteps : 1);
+      else if (d.status === "schema_ready" && d.failWith) {
+        d.errors = d.failWith;
+        move("failed", 2);
+      } else if (d.status === "schema_ready") move("data_ready");
+      else if (d.status === "data_ready") promote(d, true);
+      // Tinybird discards a failed deployment by itself.
+      else if (d.status === "failed") move("deleting");
+      else if (d.status === "deleting") move("deleted");
+    }
   }
 
   async function deploy(req: RecordedRequest): Promise<StubReply> {
     const files = await multipartFiles(req);
-    const sources = files.filter((f) => f.filename.endsWith(".datasource")).map((f) => baseName(f.filename));
-    const pipes = files.filter((f) => f.filename.endsWith(".pipe")).map((f) => baseName(f.filename));
-    const deletedSources = [...fake.datasources.keys()].filter((n) => !sources.includes(n));
-    const deletedPipes = [...fake.pipes.keys()].filter((n) => !pipes.includes(n));
-    const id = String(fake.deployments.length + 1);
-    const summary = {
-      id,
-      new_datasource_names: sources.filter((n) => !fake.datasources.has(n)),
-      new_pipe_names: pipes.filter((n) => !fake.pipes.has(n)),
-      deleted_datasource_names: deletedSources,
-      deleted_pipe_names: deletedPipes,
-    };
-    if (deletedSources.length > 0 && req.query.get("allow_destructive_operations") !== "true") {
-      return json(200, {
-        result: "failed",
-        deployment: {
-          ...summary,
-          status: "failed",
-          feedback: deletedSources.map((n) => ({
-            level: "ERROR",
-            resource: `Datasource ${n}.datasource`,
-            message: `Removing this data source is a destructive operation: it deletes its data`,
-          })),
-          errors: [],
-        },
-      });
+    const check = req.query.get("check") === "true";
+    if (!check && staging()) {
+      return error(
+        400,
+        `Deployment ${staging()!.id} is still in progress (${staging()!.status}): wait for it, or discard it with tb deployment discard`,
+      );
     }
-    const live = fake.deployments.find((d) => d.live);
-    const same =
-      live &&
-      live.files.length === files.length &&
-      live.files.every((f, i) => f.filename === files[i]!.filename && f.text === files[i]!.text);
-    if (same) return json(200, { result: "no_changes" });
-    const deployment: FakeDeployment = {
-      id,
-      status: "calculating",
+    const planned = plan(files);
+    const destructive = req.query.get("allow_destructive_operations") === "true";
+    if (planned.changes.deleted_datasource_names.length > 0 && !destructive) {
+      for (const n of planned.changes.deleted_datasource_names) {
+        planned.feedback.push({
+          level: "ERROR",
+          resource: `Datasource ${n}.datasource`,
+          message: "Removing this data source is a destructive operation: it deletes its data",
+        });
+      }
+    }
+    const failed = planned.feedback.some((f) => f.level === "ERROR");
+    const current = live();
+    const unchanged =
+      current &&
+      current.files.length === files.length &&
+      current.files.every((f, i) => f.filename === files[i]!.filename && f.text === files[i]!.text);
+    if (unchanged && !failed) return json(200, { result: "no_changes" });
+    const d: FakeDeployment = {
+      id: check ? "" : String(nextId++),
+      status: failed ? "failed" : "calculating",
       live: false,
+      autoPromote: req.query.get("auto_promote") === "true",
       files,
-      pollsLeft: fake.pollsPerDeployment,
+      plan: planned,
+      stepsLeft: failed ? 2 : 1,
+      feedback: planned.feedback,
+      errors: planned.errors,
+      ...(failure && !failed ? { failWith: failure } : {}),
     };
-    fake.deployments.push(deployment);
-    return json(200, {
-      result: "success",
-      deployment: { ...summary, status: deployment.status, live: false, feedback: [], errors: [] },
-    });
+    if (check) return json(200, { result: failed ? "failed" : "success", deployment: view(d) });
+    failure = undefined;
+    fake.deployments.push(d);
+    return json(200, { result: failed ? "failed" : "success", deployment: view(d) });
   }
 
-  function setLive(deployment: FakeDeployment): void {
-    for (const d of fake.deployments) d.live = false;
-    deployment.live = true;
-    fake.datasources.clear();
-    fake.pipes.clear();
-    const declared = new Map<string, { type: string; resource: string }[]>();
-    for (const f of deployment.files) {
-      const name = baseName(f.filename);
-      if (f.filename.endsWith(".datasource")) {
-        fake.datasources.set(name, { name, schema: { columns: [] }, engine: { engine: "MergeTree" } });
-      } else {
-        fake.pipes.set(name, f.text);
-      }
-      for (const m of f.text.matchAll(/^TOKEN\s+"?([\w]+)"?\s+(\w+)\s*$/gm)) {
-        const kindOf = f.filename.endsWith(".datasource") ? "DATASOURCES" : "PIPES";
-        declared.set(m[1]!, [...(declared.get(m[1]!) ?? []), { type: `${kindOf}:${m[2]}`, resource: name }]);
-      }
-    }
-    for (const [name, token] of fake.tokens)
-      if (token.fromDeployment && !declared.has(name)) fake.tokens.delete(name);
-    for (const [name, scopes] of declared) {
-      const existing = fake.tokens.get(name);
-      fake.tokens.set(name, {
-        name,
-        token: existing?.token ?? newToken(name),
-        description: "",
-        scopes,
-        fromDeployment: true,
-      });
-    }
-  }
-
-  function deployment(id: string): FakeDeployment | undefined {
-    return fake.deployments.find((d) => d.id === id);
-  }
-
+  const deployment = (id: string) => fake.deployments.find((d) => d.id === id);
   type Route = [
     method: string,
     path: RegExp,
@@ -215,33 +262,22 @@ export async function startFakeTinybird(kind: "classic" | "forward"): Promise<Fa
   ];
   const routes: Route[] = [
     // Tinybird's CLI tells Forward by this answer; a Classic workspace has no /v1/workspace.
-    [
-      "GET",
-      /^\/v1\/workspace$/,
-      () =>
-        kind === "forward"
-          ? json(200, { id: "ws_1", name: "clerk", release: "forward" })
-          : error(404, "Not found"),
-    ],
+    ["GET", /^\/v1\/workspace$/, () => json(200, { id: "ws_1", name: "clerk", release: "forward" })],
     [
       "GET",
       /^\/v1\/deployments$/,
       () =>
-        kind === "classic"
-          ? error(404, "Not found")
-          : json(200, {
-              deployments: fake.deployments.map(({ id, status, live }) => ({ id, status, live })),
-            }),
+        json(200, {
+          deployments: fake.deployments.map(({ id, status, live }) => ({ id, status, live })).reverse(),
+        }),
     ],
-    ["POST", /^\/v1\/deploy$/, (req) => (kind === "forward" ? deploy(req) : error(404, "Not found"))],
+    ["POST", /^\/v1\/deploy$/, (req) => deploy(req)],
     [
       "GET",
       /^\/v1\/deployments\/([^/]+)$/,
       (_req, id) => {
         const d = deployment(id);
-        if (!d) return error(404, "Deployment not found");
-        if (d.status === "calculating" && d.pollsLeft-- <= 0) d.status = "data_ready";
-        return json(200, { result: "success", deployment: { id: d.id, status: d.status, live: d.live } });
+        return d ? json(200, { result: "success", deployment: view(d) }) : error(404, "Deployment not found");
       },
     ],
     [
@@ -250,8 +286,9 @@ export async function startFakeTinybird(kind: "classic" | "forward"): Promise<Fa
       (_req, id) => {
         const d = deployment(id);
         if (!d) return error(404, "Deployment not found");
-        if (d.status !== "data_ready") return error(400, "Deployment is not ready");
-        setLive(d);
+        if (d.live) return json(200, { result: "success" });
+        if (d.status !== "data_ready") return error(400, `Deployment ${id} is not ready (${d.status})`);
+        promote(d, false);
         return json(200, { result: "success" });
       },
     ],
@@ -262,153 +299,37 @@ export async function startFakeTinybird(kind: "classic" | "forward"): Promise<Fa
         const d = deployment(id);
         if (!d) return error(404, "Deployment not found");
         if (d.live) return error(400, "Cannot delete the live deployment");
-        d.status = "deleted";
+        if (d.status !== "deleted") {
+          d.status = "deleting";
+          d.stepsLeft = 1;
+        }
         return json(200, { result: "success" });
       },
     ],
     [
       "GET",
       /^\/v0\/datasources\/([^/]+)$/,
-      (_req, name) => {
-        const ds = fake.datasources.get(name);
-        return ds ? json(200, ds) : error(404, `Data Source "${name}" does not exist`);
-      },
+      (_req, name) =>
+        fake_.datasources().includes(name)
+          ? json(200, { name, schema: { columns: [] } })
+          : error(404, `Data Source "${name}" does not exist`),
     ],
-    [
-      "DELETE",
-      /^\/v0\/datasources\/([^/]+)$/,
-      (_req, name) => {
-        if (kind === "forward") return error(403, FORWARD_ONLY);
-        if (!fake.datasources.delete(name)) return error(404, `Data Source "${name}" does not exist`);
-        return { status: 204 };
-      },
-    ],
-    ["POST", /^\/v0\/datasources$/, (req) => createDataSource(req)],
     [
       "GET",
       /^\/v0\/tokens\/([^/]+)$/,
       (_req, name) => {
         const token = fake.tokens.get(name);
-        return token ? json(200, formatToken(token)) : error(404, "Token not found");
-      },
-    ],
-    [
-      "DELETE",
-      /^\/v0\/tokens\/([^/]+)$/,
-      (_req, name) => (fake.tokens.delete(name) ? json(200, { ok: true }) : error(404, "Token not found")),
-    ],
-    [
-      "PUT",
-      /^\/v0\/tokens\/([^/]+)$/,
-      (req, name) => {
-        const token = fake.tokens.get(name);
-        if (!token) return error(404, "Static Token not found");
-        token.scopes = scopesFrom(form(req).getAll("scope"));
-        return json(200, { name: token.name, description: token.description, scopes: token.scopes });
-      },
-    ],
-    ["POST", /^\/v0\/tokens\/$/, (req) => createToken(req)],
-    [
-      "POST",
-      /^\/v0\/pipes$/,
-      (req) => {
-        if (kind === "forward") return error(403, FORWARD_ONLY);
-        const body = JSON.parse(req.text) as { name: string };
-        if (fake.pipes.has(body.name) && req.query.get("force") !== "true") {
-          return error(
-            409,
-            `There is already a Pipe with name "${body.name}". Pipe names must be globally unique`,
-          );
-        }
-        const materialized = (body as { nodes?: { type?: string; datasource?: string }[] }).nodes?.find(
-          (n) => n.type === "materialized",
-        );
-        if (materialized && !fake.datasources.has(materialized.datasource ?? "")) {
-          return error(400, `Data Source "${materialized.datasource}" does not exist`);
-        }
-        fake.pipes.set(body.name, body);
-        if (materialized && req.query.get("populate") === "true") {
-          const id = `job_${body.name}`;
-          fake.jobs.set(id, { pollsLeft: fake.pollsPerJob });
-          const status = fake.pollsPerJob > 0 ? "waiting" : "done";
-          return json(200, { ...body, id: `t_${body.name}`, job: { id, job_id: id, status } });
-        }
-        return json(200, { ...body, id: `t_${body.name}` });
-      },
-    ],
-    ["GET", /^\/v0\/pipes\/([^/]+)$/, (_req, name) => describePipe(name)],
-    [
-      "GET",
-      /^\/v0\/jobs\/([^/]+)$/,
-      (_req, id) => {
-        const job = fake.jobs.get(id);
-        if (!job) return error(404, "Job not found");
-        return json(200, { id, status: job.pollsLeft-- > 0 ? "working" : "done" });
-      },
-    ],
-    [
-      "DELETE",
-      /^\/v0\/pipes\/([^/]+)$/,
-      (_req, name) => {
-        if (kind === "forward") return error(403, FORWARD_ONLY);
-        return fake.pipes.delete(name) ? { status: 204 } : error(404, `Pipe "${name}" not found`);
+        return token
+          ? json(200, { name: token.name, scopes: token.scopes, token: token.token })
+          : error(404, "Token not found");
       },
     ],
   ];
 
-  /**
-   * `GET /v0/pipes/<name>` as Tinybird answers it (pipe.to_json): every node with the tables it reads,
-   * `dependencies`, which Tinybird's SQL parser finds and this finds by whole-word match.
-   */
-  function describePipe(name: string): StubReply {
-    const pipe = fake.pipes.get(name) as { name: string; nodes: { name: string; sql: string }[] } | undefined;
-    if (!pipe) return error(404, `Pipe "${name}" not found`);
-    const tables = [...fake.datasources.keys(), ...pipe.nodes.map((n) => n.name)];
-    const reads = (sql: string, table: string) => new RegExp(`(?<![\\w.])${table}(?![\\w])`).test(sql);
-    return json(200, {
-      id: `t_${name}`,
-      name,
-      nodes: pipe.nodes.map((n) => ({ ...n, dependencies: tables.filter((t) => reads(n.sql, t)) })),
-    });
-  }
-
-  function createDataSource(req: RecordedRequest): StubReply {
-    if (kind === "forward") return error(403, FORWARD_ONLY);
-    const f = form(req);
-    const name = f.get("name")!;
-    if (f.get("format") !== "ndjson" && f.get("schema")?.includes("json:")) {
-      return error(400, "jsonpaths are only supported with format=ndjson");
-    }
-    if (fake.datasources.has(name)) return error(400, `Data Source "${name}" already exists`);
-    const ds: FakeDataSource = {
-      name,
-      schema: { columns: parseSchema(f.get("schema")!) },
-      engine: {
-        engine: f.get("engine") ?? "MergeTree",
-        sorting_key: f.get("engine_sorting_key") ?? undefined,
-        partition_key: f.get("engine_partition_key") ?? undefined,
-      },
-    };
-    fake.datasources.set(name, ds);
-    return json(200, { datasource: ds });
-  }
-
-  function createToken(req: RecordedRequest): StubReply {
-    const f = form(req);
-    const name = f.get("name")!;
-    if (fake.tokens.has(name)) return error(400, `Token with name "${name}" already exists`);
-    const token: FakeToken = {
-      name,
-      token: newToken(name),
-      description: f.get("description") ?? "",
-      scopes: scopesFrom(f.getAll("scope")),
-    };
-    fake.tokens.set(name, token);
-    return json(200, formatToken(token));
-  }
-
   async function handle(req: RecordedRequest): Promise<StubReply> {
     if (req.headers.authorization !== `Bearer ${ADMIN_TOKEN}`) return error(403, "Invalid token");
+    if (kind === "classic" && req.path.startsWith("/v1/")) return error(404, "Not found");
+    step();
     for (const [method, path, answer] of routes) {
       const match = path.exec(req.path);
       if (match && method === req.method) return answer(req, decodeURIComponent(match[1] ?? ""));
@@ -432,13 +353,60 @@ export async function startFakeTinybird(kind: "classic" | "forward"): Promise<Fa
     return handle(req);
   });
 
-  return Object.assign(fake, {
+  const requireTables = () => {
+    if (!tables) throw new Error("this fake Tinybird has no chDB session: startFakeTinybird({ session })");
+    return tables;
+  };
+  const fake_: FakeTinybird = Object.assign(fake, {
     url: server.url,
     requests: server.requests,
+    live,
+    datasources: () => [...(live()?.plan.datasources.keys() ?? [])],
+    pipes: () => [...(live()?.plan.pipes.keys() ?? [])],
+    advance(steps = 1) {
+      for (let i = 0; i < steps; i++) step();
+    },
+    failNext(errors: { filename: string; error: string }[]) {
+      failure = errors;
+    },
+    warnNext(resource: string, message: string) {
+      warnings.push({ level: "WARNING", resource, message });
+    },
+    seedLive(files: DeployedFile[], seed: { id?: string; tokenValues?: Record<string, string> } = {}) {
+      const planned = planDeployment(files, []);
+      if (planned.errors.length > 0) throw new Error(`seedLive: ${JSON.stringify(planned.errors)}`);
+      const previous = live();
+      if (previous) Object.assign(previous, { live: false, status: "deleted" });
+      const d: FakeDeployment = {
+        id: seed.id ?? String(nextId++),
+        status: "live",
+        live: true,
+        autoPromote: false,
+        files,
+        plan: planned,
+        stepsLeft: 0,
+        feedback: [],
+        errors: [],
+      };
+      if (tables) tables.promote({ ...planned, populate: [] }, previous?.plan);
+      fake.deployments.push(d);
+      syncTokens(d, seed.tokenValues);
+    },
+    ingest(datasource: string, events: (string | object)[]) {
+      const ds = live()?.plan.datasources.get(datasource);
+      if (!ds) throw new Error(`no live data source ${datasource}`);
+      return requireTables().ingest(ds, events);
+    },
+    query: <T = Record<string, unknown>>(sql: string) => requireTables().query<T>(sql),
+    count: (table: string) => requireTables().count(table),
     fault(method: string, path: string | RegExp, reply: Fault["reply"]) {
       faults.push({ method, path, reply });
     },
     calls: () => server.requests.map((r) => `${r.method} ${r.path}${r.query.size ? `?${r.query}` : ""}`),
-    close: () => server.close(),
+    close: async () => {
+      tables?.close();
+      await server.close();
+    },
   });
+  return fake_;
 }

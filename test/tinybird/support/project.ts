@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { afterEach, beforeEach, expect } from "vitest";
 import { runOperation } from "../../../infra/provisioning/tinybird/provision";
 import type { RecordedRequest } from "../../support/http-stub";
-import { ADMIN_TOKEN, type FakeTinybird, startFakeTinybird } from "./fake-tinybird";
+import { ADMIN_TOKEN, type FakeOptions, type FakeTinybird, startFakeTinybird } from "./fake-tinybird";
 
 export const REPO_ROOT = resolve(__dirname, "../../..");
 
@@ -88,40 +88,64 @@ export function expectTokenOnlyInHeaders(requests: RecordedRequest[]): void {
   }
 }
 
-/** A sleep that returns at once and remembers what it was asked to wait. */
-export function recordingSleep(): { sleep: (ms: number) => Promise<void>; waits: number[] } {
+/**
+ * A clock whose sleep returns at once, remembers what it was asked to wait, and moves the clock's
+ * time on by it: a deployment's wait budget runs out after the polls it would really take.
+ */
+export function recordingSleep(): {
+  sleep: (ms: number) => Promise<void>;
+  now: () => number;
+  waits: number[];
+  reset(): void;
+} {
   const waits: number[] = [];
-  return { waits, sleep: async (ms) => void waits.push(ms) };
+  let t = 0;
+  return {
+    waits,
+    now: () => t,
+    sleep: async (ms) => {
+      waits.push(ms);
+      t += ms;
+    },
+    reset() {
+      waits.length = 0;
+      t = 0;
+    },
+  };
 }
 
 /**
- * A fresh fake workspace and project for every test of the calling file, and `run` to execute an
- * operation against them in-process (sleeps recorded, not waited).
+ * A fresh fake Forward workspace and project for every test of the calling file, and `run` to
+ * execute an operation against them in-process (sleeps recorded, not waited; progress lines kept).
  */
-export function useFakeWorkspace(kind: "classic" | "forward", pollIntervalMs?: number) {
+export function useFakeWorkspace(options: { pollIntervalMs?: number; fake?: () => FakeOptions } = {}) {
   const ws = {
     fake: undefined as unknown as FakeTinybird,
     root: "",
     clock: recordingSleep(),
-    /** Swaps in a workspace of the other kind for the current test. */
-    async use(other: "classic" | "forward") {
+    progress: [] as string[],
+    /** Swaps in another workspace for the current test. */
+    async use(fakeOptions: FakeOptions) {
       await ws.fake.close();
-      ws.fake = await startFakeTinybird(other);
+      ws.fake = await startFakeTinybird(fakeOptions);
     },
     run: (operation: string, extra: Record<string, string> = {}) =>
       runOperation(operation, envFor(ws.fake, extra), {
         root: ws.root,
         sleep: ws.clock.sleep,
-        ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
+        now: ws.clock.now,
+        progress: (line) => ws.progress.push(line),
+        ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
       }),
     /** Runs again with the previous result as PULUMI_COMMAND_STDOUT, as Pulumi does. */
     rerun: (previous: unknown, operation = "update", extra: Record<string, string> = {}) =>
       ws.run(operation, { PULUMI_COMMAND_STDOUT: JSON.stringify(previous), ...extra }),
   };
   beforeEach(async () => {
-    ws.fake = await startFakeTinybird(kind);
+    ws.fake = await startFakeTinybird(options.fake?.() ?? {});
     ws.root = makeProject();
-    ws.clock.waits.length = 0;
+    ws.clock.reset();
+    ws.progress.length = 0;
   });
   afterEach(async () => {
     await ws.fake.close();
