@@ -24,6 +24,8 @@ const PIPES = [
   "auth_friction",
   "sign_in_methods",
   "users",
+  "retention",
+  "headline",
 ];
 
 let local: LocalTinybird;
