@@ -46,8 +46,12 @@ interface Range {
 
 function reportRange(params: Params, defaultDays: number, now: Date): Range {
   const today = dayOf(now.getTime());
-  const start = params.start_date ?? addDays(today, -(defaultDays - 1));
-  const end = params.end_date ?? today;
+  // Defaults: the range ends today, or on start_date when that is later; it starts defaultDays
+  // before its end.
+  const end =
+    params.end_date ??
+    (params.start_date !== undefined && params.start_date > today ? params.start_date : today);
+  const start = params.start_date ?? addDays(end, -(defaultDays - 1));
   const granularity = (params.granularity ?? "day") as Granularity;
   const days: string[] = [];
   for (let d = start; d <= end; d = addDays(d, 1)) days.push(d);
