@@ -8,7 +8,8 @@
  * error); `{% if %}…{% elif %}…{% else %}…{% end %}` evaluates a Python expression; a parameter the
  * request does not give is `None`; typed functions (`Date(start_date, '2024-01-01')`) take the
  * default when the parameter is missing, fail with "Required parameter is not defined" when there is
- * neither, and validate the value with Tinybird's testers; `error(msg)` aborts the request.
+ * neither, and validate the value with Tinybird's testers; `error(msg)` aborts the request;
+ * `date_diff_in_seconds(…, none_if_error=True)` is None for a date the format or the calendar refuses.
  * Anything else (`{% for %}`, `{% set %}`, `columns()`, arrays, floats …) is rejected with a clear
  * message rather than guessed.
  */
@@ -335,8 +336,66 @@ class Evaluator {
     if (name in INTEGER_RANGES || name in TESTERS || name === "String") {
       return typedValue(name, typedArgs(name, args, kwargs));
     }
+    if (name === "date_diff_in_seconds") return dateDiffInSeconds(args, kwargs);
     throw new TemplateError(`'${name}' is not a function this renderer supports`);
   }
+}
+
+/**
+ * Python's `datetime.strptime` for the %Y %m %d %H %M %S formats the templates use: the instant in
+ * milliseconds (UTC), or null when the text does not match or names no day of the calendar
+ * (2025-02-30).
+ */
+function parseDate(text: string, format: string): number | null {
+  const fields: string[] = [];
+  const pattern = format.replace(/%([YmdHMS])|[.*+?^${}()|[\]\\]/g, (all, field?: string) => {
+    if (!field) return `\\${all}`;
+    fields.push(field);
+    return field === "Y" ? "(\\d{4})" : "(\\d{1,2})";
+  });
+  const match = new RegExp(`^${pattern}$`).exec(text);
+  if (!match) return null;
+  const part = (field: string, otherwise: number) => {
+    const i = fields.indexOf(field);
+    return i < 0 ? otherwise : Number(match[i + 1]);
+  };
+  const [y, m, d, h, min, sec] = [
+    part("Y", 1900),
+    part("m", 1),
+    part("d", 1),
+    part("H", 0),
+    part("M", 0),
+    part("S", 0),
+  ];
+  const ms = Date.UTC(y, m - 1, d, h, min, sec);
+  const back = new Date(ms);
+  const same = back.getUTCFullYear() === y && back.getUTCMonth() === m - 1 && back.getUTCDate() === d;
+  return same && h < 24 && min < 60 && sec < 60 ? ms : null;
+}
+
+/** Tinybird's `date_diff_in_seconds(date_1, date_2, date_format, backup_date_format, none_if_error)`. */
+function dateDiffInSeconds(args: Value[], kwargs: Record<string, Value>): Value {
+  const option = (key: string, position: number, otherwise: Value) =>
+    kwargs[key] ?? args[position] ?? otherwise;
+  const formats = [
+    option("date_format", 2, "%Y-%m-%d %H:%M:%S"),
+    option("backup_date_format", 3, null),
+  ].filter((f): f is string => typeof f === "string");
+  const parse = (value: Value) => {
+    for (const format of formats) {
+      const ms = typeof value === "string" ? parseDate(value, format) : null;
+      if (ms !== null) return ms;
+    }
+    return null;
+  };
+  const [first, second] = [parse(args[0] ?? null), parse(args[1] ?? null)];
+  if (first === null || second === null) {
+    if (truthy(option("none_if_error", 4, false))) return null;
+    throw new TemplateError(
+      `date_diff_in_seconds: the dates do not match the format ${formats.join(" or ")}`,
+    );
+  }
+  return Math.abs(first - second) / 1000;
 }
 
 /** Tinybird's expression_wrapper + sqlescape_for_string_expression: what `{{ }}` prints. */

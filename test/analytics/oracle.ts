@@ -25,6 +25,16 @@ function periodOf(day: string, granularity: Granularity): string {
   return day;
 }
 
+/** The last day of the period starting on `period`. */
+function periodEnd(period: string, granularity: Granularity): string {
+  if (granularity === "week") return addDays(period, 6);
+  if (granularity === "month") {
+    const [y, m] = period.split("-").map(Number) as [number, number];
+    return dayOf(Date.UTC(y, m, 1) - DAY);
+  }
+  return period;
+}
+
 interface Range {
   start: string;
   end: string;
@@ -36,13 +46,23 @@ interface Range {
 
 function reportRange(params: Params, defaultDays: number, now: Date): Range {
   const today = dayOf(now.getTime());
-  const start = params.start_date ?? addDays(today, -(defaultDays - 1));
-  const end = params.end_date ?? today;
+  // Defaults: the range ends today, or on start_date when that is later; it starts defaultDays
+  // before its end.
+  const end =
+    params.end_date ??
+    (params.start_date !== undefined && params.start_date > today ? params.start_date : today);
+  const start = params.start_date ?? addDays(end, -(defaultDays - 1));
   const granularity = (params.granularity ?? "day") as Granularity;
   const days: string[] = [];
   for (let d = start; d <= end; d = addDays(d, 1)) days.push(d);
   const periods = [...new Set(days.map((d) => periodOf(d, granularity)))];
   return { start, end, today, granularity, days, periods };
+}
+
+/** A period is complete when all its days are inside the range and over (before today). */
+function isComplete(range: Range, period: string): boolean {
+  const last = periodEnd(period, range.granularity);
+  return period >= range.start && last <= range.end && last < range.today;
 }
 
 const eventDay = (e: StoredEvent) => dayOf(e.timestamp);
@@ -58,7 +78,8 @@ function tally<K extends string>(range: Range, keys: readonly K[]) {
       counts.get(periodOf(day, range.granularity))![key] += by;
       return true;
     },
-    rows: () => [...counts.entries()].map(([period, c]) => ({ period, ...c })),
+    rows: () =>
+      [...counts.entries()].map(([period, c]) => ({ period, ...c, complete: isComplete(range, period) })),
   };
 }
 
@@ -85,6 +106,7 @@ export function userGrowth(events: StoredEvent[], params: Params, now: Date) {
     deletions: r.removed,
     net_growth: r.net,
     total_users: r.total,
+    complete: r.complete,
   }));
 }
 
@@ -108,6 +130,7 @@ export function organizationGrowth(events: StoredEvent[], params: Params, now: D
       memberships_removed: m.removed,
       net_memberships: m.net,
       total_memberships: m.total,
+      complete: o.complete,
     };
   });
 }
@@ -133,29 +156,59 @@ export function activeUsers(events: StoredEvent[], params: Params, now: Date) {
   }
   const activeWithin = (from: string, to: string) =>
     [...activity.values()].filter((days) => [...days].some((d) => d >= from && d <= to)).length;
+  // Days more than 29 days away from any activity have no active user: skip the counting there, so
+  // that a range of 65,536 days stays quick.
+  const allDays = [...activity.values()].flatMap((days) => [...days]).sort();
+  const [first, last] = [allDays[0] ?? "9999-12-31", addDays(allDays.at(-1) ?? "0000-01-01", 29)];
   return range.days.map((day) => {
-    const dau = activeWithin(day, day);
-    const mau = activeWithin(addDays(day, -29), day);
+    const quiet = day < first || day > last;
+    const dau = quiet ? 0 : activeWithin(day, day);
+    const mau = quiet ? 0 : activeWithin(addDays(day, -29), day);
     return {
       day,
       dau,
-      wau: activeWithin(addDays(day, -6), day),
+      wau: quiet ? 0 : activeWithin(addDays(day, -6), day),
       mau,
       stickiness: mau === 0 ? 0 : round4(dau / mau),
       sign_ins: signIns.get(day) ?? 0,
+      complete: day < range.today,
     };
   });
+}
+
+/** Each user's first day of `type` (`user.created`, `user.deleted`), by user id. */
+function firstDayOf(events: StoredEvent[], type: string): Map<string, string> {
+  const days = new Map<string, string>();
+  for (const e of events) {
+    if (e.type !== type) continue;
+    const previous = days.get(e.data.id);
+    if (previous === undefined || eventDay(e) < previous) days.set(e.data.id, eventDay(e));
+  }
+  return days;
+}
+
+/**
+ * The days a user churned by inactivity: `inactiveDays` after an active day with no activity in
+ * between, up to `lastCountable`, unless deleted by then (a deletion is counted as such).
+ */
+function inactivityChurns(
+  activeDaySet: Set<string>,
+  inactiveDays: number,
+  lastCountable: string,
+  deletedDay: string | undefined,
+): string[] {
+  const days = [...activeDaySet].sort();
+  return days
+    .map((day, i) => ({ churnDay: addDays(day, inactiveDays), next: days[i + 1] }))
+    .filter(({ churnDay, next }) => next === undefined || next > churnDay)
+    .map(({ churnDay }) => churnDay)
+    .filter((c) => c <= lastCountable && (deletedDay === undefined || deletedDay > c));
 }
 
 export function churn(events: StoredEvent[], params: Params, now: Date) {
   const range = reportRange(params, 90, now);
   const inactiveDays = Number(params.inactive_days ?? 30);
-  const deletedOn = new Map<string, string>();
-  for (const e of events) {
-    if (e.type !== "user.deleted") continue;
-    const previous = deletedOn.get(e.data.id);
-    if (previous === undefined || eventDay(e) < previous) deletedOn.set(e.data.id, eventDay(e));
-  }
+  const deletedOn = firstDayOf(events, "user.deleted");
   const deleted = new Map(range.periods.map((p) => [p, new Set<string>()]));
   const inactive = new Map(range.periods.map((p) => [p, new Set<string>()]));
   for (const [userId, day] of deletedOn) {
@@ -163,22 +216,128 @@ export function churn(events: StoredEvent[], params: Params, now: Date) {
   }
   const lastCountable = [range.end, range.today].sort()[0]!;
   for (const [userId, daySet] of activeDays(events)) {
-    const days = [...daySet].sort();
-    days.forEach((day, i) => {
-      const churnDay = addDays(day, inactiveDays);
-      const next = days[i + 1];
-      const deletedDay = deletedOn.get(userId);
-      if (next !== undefined && next <= churnDay) return;
-      if (churnDay < range.start || churnDay > lastCountable) return;
-      if (deletedDay !== undefined && deletedDay <= churnDay) return;
-      inactive.get(periodOf(churnDay, range.granularity))!.add(userId);
-    });
+    for (const churnDay of inactivityChurns(daySet, inactiveDays, lastCountable, deletedOn.get(userId))) {
+      if (churnDay >= range.start) inactive.get(periodOf(churnDay, range.granularity))!.add(userId);
+    }
   }
   return range.periods.map((period) => ({
     period,
     users_deleted: deleted.get(period)!.size,
     users_inactive: inactive.get(period)!.size,
     inactive_days: inactiveDays,
+    complete: isComplete(range, period),
+  }));
+}
+
+/**
+ * Retention by sign-up cohort: per cohort (the week or month of the users' first creation, within
+ * the range) and per period from the sign-up one to the one holding today, the cohort's users
+ * active in it.
+ */
+export function retention(events: StoredEvent[], params: Params, now: Date) {
+  const range = reportRange({ granularity: "week", ...params }, 90, now);
+  const activity = activeDays(events);
+  const cohorts = new Map<string, string[]>();
+  for (const [userId, day] of firstDayOf(events, "user.created")) {
+    if (day < range.start || day > range.end) continue;
+    const cohort = periodOf(day, range.granularity);
+    cohorts.set(cohort, [...(cohorts.get(cohort) ?? []), userId]);
+  }
+  const current = periodOf(range.today, range.granularity);
+  return [...cohorts.keys()].sort().flatMap((cohort) => {
+    const members = cohorts.get(cohort)!;
+    const cohortEnd = periodEnd(cohort, range.granularity);
+    const rows = [];
+    for (let period = cohort, n = 0; period <= current || n === 0; n++) {
+      const periodLast = periodEnd(period, range.granularity);
+      const active = members.filter((u) =>
+        [...(activity.get(u) ?? [])].some((d) => d >= period && d <= periodLast),
+      ).length;
+      rows.push({
+        cohort,
+        cohort_size: members.length,
+        period_number: n,
+        period,
+        active_users: active,
+        retention: round4(active / members.length),
+        complete: cohort >= range.start && cohortEnd <= range.end && periodLast < range.today,
+        created_from: [cohort, range.start].sort()[1]!,
+        created_to: [cohortEnd, range.end].sort()[0]!,
+        active_from: period,
+        active_to: periodLast,
+      });
+      period = addDays(periodLast, 1);
+    }
+    return rows;
+  });
+}
+
+/** The headline figures of a range and of the previous period of equal length. */
+export function headline(events: StoredEvent[], params: Params, now: Date) {
+  const range = reportRange(params, 30, now);
+  const inactiveDays = Number(params.inactive_days ?? 30);
+  const length = range.days.length;
+  const previous = { start: addDays(range.start, -length), end: addDays(range.start, -1) };
+  const created = firstDayOf(events, "user.created");
+  const deleted = firstDayOf(events, "user.deleted");
+  const orgsCreated = firstDayOf(events, "organization.created");
+  const orgsDeleted = firstDayOf(events, "organization.deleted");
+  const activity = activeDays(events);
+  const countUpTo = (days: Map<string, string>, last: string) =>
+    [...days.values()].filter((d) => d <= last).length;
+  const countIn = (days: Map<string, string>, from: string, to: string) =>
+    [...days.values()].filter((d) => d >= from && d <= to).length;
+  const activeIn = (from: string, to: string) =>
+    [...activity.values()].filter((days) => [...days].some((d) => d >= from && d <= to)).length;
+  const figures = ({ start, end }: { start: string; end: string }) => {
+    const lastCountable = [end, range.today].sort()[0]!;
+    let userDays = 0;
+    for (const days of activity.values()) userDays += [...days].filter((d) => d >= start && d <= end).length;
+    let daysSoFar = 0;
+    for (let d = start; d <= lastCountable; d = addDays(d, 1)) daysSoFar++;
+    const dau = daysSoFar === 0 ? 0 : userDays / daysSoFar;
+    const mau = activeIn(addDays(end, -29), end);
+    const churned = new Set([...deleted].filter(([, d]) => d >= start && d <= end).map(([u]) => u));
+    for (const [userId, days] of activity) {
+      const churns = inactivityChurns(days, inactiveDays, lastCountable, deleted.get(userId));
+      if (churns.some((c) => c >= start)) churned.add(userId);
+    }
+    return {
+      total_users: countUpTo(created, end) - countUpTo(deleted, end),
+      new_users: countIn(created, start, end),
+      active_users: activeIn(start, end),
+      dau: Math.round(dau * 100) / 100,
+      mau,
+      stickiness: mau === 0 ? 0 : round4(dau / mau),
+      churned_users: churned.size,
+      total_organizations: countUpTo(orgsCreated, end) - countUpTo(orgsDeleted, end),
+      new_organizations: countIn(orgsCreated, start, end),
+    };
+  };
+  const [now_, before] = [figures(range), figures(previous)];
+  const units: Record<keyof typeof now_, string> = {
+    total_users: "users",
+    new_users: "users",
+    active_users: "users",
+    dau: "users_per_day",
+    mau: "users",
+    stickiness: "ratio",
+    churned_users: "users",
+    total_organizations: "organizations",
+    new_organizations: "organizations",
+  };
+  return (Object.keys(units) as (keyof typeof now_)[]).map((figure) => ({
+    figure,
+    unit: units[figure],
+    value: now_[figure],
+    previous_value: before[figure],
+    change: round4(now_[figure] - before[figure]),
+    change_ratio: before[figure] === 0 ? null : round4((now_[figure] - before[figure]) / before[figure]),
+    start_date: range.start,
+    end_date: range.end,
+    previous_start_date: previous.start,
+    previous_end_date: previous.end,
+    complete: range.end < range.today,
   }));
 }
 
@@ -227,6 +386,7 @@ export function authFriction(events: StoredEvent[], params: Params, now: Date) {
       email_statuses: row.messages.email,
       sms,
       sms_statuses: row.messages.sms,
+      complete: isComplete(range, period),
     };
   });
 }
@@ -303,8 +463,13 @@ export function signInMethods(events: StoredEvent[], params: Params, now: Date) 
 const dateTime64 = (ms: number | undefined) =>
   ms === undefined ? null : new Date(ms).toISOString().replace("T", " ").replace("Z", "");
 
-/** The users table: one row per user any user or activity event names, ordered by user id. */
-export function users(events: StoredEvent[]) {
+/**
+ * The users table: one row per user any user or activity event names, ordered by user id, or as
+ * `params` filter and sort it (the users endpoint's filters: search, email_domain, created_*,
+ * active_*, churned_* with churn_reason and inactive_days; sort and order). `now` is needed for the
+ * churn filters only (inactivity counts up to today).
+ */
+export function users(events: StoredEvent[], params: Params = {}, now = new Date()) {
   type Row = {
     created?: number;
     deleted?: number;
@@ -361,18 +526,56 @@ export function users(events: StoredEvent[]) {
     if (!organizations.has(m.user)) organizations.set(m.user, new Set());
     organizations.get(m.user)!.add(m.org);
   }
-  return [...rows.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([user_id, r]) => ({
-      user_id,
-      created_at: dateTime64(r.created),
-      deleted_at: dateTime64(r.deleted),
-      last_sign_in_at: dateTime64(r.signIn),
-      last_active_at: dateTime64(r.active),
-      days_active: r.days.size,
-      email_domain: r.domain,
-      organizations: [...(organizations.get(user_id) ?? [])].sort(),
-    }));
+  const today = dayOf(now.getTime());
+  const inactiveDays = Number(params.inactive_days ?? 30);
+  const within = (day: string | undefined, from = "1970-01-01", to = "2149-06-06") =>
+    day !== undefined && day >= from && day <= to;
+  const dayOfMs = (ms: number | undefined) => (ms === undefined ? undefined : dayOf(ms));
+  const churned = (r: Row) => {
+    const [from, to] = [params.churned_from ?? "1970-01-01", params.churned_to ?? "2149-06-06"];
+    const deletedDay = dayOfMs(r.deleted);
+    const byDeletion = params.churn_reason !== "inactive" && within(deletedDay, from, to);
+    const lastCountable = [to, today].sort()[0]!;
+    const byInactivity =
+      params.churn_reason !== "deleted" &&
+      inactivityChurns(r.days, inactiveDays, lastCountable, deletedDay).some((c) => c >= from);
+    return byDeletion || byInactivity;
+  };
+  const has = (...names: string[]) => names.some((n) => params[n] !== undefined);
+  const search = params.search?.toLowerCase();
+  const filtered = [...rows.entries()].filter(
+    ([id, r]) =>
+      (search === undefined ||
+        id.toLowerCase().includes(search) ||
+        r.domain.toLowerCase().includes(search)) &&
+      (params.email_domain === undefined || r.domain.toLowerCase() === params.email_domain.toLowerCase()) &&
+      (!has("created_from", "created_to") ||
+        within(dayOfMs(r.created), params.created_from, params.created_to)) &&
+      (!has("active_from", "active_to") ||
+        [...r.days].some((d) => within(d, params.active_from, params.active_to))) &&
+      (!has("churned_from", "churned_to", "churn_reason") || churned(r)),
+  );
+  // Sorted on (value, user id), users without the value last, in the order asked.
+  const value = (r: Row) =>
+    params.sort === "created_at" ? r.created : params.sort === "last_sign_in_at" ? r.signIn : 0;
+  const sign = params.order === "desc" ? -1 : 1;
+  const compare = ([a, ra]: [string, Row], [b, rb]: [string, Row]) => {
+    const [va, vb] = [value(ra), value(rb)];
+    if (va === undefined || vb === undefined) {
+      if (va !== vb) return va === undefined ? 1 : -1;
+    } else if (va !== vb) return sign * (va - vb);
+    return sign * (a < b ? -1 : a > b ? 1 : 0);
+  };
+  return filtered.sort(compare).map(([user_id, r]) => ({
+    user_id,
+    created_at: dateTime64(r.created),
+    deleted_at: dateTime64(r.deleted),
+    last_sign_in_at: dateTime64(r.signIn),
+    last_active_at: dateTime64(r.active),
+    days_active: r.days.size,
+    email_domain: r.domain,
+    organizations: [...(organizations.get(user_id) ?? [])].sort(),
+  }));
 }
 
 /**

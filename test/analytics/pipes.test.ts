@@ -10,6 +10,7 @@ import {
   querySql,
 } from "../../tinybird-model/chdb-project";
 import { renderPipeSql, TemplateError } from "../../tinybird-model/template";
+import { expectSameFigures } from "./expect-figures";
 import * as oracle from "./oracle";
 
 const ROOT = resolve(__dirname, "../..");
@@ -24,6 +25,8 @@ const PIPES = [
   "sign_in_methods",
   "users",
   "delivered_events",
+  "retention",
+  "headline",
 ];
 
 let local: LocalTinybird;
@@ -50,26 +53,6 @@ afterAll(() => {
 /** Calls a pipe as its endpoint would be called, with the history's "now" as the clock. */
 function call(name: string, params: oracle.Params): Record<string, unknown>[] {
   return queryPipe(local, name, params, { now: history.now });
-}
-
-/** Same rows, ratios compared to 3 decimals (both sides round to 4; ClickHouse breaks ties to even). */
-function expectSameFigures(actual: Record<string, unknown>[], expected: object[], ratios: string[] = []) {
-  const split = (rows: object[]) =>
-    rows.map((row) => {
-      const exact = { ...row } as Record<string, unknown>;
-      const inexact: Record<string, number> = {};
-      for (const key of ratios) {
-        inexact[key] = Number(exact[key]);
-        delete exact[key];
-      }
-      return { exact, inexact };
-    });
-  const [got, want] = [split(actual), split(expected)];
-  expect(got.map((r) => r.exact)).toEqual(want.map((r) => r.exact));
-  got.forEach((row, i) => {
-    for (const key of ratios)
-      expect(row.inexact[key], `${key} of row ${i}`).toBeCloseTo(want[i]!.inexact[key]!, 3);
-  });
 }
 
 describe("the analytics pipes as deployed", () => {

@@ -81,6 +81,24 @@ describe("renderSql (Tinybird's template rendering, for the constructs the pipes
     ).toBe("after");
   });
 
+  it("gives date_diff_in_seconds as Tinybird documents it, None for a day the calendar lacks when asked", () => {
+    const check = t(
+      "{% if date_diff_in_seconds(d, '1970-01-01', date_format='%Y-%m-%d', none_if_error=True) == None %}bad{% else %}ok{% end %}",
+    );
+    expect(["2024-02-29", "2025-02-30", "2025-13-01", "x"].map((d) => renderSql(check, { d }))).toEqual([
+      "ok",
+      "bad",
+      "bad",
+      "bad",
+    ]);
+    expect(renderSql(t("{{ date_diff_in_seconds('2022-12-19 18:42:22', '2022-12-19 18:42:23') }}"))).toBe(
+      "1",
+    );
+    expect(() => renderSql(t("{{ date_diff_in_seconds('2022-12-19', '2022-12-18') }}"))).toThrow(
+      /do not match the format/,
+    );
+  });
+
   it("turns error() into a request error carrying the pipe's message", () => {
     const guard = t(
       "{% if defined(g) and g not in ('day', 'week') %}{{ error('granularity must be day or week') }}{% end %}ok",
