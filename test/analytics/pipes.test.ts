@@ -23,6 +23,9 @@ const PIPES = [
   "auth_friction",
   "sign_in_methods",
   "users",
+  "billing_subscriptions",
+  "billing_trials",
+  "billing_payments",
 ];
 
 let local: LocalTinybird;
