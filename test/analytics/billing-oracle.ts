@@ -168,7 +168,8 @@ export function subscriptions(events: StoredEvent[], params: Params, now: Date) 
   const all = items(events).map((i) => ({ ...i, states: i.states.filter((s) => s.day <= range.end) }));
   const known = all.filter((i) => i.states.length > 0);
   if (params.by === "plan") return byPlan(known, range);
-  const currencies = [...new Set(known.flatMap((i) => i.states.map((s) => s.currency)))].sort();
+  // The currencies of items live at some point up to the range's end.
+  const currencies = [...new Set(known.flatMap((i) => i.states.filter(live).map((s) => s.currency)))].sort();
   const payers = new Map<string, Item[]>();
   for (const item of known) payers.set(item.payer, [...(payers.get(item.payer) ?? []), item]);
   const payerType = new Map(known.map((i) => [i.payer, i.payerType]));
@@ -246,7 +247,8 @@ export function subscriptions(events: StoredEvent[], params: Params, now: Date) 
         item.states.forEach((s, i) => {
           if (s.day < first || s.day > last || s.currency !== currency) return;
           const prev = item.states[i - 1];
-          if (paying(s) && !item.states.slice(0, i).some(paying)) {
+          // An item starts paying when its previous state did not pay.
+          if (paying(s) && !paying(prev)) {
             const before = mrrOf(item.payer, currency, dayBefore(s.day));
             if (before === 0) {
               if (paidBefore(item.payer, currency, s.day)) row.reactivated_items++;
