@@ -4,7 +4,13 @@
  * Precedence for a value: a path, field or keep-only rule, then a secret field name, then pseudonymisation,
  * then secret-shaped values, then URL credentials.
  */
-import { cached, classifyField, isCredentialParameter, type PersonalKind } from "./field-names";
+import {
+  cached,
+  classifyField,
+  holdsReasonCode,
+  isCredentialParameter,
+  type PersonalKind,
+} from "./field-names";
 import { childNode, compilePaths, type PathNode, parsePath } from "./paths";
 import { createPseudonymizer, identifierKind, isEmailAddress, type Pseudonymizer } from "./pseudonymize";
 import { type RedactionRule, SECRET_VALUE_HINT, SECRET_VALUES } from "./rules";
@@ -51,6 +57,7 @@ export function compileRedactor(options: EngineOptions): Redact {
   );
   const classify = cached(classifyField);
   const isCredential = cached(isCredentialParameter);
+  const reasonObjects = cached(holdsReasonCode);
   const pseudonymize: Pseudonymizer | undefined =
     options.pseudonymizationKey === undefined ? undefined : createPseudonymizer(options.pseudonymizationKey);
   // Personal data is recognised by field name whether or not the secret field-name rule is on.
@@ -88,6 +95,7 @@ export function compileRedactor(options: EngineOptions): Redact {
     personal: PersonalKind | undefined,
     depth: number,
     keep?: ReadonlySet<string>,
+    reasons = false,
   ): unknown => {
     if (value === null) return null;
     if (path?.terminal) return marker;
@@ -107,13 +115,15 @@ export function compileRedactor(options: EngineOptions): Redact {
       const copy: unknown[] = new Array(value.length);
       // Array elements inherit the field's meaning: `backup_codes: [...]`, `ip_addresses: [...]`.
       for (let i = 0; i < value.length; i++)
-        copy[i] = walk(value[i], childNode(path, i), secret, personal, depth + 1, keep);
+        copy[i] = walk(value[i], childNode(path, i), secret, personal, depth + 1, keep, reasons);
       return copy;
     }
     const source = value as Record<string, unknown>;
     const copy: Record<string, unknown> = {};
     for (const key of Object.keys(source)) {
-      const field = judgeNames ? classify(key) : undefined;
+      // `failed_reason.code` is the reason's code (`card_declined`), not a one-time code.
+      const judged = judgeNames ? classify(key) : undefined;
+      const field = judged && reasons && key === "code" ? { ...judged, secret: false } : judged;
       const value = source[key];
       // Inside a secret-named object every field is secret except the scalars describing it (`type`,
       // `expires_at`): an object or array can hold the secret again whatever its name (`provider: {…}`).
@@ -124,7 +134,15 @@ export function compileRedactor(options: EngineOptions): Redact {
       const child =
         dropped || (wholeFields.has(key) && !isEmpty(value))
           ? marker
-          : walk(value, childNode(path, key), childSecret, field?.personal, depth + 1, keptOnly.get(key));
+          : walk(
+              value,
+              childNode(path, key),
+              childSecret,
+              field?.personal,
+              depth + 1,
+              keptOnly.get(key),
+              judgeNames && reasonObjects(key),
+            );
       if (key === "__proto__") {
         // JSON.parse makes "__proto__" an own key; plain assignment would set the copy's prototype instead.
         Object.defineProperty(copy, key, {

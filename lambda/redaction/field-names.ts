@@ -20,6 +20,12 @@ const URL_ALSO_SECRET = new Set<string>(FIELD_NAME_WORDS.urlParameterAlsoSecret)
 const SECRET_ENDINGS: readonly string[] = FIELD_NAME_WORDS.secretEndings;
 const CODE_SECRET_AFTER = new Set<string>(FIELD_NAME_WORDS.codeIsSecretAfter);
 const PHRASE_SECRET_WITH = new Set<string>(FIELD_NAME_WORDS.phraseIsSecretWith);
+const CODE_NOT_SECRET_UNDER = new Set<string>(FIELD_NAME_WORDS.codeIsNotSecretUnder);
+
+/** An object whose `code` field is a reason's or an error's code (`failed_reason`, `error`). */
+export function holdsReasonCode(name: string): boolean {
+  return nameWords(name).some((word) => CODE_NOT_SECRET_UNDER.has(word));
+}
 const NAME_QUALIFIERS = new Set<string>(PERSONAL_DATA.personName.qualifier);
 const PERSONAL_KINDS = (["email", "phone", "ip", "identifier"] as const).map((kind) => ({
   kind,

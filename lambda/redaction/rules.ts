@@ -293,7 +293,15 @@ export const FIELD_NAME_WORDS = {
     "airport",
     "state",
     "event",
+    // A payment's `decline_code` (`insufficient_funds`): the processor's reason, not a credential.
+    "decline",
+    "failure",
   ],
+  /**
+   * A field named just `code` directly inside an object named for a reason or an error is that reason's
+   * code: Clerk Billing's `failed_reason: { code: "card_declined", decline_code: "…" }`.
+   */
+  codeIsNotSecretUnder: ["reason", "reasons", "error", "errors", "failure", "failures"],
   /** `key` is a secret only with one of these (`api_key`, `private_key`): a role's `key` is `org:admin`. */
   keyIsSecretWith: [
     "api",

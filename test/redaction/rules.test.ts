@@ -314,6 +314,22 @@ describe("false-positive traps: flags and metadata the analytics need are kept",
     expect(getPath(redact(event("user.updated", { [key]: value })), `data.${key}`)).toEqual(value);
   });
 
+  it("keeps a failed payment's reason: failed_reason.code and decline_code (Clerk Billing)", () => {
+    const attempt = clerkFixture("paymentAttempt.updated");
+    const reason = { code: "card_declined", decline_code: "insufficient_funds" };
+    Object.assign(attempt.data as object, { status: "failed", failed_reason: reason });
+    expect(getPath(redact(attempt), "data.failed_reason")).toEqual(reason);
+    // Only directly under a reason or an error: elsewhere a bare `code` is still a credential.
+    expect(
+      getPath(redact(event("user.updated", { errors: [{ code: "form_invalid" }] })), "data.errors"),
+    ).toEqual([{ code: "form_invalid" }]);
+    expect(
+      getPath(redact(event("user.updated", { verification: { code: "123456" } })), "data.verification"),
+    ).toEqual({
+      code: REDACTED,
+    });
+  });
+
   it("keeps verification.strategy email_code of organizationDomain.updated", () => {
     const out = redact(clerkFixture("organizationDomain.updated"));
     expect(getPath(out, "data.verification")).toEqual({
