@@ -1,9 +1,10 @@
 /**
  * The dashboard page (runs in the browser, bundled by esbuild): a range and granularity control,
  * and one card per analytics endpoint with its chart, its numbers as a table, and a loading, empty
- * or error state. It asks its own origin for each panel's rows (`panels/<endpoint>.json`); the server
- * behind it (npm start, or npm run dashboard's proxy) relays that to the endpoint with the token it
- * keeps, so no token is ever here.
+ * or error state; the Billing cards in a section of their own, shown when billing events exist for
+ * the range, with a currency choice (amounts are per currency). It asks its own origin for each
+ * panel's rows (`panels/<panel id>.json`); the server behind it (npm start, or npm run dashboard's
+ * proxy) relays that to the endpoint with the token it keeps, so no token is ever here.
  */
 import {
   BarController,
@@ -19,12 +20,16 @@ import {
   Tooltip,
 } from "chart.js";
 import {
+  currencies,
   type Granularity,
   isEmpty,
   labels,
   lastDays,
+  minorDigits,
   PANELS,
   type Panel,
+  panelId,
+  panelRows,
   panelUrl,
   type Range,
   type Row,
@@ -45,7 +50,11 @@ Chart.register(
 
 const COLORS = ["#4f46e5", "#e11d48", "#0d9488", "#d97706", "#7c3aed", "#0284c7"];
 const charts = new Map<string, Chart>();
+/** Each panel's rows as the endpoint gave them (a currency change redraws from these). */
+const fetched = new Map<string, Row[]>();
 let generation = 0;
+/** The currency the Billing section shows (its amounts are per currency). */
+let currency = "";
 
 const $ = <T extends HTMLElement>(selector: string, root: ParentNode = document) =>
   root.querySelector(selector) as T;
@@ -58,7 +67,7 @@ function element(tag: string, attributes: Record<string, string> = {}, text?: st
 }
 
 function cardFor(panel: Panel): HTMLElement {
-  const card = element("section", { class: "card", "data-endpoint": panel.endpoint, "aria-busy": "true" });
+  const card = element("section", { class: "card", "data-endpoint": panelId(panel), "aria-busy": "true" });
   card.append(
     element("h2", {}, panel.title),
     element("p", { class: "subtitle" }, panel.subtitle),
@@ -72,8 +81,18 @@ function cardFor(panel: Panel): HTMLElement {
   return card;
 }
 
-function formatted(value: number, percent?: boolean): string {
-  return percent ? `${(value * 100).toFixed(1)}%` : value.toLocaleString("en-US");
+function formatted(value: number, percent?: boolean, money?: boolean): string {
+  if (percent) return `${(value * 100).toFixed(1)}%`;
+  if (money && currency !== "") {
+    const digits = minorDigits(currency);
+    return value.toLocaleString("en-US", {
+      style: "currency",
+      currency,
+      minimumFractionDigits: 0,
+      maximumFractionDigits: digits,
+    });
+  }
+  return value.toLocaleString("en-US");
 }
 
 function fillTable(card: HTMLElement, panel: Panel, rows: Row[]): void {
@@ -92,14 +111,14 @@ function fillTable(card: HTMLElement, panel: Panel, rows: Row[]): void {
 }
 
 function drawChart(card: HTMLElement, panel: Panel, rows: Row[]): void {
-  charts.get(panel.endpoint)?.destroy();
+  charts.get(panelId(panel))?.destroy();
   const canvas = $<HTMLCanvasElement>("canvas", card);
   const right = panel.series.some((s) => s.right);
   const datasets = panel.series.map(
     (series, i): ChartDataset<"bar" | "line", number[]> => ({
       type: series.kind,
       label: series.label,
-      data: values(series, rows),
+      data: values(series, rows, currency),
       backgroundColor: COLORS[i % COLORS.length],
       borderColor: COLORS[i % COLORS.length],
       yAxisID: series.right ? "right" : "y",
@@ -110,6 +129,8 @@ function drawChart(card: HTMLElement, panel: Panel, rows: Row[]): void {
     }),
   );
   const percentRight = panel.series.some((s) => s.right && s.percent);
+  const moneyRight = panel.series.some((s) => s.right && s.money);
+  const moneyLeft = panel.series.some((s) => !s.right && s.money);
   const chart = new Chart(canvas, {
     type: "bar",
     data: { labels: labels(panel, rows), datasets },
@@ -122,8 +143,10 @@ function drawChart(card: HTMLElement, panel: Panel, rows: Row[]): void {
         legend: { position: "bottom", labels: { boxWidth: 12 } },
         tooltip: {
           callbacks: {
-            label: (item) =>
-              `${item.dataset.label}: ${formatted(Number(item.raw), panel.series[item.datasetIndex]?.percent)}`,
+            label: (item) => {
+              const series = panel.series[item.datasetIndex];
+              return `${item.dataset.label}: ${formatted(Number(item.raw), series?.percent, series?.money)}`;
+            },
           },
         },
       },
@@ -137,6 +160,9 @@ function drawChart(card: HTMLElement, panel: Panel, rows: Row[]): void {
           beginAtZero: true,
           // Every method named: a category axis would skip every other label.
           ...(panel.categories ? { ticks: { autoSkip: false } } : {}),
+          ...(moneyLeft
+            ? { ticks: { callback: (v: string | number) => formatted(Number(v), false, true) } }
+            : {}),
         },
         ...(right
           ? {
@@ -144,14 +170,14 @@ function drawChart(card: HTMLElement, panel: Panel, rows: Row[]): void {
                 position: "right" as const,
                 beginAtZero: true,
                 grid: { drawOnChartArea: false },
-                ticks: { callback: (v: string | number) => formatted(Number(v), percentRight) },
+                ticks: { callback: (v: string | number) => formatted(Number(v), percentRight, moneyRight) },
               },
             }
           : {}),
       },
     },
   });
-  charts.set(panel.endpoint, chart);
+  charts.set(panelId(panel), chart);
   // What the chart was given, readable by tests and assistive tools alike.
   canvas.dataset.labels = JSON.stringify(chart.data.labels);
   canvas.dataset.series = JSON.stringify(chart.data.datasets.map((d) => ({ label: d.label, data: d.data })));
@@ -166,7 +192,7 @@ function setState(card: HTMLElement, state: "loading" | "ready" | "empty" | "err
 }
 
 async function load(panel: Panel, range: Range, run: number): Promise<void> {
-  const card = $<HTMLElement>(`[data-endpoint="${panel.endpoint}"]`);
+  const card = $<HTMLElement>(`[data-endpoint="${panelId(panel)}"]`);
   setState(card, "loading", "Loading…");
   let rows: Row[];
   try {
@@ -178,22 +204,50 @@ async function load(panel: Panel, range: Range, run: number): Promise<void> {
     rows = body.data;
   } catch (cause) {
     if (run !== generation) return;
-    charts.get(panel.endpoint)?.destroy();
-    charts.delete(panel.endpoint);
+    fetched.delete(panelId(panel));
+    charts.get(panelId(panel))?.destroy();
+    charts.delete(panelId(panel));
     $<HTMLTableElement>("table", card).replaceChildren();
     setState(card, "error", `Could not load ${panel.endpoint}: ${(cause as Error).message}`);
     return;
   }
   if (run !== generation) return;
+  fetched.set(panelId(panel), rows);
+  render(panel);
+}
+
+/** Draws a panel from its fetched rows (the chosen currency's, for a per-currency panel). */
+function render(panel: Panel): void {
+  const card = $<HTMLElement>(`[data-endpoint="${panelId(panel)}"]`);
+  const rows = panelRows(panel, fetched.get(panelId(panel)) ?? [], currency);
   fillTable(card, panel, rows);
   if (isEmpty(panel, rows)) {
-    charts.get(panel.endpoint)?.destroy();
-    charts.delete(panel.endpoint);
+    charts.get(panelId(panel))?.destroy();
+    charts.delete(panelId(panel));
     setState(card, "empty", "No events in this range.");
     return;
   }
   drawChart(card, panel, rows);
   setState(card, "ready");
+}
+
+const BILLING = PANELS.filter((p) => p.section === "billing");
+
+/**
+ * The Billing section once its endpoints answered: hidden while no billing event is stored for the
+ * range, else shown with a currency choice (the one with the most MRR first) when there are several.
+ */
+function showBilling(): void {
+  const section = $<HTMLElement>("#billing");
+  const cards = BILLING.map((p) => $<HTMLElement>(`[data-endpoint="${panelId(p)}"]`));
+  const found = currencies(BILLING.flatMap((p) => (p.perCurrency ? (fetched.get(panelId(p)) ?? []) : [])));
+  if (!found.includes(currency)) currency = found[0] ?? "";
+  const select = $<HTMLSelectElement>("#currency");
+  select.replaceChildren(...found.map((c) => element("option", { value: c }, c)));
+  select.value = currency;
+  $<HTMLElement>("#currency-choice").hidden = found.length < 2;
+  for (const panel of BILLING) if (fetched.has(panelId(panel))) render(panel);
+  section.hidden = cards.every((card) => card.dataset.state === "empty");
 }
 
 function readRange(): Range {
@@ -215,7 +269,9 @@ async function refresh(): Promise<void> {
   const run = ++generation;
   document.body.dataset.loaded = "false";
   await Promise.all(PANELS.map((panel) => load(panel, range, run)));
-  if (run === generation) document.body.dataset.loaded = "true";
+  if (run !== generation) return;
+  showBilling();
+  document.body.dataset.loaded = "true";
 }
 
 function start(): void {
@@ -224,7 +280,12 @@ function start(): void {
   $<HTMLInputElement>("#start").value = params.get("start_date") ?? initial.start;
   $<HTMLInputElement>("#end").value = params.get("end_date") ?? initial.end;
   $<HTMLSelectElement>("#granularity").value = params.get("granularity") ?? "day";
-  $<HTMLElement>("#cards").replaceChildren(...PANELS.map(cardFor));
+  $<HTMLElement>("#cards").replaceChildren(...PANELS.filter((p) => p.section !== "billing").map(cardFor));
+  $<HTMLElement>("#billing-cards").replaceChildren(...BILLING.map(cardFor));
+  $<HTMLSelectElement>("#currency").addEventListener("change", (event) => {
+    currency = (event.target as HTMLSelectElement).value;
+    for (const panel of BILLING) if (panel.perCurrency && fetched.has(panelId(panel))) render(panel);
+  });
   for (const id of ["#start", "#end", "#granularity"]) $(id).addEventListener("change", () => void refresh());
   for (const button of document.querySelectorAll<HTMLButtonElement>("[data-days]")) {
     button.addEventListener("click", () => {

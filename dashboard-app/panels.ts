@@ -16,6 +16,10 @@ export interface Series {
   right?: boolean;
   /** Shown as a percentage (ratios 0..1). */
   percent?: boolean;
+  /** Drawn below the axis (MRR lost: contraction, churn). */
+  negative?: boolean;
+  /** An amount in the currency's minor units (cents for USD): shown in the currency's major units. */
+  money?: boolean;
 }
 
 /** The parameters a panel may send; the servers relay these and nothing else (never Tinybird's `q`). */
@@ -32,7 +36,19 @@ export interface Panel {
   series: Series[];
   /** Categories instead of periods: each row one bar, labelled by these columns. */
   categories?: string[];
+  /** Tells apart two panels reading one endpoint (default: the endpoint). */
+  id?: string;
+  /** Parameters of fixed value the relay adds (e.g. `by=plan`): the page cannot change them. */
+  fixed?: Record<string, string>;
+  /** Where the card goes: the auth cards, or the Billing section (shown when it has data). */
+  section?: "billing";
+  /** The rows carry a `currency`: the panel shows the currency chosen in its section. */
+  perCurrency?: boolean;
+  /** Only the rows of the range's last period: a snapshot at the range's end. */
+  lastPeriod?: boolean;
 }
+
+export const panelId = (panel: Panel) => panel.id ?? panel.endpoint;
 
 export const PANELS: Panel[] = [
   {
@@ -108,6 +124,78 @@ export const PANELS: Panel[] = [
     categories: ["dimension", "method"],
     series: [{ key: "users", label: "Users", kind: "bar" }],
   },
+  {
+    endpoint: "billing_subscriptions",
+    section: "billing",
+    title: "MRR and its movements",
+    subtitle:
+      "New, reactivation and expansion MRR above the axis, contraction and churn below; MRR at each period's end on the right axis",
+    params: ["start_date", "end_date", "granularity"],
+    perCurrency: true,
+    x: "period",
+    series: [
+      { key: "new_mrr", label: "New", kind: "bar", stack: "mrr", money: true },
+      { key: "reactivation_mrr", label: "Reactivation", kind: "bar", stack: "mrr", money: true },
+      { key: "expansion_mrr", label: "Expansion", kind: "bar", stack: "mrr", money: true },
+      {
+        key: "contraction_mrr",
+        label: "Contraction",
+        kind: "bar",
+        stack: "mrr",
+        money: true,
+        negative: true,
+      },
+      { key: "churned_mrr", label: "Churn", kind: "bar", stack: "mrr", money: true, negative: true },
+      { key: "mrr", label: "MRR", kind: "line", right: true, money: true },
+    ],
+  },
+  {
+    endpoint: "billing_subscriptions",
+    id: "billing_plans",
+    fixed: { by: "plan" },
+    section: "billing",
+    title: "Subscriptions by plan",
+    subtitle: "Paid and trialing subscription items per plan and billing interval at the range's end",
+    params: ["start_date", "end_date"],
+    perCurrency: true,
+    lastPeriod: true,
+    x: "plan_name",
+    categories: ["plan_name", "billing_interval"],
+    series: [
+      { key: "paid_items", label: "Paid", kind: "bar", stack: "items" },
+      { key: "trialing_items", label: "Trialing", kind: "bar", stack: "items" },
+    ],
+  },
+  {
+    endpoint: "billing_trials",
+    section: "billing",
+    title: "Trial conversion",
+    subtitle:
+      "Free trials started per period, converted to paid or ended unpaid so far; conversion on the right axis",
+    params: ["start_date", "end_date", "granularity"],
+    x: "period",
+    series: [
+      { key: "trials_converted", label: "Converted", kind: "bar", stack: "trials" },
+      { key: "trials_ended_unpaid", label: "Ended unpaid", kind: "bar", stack: "trials" },
+      { key: "trials_open", label: "Still open", kind: "bar", stack: "trials" },
+      { key: "conversion_rate", label: "Conversion", kind: "line", right: true, percent: true },
+    ],
+  },
+  {
+    endpoint: "billing_payments",
+    section: "billing",
+    title: "Failed payments",
+    subtitle:
+      "Payment attempts paid and failed per period (renewals and checkouts); amount paid on the right axis",
+    params: ["start_date", "end_date", "granularity"],
+    perCurrency: true,
+    x: "period",
+    series: [
+      { key: "paid", label: "Paid", kind: "bar", stack: "attempts" },
+      { key: "failed", label: "Failed", kind: "bar", stack: "attempts" },
+      { key: "amount_paid", label: "Amount paid", kind: "line", right: true, money: true },
+    ],
+  },
 ];
 
 export interface Range {
@@ -116,22 +204,25 @@ export interface Range {
   granularity: Granularity;
 }
 
-/** The query string a panel sends for a range: only the parameters it declares. */
+/** The query string a panel's endpoint gets for a range: the parameters it declares, and its fixed ones. */
 export function panelQuery(panel: Panel, range: Range): string {
   const values: Record<PanelParam, string> = {
     start_date: range.start,
     end_date: range.end,
     granularity: range.granularity,
   };
-  return new URLSearchParams(panel.params.map((name): [string, string] => [name, values[name]])).toString();
+  return new URLSearchParams([
+    ...panel.params.map((name): [string, string] => [name, values[name]]),
+    ...Object.entries(panel.fixed ?? {}),
+  ]).toString();
 }
 
 /** Where the page asks for a panel's rows, relative to the page (the server relays it to the endpoint). */
 export function panelUrl(panel: Panel, range: Range): string {
-  return `panels/${panel.endpoint}.json?${panelQuery(panel, range)}`;
+  return `panels/${panelId(panel)}.json?${panelQuery(panel, range)}`;
 }
 
-/** The path of a panel's rows on the server: `/panels/<endpoint>.json`. */
+/** The path of a panel's rows on the server: `/panels/<panel id>.json`. */
 export const PANEL_PATH = /^\/panels\/([A-Za-z_][A-Za-z0-9_]*)\.json$/;
 
 export type Row = Record<string, unknown>;
@@ -143,9 +234,49 @@ export function labels(panel: Panel, rows: Row[]): string[] {
   );
 }
 
-/** A series' numbers (ratios as they come; the chart formats them). */
-export function values(series: Series, rows: Row[]): number[] {
-  return rows.map((row) => Number(row[series.key] ?? 0));
+/** A series' numbers (ratios as they come; the chart formats them; money in the currency's major units). */
+export function values(series: Series, rows: Row[], currency = ""): number[] {
+  const scale = (series.money ? 10 ** -minorDigits(currency) : 1) * (series.negative ? -1 : 1);
+  return rows.map((row) => Number(row[series.key] ?? 0) * scale);
+}
+
+/** Digits after the decimal point in a currency's amounts (2 for USD, 0 for JPY); 2 when unknown. */
+export function minorDigits(currency: string): number {
+  try {
+    return (
+      new Intl.NumberFormat("en-US", { style: "currency", currency }).resolvedOptions()
+        .maximumFractionDigits ?? 2
+    );
+  } catch {
+    return 2;
+  }
+}
+
+const lastPeriodOf = (rows: Row[]) =>
+  rows
+    .map((row) => String(row.period))
+    .sort()
+    .at(-1) ?? "";
+
+/** The rows a panel draws: the chosen currency's, and only the last period's for a snapshot. */
+export function panelRows(panel: Panel, rows: Row[], currency: string): Row[] {
+  const mine = panel.perCurrency ? rows.filter((row) => row.currency === currency) : rows;
+  if (!panel.lastPeriod) return mine;
+  // A snapshot leaves out the categories with nothing in them (a plan nobody is on any more).
+  const last = lastPeriodOf(mine);
+  return mine.filter((row) => row.period === last && panel.series.some((s) => Number(row[s.key] ?? 0) !== 0));
+}
+
+/** The currencies of billing rows, the one with the most MRR at the range's end first. */
+export function currencies(rows: Row[]): string[] {
+  const last = lastPeriodOf(rows);
+  const mrr = new Map<string, number>();
+  for (const row of rows) {
+    const currency = String(row.currency ?? "");
+    if (currency === "") continue;
+    mrr.set(currency, Math.max(mrr.get(currency) ?? 0, row.period === last ? Number(row.mrr ?? 0) : 0));
+  }
+  return [...mrr.keys()].sort((a, b) => mrr.get(b)! - mrr.get(a)! || (a < b ? -1 : 1));
 }
 
 /** No rows, or nothing but zeros in every series: the range has no events to show. */

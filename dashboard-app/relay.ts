@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { sendJson } from "../lambda/dev/local-http";
 import { type DashboardAssets, serveDashboardAsset } from "./assets";
-import { PANEL_PATH, PANELS } from "./panels";
+import { PANEL_PATH, PANELS, panelId } from "./panels";
 
 /** Where the panels' rows come from: Tinybird's Pipes API and a token that may read the endpoints. */
 export interface DashboardUpstream {
@@ -38,10 +38,10 @@ export function dashboardRoutes(
     if (req.method === "GET" && serveDashboardAsset(options.assets, url.pathname, res)) return true;
     const match = PANEL_PATH.exec(url.pathname);
     if (!match) return false;
-    const panel = PANELS.find((p) => p.endpoint === match[1]);
+    const panel = PANELS.find((p) => panelId(p) === match[1]);
     if (req.method !== "GET" || !panel) {
       sendJson(res, 404, {
-        error: `the dashboard relays only GET /panels/{${PANELS.map((p) => p.endpoint).join(",")}}.json`,
+        error: `the dashboard relays only GET /panels/{${PANELS.map(panelId).join(",")}}.json`,
       });
       return true;
     }
@@ -50,6 +50,7 @@ export function dashboardRoutes(
       const value = url.searchParams.get(name);
       if (value !== null) params.set(name, value.slice(0, MAX_VALUE));
     }
+    for (const [name, value] of Object.entries(panel.fixed ?? {})) params.set(name, value);
     const started = Date.now();
     doFetch(`${host}/v0/pipes/${panel.endpoint}.json?${params}`, {
       headers: { authorization: `Bearer ${options.upstream.token}` },

@@ -2,14 +2,16 @@
  * A seeded, realistic history of Clerk webhook events for one application, as the forwarder writes
  * it to Tinybird: sign-ups with their verification strategies and OAuth providers, profile updates
  * (passkeys, 2FA, lockouts), sign-ins and how sessions end, deletions, organizations and their
- * memberships, verification e-mails and SMS with delivery statuses — plus Svix re-deliveries that
- * repeat an event under the same event_id with a later received_at.
+ * memberships, verification e-mails and SMS with delivery statuses, Clerk Billing subscriptions and
+ * payments (synthetic-billing.ts) — plus Svix re-deliveries that repeat an event under the same
+ * event_id with a later received_at.
  *
  * `events` is the truth (one entry per Clerk event); `lines` is what Tinybird stores (one NDJSON line
  * per delivery, built by the forwarder's own lambda/event-row.ts). Payload shapes follow
  * test/fixtures/clerk-events; timestamps are milliseconds, as live Clerk sends them.
  */
 import { eventRow } from "../lambda/event-row";
+import { type BillingCustomer, billingHistory } from "./synthetic-billing";
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -46,6 +48,8 @@ export interface HistoryOptions {
   now?: Date;
   /** Days of history before `now` (default: from 2024-10-01 to HISTORY_NOW). */
   days?: number;
+  /** Share of the users and organizations that subscribe to a paid plan (default 0.15). */
+  billingShare?: number;
 }
 
 /** mulberry32: small, fast and good enough to make the same history on every machine. */
@@ -550,6 +554,39 @@ function organizations(h: HistoryBuilder, users: UserState[]): void {
   }
 }
 
+/** Who can pay: users never deleted, and the organizations still there at the end (their founder's e-mail). */
+function billingCustomers(h: HistoryBuilder, users: UserState[]): BillingCustomer[] {
+  const byId = new Map(users.map((u) => [u.id, u]));
+  const deleted = new Set(h.events.filter((e) => e.type === "organization.deleted").map((e) => e.data.id));
+  const organizations = h.events
+    .filter((e) => e.type === "organization.created" && !deleted.has(e.data.id))
+    .flatMap((e) => {
+      const founder = byId.get(e.data.created_by);
+      if (!founder || founder.deletedAt !== undefined) return [];
+      return [{ founder, id: e.data.id as string, name: e.data.name as string, since: e.timestamp }];
+    });
+  return [
+    ...users
+      .filter((u) => u.deletedAt === undefined)
+      .map((u) => ({
+        userId: u.id,
+        email: u.email,
+        firstName: u.profile.first_name as string,
+        lastName: u.profile.last_name as string,
+        since: u.createdAt,
+      })),
+    ...organizations.map((o) => ({
+      userId: o.founder.id,
+      organizationId: o.id,
+      organizationName: o.name,
+      email: o.founder.email,
+      firstName: "",
+      lastName: "",
+      since: o.since,
+    })),
+  ];
+}
+
 /** Svix delivers each event at least once: a failed attempt is retried later with the same svix-id. */
 function deliveries(r: Random, events: ClerkEvent[]): { events: StoredEvent[]; lines: string[] } {
   const stored: StoredEvent[] = [];
@@ -611,6 +648,11 @@ export function generateHistory(options: HistoryOptions = {}): History {
       h.emit("user.deleted", user.deletedAt, { object: "user", id: user.id, deleted: true });
   }
   organizations(h, users);
+  billingHistory(
+    { random: r, emit: (type, at, data) => h.emit(type, at, data), now, instanceId: INSTANCE_ID },
+    billingCustomers(h, users),
+    options.billingShare,
+  );
   h.events.sort((a, b) => a.timestamp - b.timestamp);
   const { events, lines } = deliveries(r, h.events);
   return { now: new Date(now), events, lines };

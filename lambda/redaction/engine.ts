@@ -1,10 +1,16 @@
 /**
  * The redaction walk: one pass over the event building a copy, with every rule compiled beforehand (paths
  * into tries per event type, field names judged once and cached, the pseudonymisation key imported once).
- * Precedence for a value: a path or field rule, then a secret field name, then pseudonymisation, then
- * secret-shaped values, then URL credentials.
+ * Precedence for a value: a path, field or keep-only rule, then a secret field name, then pseudonymisation,
+ * then secret-shaped values, then URL credentials.
  */
-import { cached, classifyField, isCredentialParameter, type PersonalKind } from "./field-names";
+import {
+  cached,
+  classifyField,
+  holdsReasonCode,
+  isCredentialParameter,
+  type PersonalKind,
+} from "./field-names";
 import { childNode, compilePaths, type PathNode, parsePath } from "./paths";
 import { createPseudonymizer, identifierKind, isEmailAddress, type Pseudonymizer } from "./pseudonymize";
 import { type RedactionRule, SECRET_VALUE_HINT, SECRET_VALUES } from "./rules";
@@ -44,8 +50,14 @@ export function compileRedactor(options: EngineOptions): Redact {
     : undefined;
   const secretHint = new RegExp(SECRET_VALUE_HINT);
   const wholeFields = new Set(rules.flatMap((rule) => (rule.kind === "field" ? rule.names : [])));
+  const keptOnly = new Map<string, ReadonlySet<string>>(
+    rules.flatMap((rule) =>
+      rule.kind === "keep-only" ? rule.names.map((name) => [name, new Set(rule.keep)] as const) : [],
+    ),
+  );
   const classify = cached(classifyField);
   const isCredential = cached(isCredentialParameter);
+  const reasonObjects = cached(holdsReasonCode);
   const pseudonymize: Pseudonymizer | undefined =
     options.pseudonymizationKey === undefined ? undefined : createPseudonymizer(options.pseudonymizationKey);
   // Personal data is recognised by field name whether or not the secret field-name rule is on.
@@ -82,6 +94,8 @@ export function compileRedactor(options: EngineOptions): Redact {
     secret: boolean,
     personal: PersonalKind | undefined,
     depth: number,
+    keep?: ReadonlySet<string>,
+    reasons = false,
   ): unknown => {
     if (value === null) return null;
     if (path?.terminal) return marker;
@@ -101,22 +115,34 @@ export function compileRedactor(options: EngineOptions): Redact {
       const copy: unknown[] = new Array(value.length);
       // Array elements inherit the field's meaning: `backup_codes: [...]`, `ip_addresses: [...]`.
       for (let i = 0; i < value.length; i++)
-        copy[i] = walk(value[i], childNode(path, i), secret, personal, depth + 1);
+        copy[i] = walk(value[i], childNode(path, i), secret, personal, depth + 1, keep, reasons);
       return copy;
     }
     const source = value as Record<string, unknown>;
     const copy: Record<string, unknown> = {};
     for (const key of Object.keys(source)) {
-      const field = judgeNames ? classify(key) : undefined;
+      // `failed_reason.code` is the reason's code (`card_declined`), not a one-time code.
+      const judged = judgeNames ? classify(key) : undefined;
+      const field = judged && reasons && key === "code" ? { ...judged, secret: false } : judged;
       const value = source[key];
       // Inside a secret-named object every field is secret except the scalars describing it (`type`,
       // `expires_at`): an object or array can hold the secret again whatever its name (`provider: {…}`).
       const describes = field?.describesSecret === true && (typeof value !== "object" || value === null);
       const childSecret = byName && field ? (secret ? !describes : field.secret) : secret;
+      // Inside a keep-only object (payment_source) a field off its list goes whatever it holds; null stays.
+      const dropped = keep !== undefined && !keep.has(key) && value !== null;
       const child =
-        wholeFields.has(key) && !isEmpty(value)
+        dropped || (wholeFields.has(key) && !isEmpty(value))
           ? marker
-          : walk(value, childNode(path, key), childSecret, field?.personal, depth + 1);
+          : walk(
+              value,
+              childNode(path, key),
+              childSecret,
+              field?.personal,
+              depth + 1,
+              keptOnly.get(key),
+              judgeNames && reasonObjects(key),
+            );
       if (key === "__proto__") {
         // JSON.parse makes "__proto__" an own key; plain assignment would set the copy's prototype instead.
         Object.defineProperty(copy, key, {

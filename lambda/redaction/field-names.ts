@@ -1,7 +1,7 @@
 /** What a field's (or a URL parameter's) name says about its value, from the word lists in rules.ts. */
 import { FIELD_NAME_WORDS, PERSONAL_DATA } from "./rules";
 
-export type PersonalKind = "email" | "phone" | "ip" | "identifier";
+export type PersonalKind = "email" | "phone" | "ip" | "identifier" | "name";
 
 export interface FieldClass {
   /** The value is a credential (strings and numbers in it are redacted). */
@@ -20,6 +20,13 @@ const URL_ALSO_SECRET = new Set<string>(FIELD_NAME_WORDS.urlParameterAlsoSecret)
 const SECRET_ENDINGS: readonly string[] = FIELD_NAME_WORDS.secretEndings;
 const CODE_SECRET_AFTER = new Set<string>(FIELD_NAME_WORDS.codeIsSecretAfter);
 const PHRASE_SECRET_WITH = new Set<string>(FIELD_NAME_WORDS.phraseIsSecretWith);
+const CODE_NOT_SECRET_UNDER = new Set<string>(FIELD_NAME_WORDS.codeIsNotSecretUnder);
+
+/** An object whose `code` field is a reason's or an error's code (`failed_reason`, `error`). */
+export function holdsReasonCode(name: string): boolean {
+  return nameWords(name).some((word) => CODE_NOT_SECRET_UNDER.has(word));
+}
+const NAME_QUALIFIERS = new Set<string>(PERSONAL_DATA.personName.qualifier);
 const PERSONAL_KINDS = (["email", "phone", "ip", "identifier"] as const).map((kind) => ({
   kind,
   word: PERSONAL_DATA[kind].word,
@@ -59,6 +66,7 @@ function isSecretCompound(word: string): boolean {
 function personalKind(words: readonly string[]): PersonalKind | undefined {
   const last = words[words.length - 1];
   if (last === undefined || words[0] === PERSONAL_DATA.senderFirstWord) return undefined;
+  if (last === PERSONAL_DATA.personName.lastWord && words.some((w) => NAME_QUALIFIERS.has(w))) return "name";
   for (const { kind, word, lastWords } of PERSONAL_KINDS) {
     if (lastWords.has(last) && words.includes(word)) return kind;
   }
@@ -72,7 +80,8 @@ export function classifyField(name: string): FieldClass {
   return {
     secret: !describesSecret && namesSecret(words),
     describesSecret,
-    personal: describesSecret ? undefined : personalKind(words),
+    // `name` also describes a secret (`token_name`), but `first_name` is a person's.
+    personal: describesSecret && last !== PERSONAL_DATA.personName.lastWord ? undefined : personalKind(words),
   };
 }
 

@@ -18,7 +18,7 @@ export interface RedactionOptions {
   extraPaths?: readonly string[];
   /** Redact `private_metadata` whole (default true; stack config redactPrivateMetadata). */
   redactPrivateMetadata?: boolean;
-  /** When set, personal data (emails, phone numbers, IPs) becomes a keyed hash under this key. */
+  /** When set, personal data (emails, phone numbers, IPs, people's names) becomes a keyed hash under this key. */
   pseudonymizationKey?: string;
 }
 

@@ -6,7 +6,7 @@
 import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import { RedactionConfigError } from "./errors";
 
-export type AddressKind = "email" | "phone" | "ip";
+export type AddressKind = "email" | "phone" | "ip" | "name";
 export type Pseudonymizer = (kind: AddressKind, value: string) => string;
 
 export const PSEUDONYM_PREFIX = "pii_";
@@ -32,6 +32,7 @@ export function normalize(kind: AddressKind, value: string): string {
   switch (kind) {
     case "email":
     case "ip":
+    case "name":
       return value.trim().toLowerCase();
     case "phone":
       // "+1 (987) 654-3210" and "+19876543210" are one number.

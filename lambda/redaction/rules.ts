@@ -14,10 +14,13 @@
  *   a token-shaped value of a one- or two-letter parameter (`?t=…`);
  * - `secret-value`: a value shaped like a credential (SECRET_VALUES below) wherever it is, whatever the
  *   field's name: the matching part of the string becomes the marker;
+ * - `keep-only`: an object under a field with exactly this name, anywhere, keeps only the listed fields;
+ *   every other non-null value in it becomes the marker (an allowlist, so a detail Clerk adds later is
+ *   removed too);
  * - `personal-data` is not here: it is pseudonymisation (off by default), see PERSONAL_DATA below.
  */
 
-export type RuleKind = "path" | "field" | "field-name" | "url-credential" | "secret-value";
+export type RuleKind = "path" | "field" | "keep-only" | "field-name" | "url-credential" | "secret-value";
 
 export interface PathRule {
   readonly id: string;
@@ -36,13 +39,23 @@ export interface FieldRule {
   readonly reason: string;
 }
 
+export interface KeepOnlyRule {
+  readonly id: string;
+  readonly kind: "keep-only";
+  /** Field names, matched exactly, at any depth, whose object (or array of objects) is filtered. */
+  readonly names: readonly string[];
+  /** The fields kept inside it; every other non-null value becomes the marker. */
+  readonly keep: readonly string[];
+  readonly reason: string;
+}
+
 export interface PatternRule {
   readonly id: string;
   readonly kind: "field-name" | "url-credential" | "secret-value";
   readonly reason: string;
 }
 
-export type RedactionRule = PathRule | FieldRule | PatternRule;
+export type RedactionRule = PathRule | FieldRule | KeepOnlyRule | PatternRule;
 
 export const DEFAULT_RULES = [
   {
@@ -82,6 +95,24 @@ export const DEFAULT_RULES = [
     reason:
       "backend-only storage (users, organizations, invitations) where apps keep third-party tokens and " +
       "internal notes no analytics needs; on by default, off with redactPrivateMetadata=false",
+  },
+  {
+    id: "payment-source-details",
+    kind: "keep-only",
+    names: ["payment_source"],
+    keep: ["object", "id", "payment_method", "status", "gateway"],
+    reason:
+      "a payment attempt's card type, last four digits, expiry and whatever else Clerk adds about the card or " +
+      "wallet identify the payer's payment method and no analytics needs them; the method (card, link), its " +
+      "status and the gateway stay",
+  },
+  {
+    id: "gateway-external-id",
+    kind: "field",
+    names: ["gateway_external_id", "gateway_external_account_id"],
+    reason:
+      "the payment processor's own ids (Stripe payment intents, payment methods, accounts) look up the payment " +
+      "and the card in the processor's dashboard; Clerk's ids (payment_id, statement_id, payer, payee) stay",
   },
   {
     id: "secret-field-name",
@@ -262,7 +293,15 @@ export const FIELD_NAME_WORDS = {
     "airport",
     "state",
     "event",
+    // A payment's `decline_code` (`insufficient_funds`): the processor's reason, not a credential.
+    "decline",
+    "failure",
   ],
+  /**
+   * A field named just `code` directly inside an object named for a reason or an error is that reason's
+   * code: Clerk Billing's `failed_reason: { code: "card_declined", decline_code: "…" }`.
+   */
+  codeIsNotSecretUnder: ["reason", "reasons", "error", "errors", "failure", "failures"],
   /** `key` is a secret only with one of these (`api_key`, `private_key`): a role's `key` is `org:admin`. */
   keyIsSecretWith: [
     "api",
@@ -342,8 +381,8 @@ export const FIELD_NAME_WORDS = {
 /**
  * Personal data, pseudonymised only when a key is configured (default: kept, the user's analytics may need
  * it). Recognised by field name, plus any string that is an e-mail address as a whole wherever it is.
- * Names (first_name, last_name, username) are left alone: they are neither contact channels nor join keys,
- * and the issue scopes this to addresses; `redactPaths` removes them where needed.
+ * People's names (`first_name`, `last_name`: users', members', billing payers') are personal data like their
+ * addresses; a username is a handle the user chose and is kept (`redactPaths` removes it where needed).
  * A name starting with `from` is the sender (the instance's own address or number), not a person: kept.
  */
 export const PERSONAL_DATA = {
@@ -355,5 +394,7 @@ export const PERSONAL_DATA = {
   ip: { word: "ip", lastWord: ["ip", "ips", "address", "addresses"] },
   /** `identifier` holds an e-mail, a phone number or a username: judged by its value. */
   identifier: { word: "identifier", lastWord: ["identifier", "identifiers"] },
+  /** `first_name`, `last_name`, `firstName` (not `organization_name`, `role_name`, a plan's `name`). */
+  personName: { lastWord: "name", qualifier: ["first", "last", "middle", "given", "family", "full"] },
   senderFirstWord: "from",
 } as const;

@@ -41,6 +41,13 @@ describe("the generated event history", () => {
       "email.created",
       "sms.created",
       "user.updated",
+      "subscription.created",
+      "subscriptionItem.active",
+      "subscriptionItem.canceled",
+      "subscriptionItem.ended",
+      "subscriptionItem.pastDue",
+      "subscriptionItem.freeTrialEnding",
+      "paymentAttempt.updated",
     ]) {
       expect(count(type), type).toBeGreaterThan(5);
     }
@@ -96,6 +103,9 @@ describe("the generated event history", () => {
     "sms.created",
     "organization.created",
     "organizationMembership.created",
+    "subscription.created",
+    "subscriptionItem.active",
+    "paymentAttempt.updated",
   ])("shapes %s like Clerk's payload (every key of the fixture's data)", (type) => {
     const fixture = JSON.parse(readFileSync(join(FIXTURES, `${type}.json`), "utf8"));
     const generated = history.events.find((e) => e.type === type)!;

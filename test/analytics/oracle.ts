@@ -6,7 +6,7 @@
 import type { StoredEvent } from "../../local/synthetic-history";
 
 export type Params = Record<string, string | undefined>;
-type Granularity = "day" | "week" | "month";
+export type Granularity = "day" | "week" | "month";
 
 const DAY = 86_400_000;
 // `session.removed` is the user signing out (Clerk's SessionStatus); `session.revoked` is the application.
@@ -14,9 +14,9 @@ const ACTIVITY = new Set(["session.created", "session.pending", "session.ended",
 
 /** `YYYY-MM-DD` of an epoch-millisecond instant, UTC. */
 export const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-const addDays = (day: string, n: number) => dayOf(Date.parse(`${day}T00:00:00Z`) + n * DAY);
+export const addDays = (day: string, n: number) => dayOf(Date.parse(`${day}T00:00:00Z`) + n * DAY);
 
-function periodOf(day: string, granularity: Granularity): string {
+export function periodOf(day: string, granularity: Granularity): string {
   if (granularity === "month") return `${day.slice(0, 7)}-01`;
   if (granularity === "week") {
     const weekday = new Date(`${day}T00:00:00Z`).getUTCDay(); // 0 = Sunday
@@ -35,7 +35,7 @@ function periodEnd(period: string, granularity: Granularity): string {
   return period;
 }
 
-interface Range {
+export interface Range {
   start: string;
   end: string;
   today: string;
@@ -44,7 +44,7 @@ interface Range {
   periods: string[];
 }
 
-function reportRange(params: Params, defaultDays: number, now: Date): Range {
+export function reportRange(params: Params, defaultDays: number, now: Date): Range {
   const today = dayOf(now.getTime());
   // Defaults: the range ends today, or on start_date when that is later; it starts defaultDays
   // before its end.

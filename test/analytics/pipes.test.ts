@@ -27,6 +27,9 @@ const PIPES = [
   "delivered_events",
   "retention",
   "headline",
+  "billing_subscriptions",
+  "billing_trials",
+  "billing_payments",
 ];
 
 let local: LocalTinybird;

@@ -18,7 +18,10 @@ import * as oracle from "./oracle";
 
 const ROOT = resolve(__dirname, "../..");
 const history = generateHistory({ seed: 11, users: 80 });
-const PIPES = loadProject(ROOT).pipes.map((p) => p.definition.name);
+// The billing pipes' duplicates, arrival order and small blocks are in billing.test.ts (against an oracle).
+const PIPES = loadProject(ROOT)
+  .pipes.map((p) => p.definition.name)
+  .filter((name) => !name.startsWith("billing_"));
 const RANGES = [{}, { granularity: "week", start_date: "2024-10-01", end_date: "2025-03-31" }];
 
 let session: Session;

@@ -66,6 +66,8 @@ const RANGES: Record<string, Ranges> = {
     ["90 days", { start_time: "2024-12-31 15:00:00", end_time: "2025-03-31 15:00:00", limit: "100000" }],
   ],
 };
+/** What a stored history (BENCH_ANALYTICS_DIR) holds: one built before another shape is built again. */
+const HISTORY_SHAPE = "auth-and-billing-1";
 
 function eventsWanted(): number {
   const i = process.argv.indexOf("--events");
@@ -77,6 +79,8 @@ function eventsWanted(): number {
 
 interface Measured {
   ms: number;
+  /** Median CPU time of this process (chDB runs in it): less noisy than wall time on a shared machine. */
+  cpuMs: number;
   rowsRead: number;
   bytesRead: number;
   rows: unknown[];
@@ -84,9 +88,11 @@ interface Measured {
 
 function measure(local: LocalTinybird, sql: string, runs: number): Measured | null {
   const times: number[] = [];
+  const cpu: number[] = [];
   let last: { data: unknown[]; statistics: { rows_read: number; bytes_read: number } } | undefined;
   for (let i = 0; i < runs; i++) {
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     let out = "";
     try {
       out = local.session.query(sql, "JSON");
@@ -99,10 +105,14 @@ function measure(local: LocalTinybird, sql: string, runs: number): Measured | nu
       return null;
     }
     times.push(performance.now() - started);
+    const used = process.cpuUsage(cpuStarted);
+    cpu.push((used.user + used.system) / 1000);
   }
   times.sort((a, b) => a - b);
+  cpu.sort((a, b) => a - b);
   return {
     ms: Math.round(times[Math.floor(times.length / 2)]!),
+    cpuMs: Math.round(cpu[Math.floor(cpu.length / 2)]!),
     rowsRead: last!.statistics.rows_read,
     bytesRead: last!.statistics.bytes_read,
     rows: last!.data,
@@ -138,7 +148,8 @@ function buildHistory(local: LocalTinybird, events: number): number {
   q(`CREATE TABLE bench_events (
       event_id String, event_type LowCardinality(String), ts Int64, user_id String, object_id String,
       org_id String, status LowCardinality(String), device LowCardinality(String),
-      strategy LowCardinality(String), has_phone UInt8, locked UInt8, two_factor UInt8, member String DEFAULT ''
+      strategy LowCardinality(String), has_phone UInt8, locked UInt8, two_factor UInt8, member String DEFAULT '',
+      payload String DEFAULT ''
     ) ENGINE = MergeTree ORDER BY ts`);
   const COLUMNS =
     "event_id, event_type, ts, user_id, object_id, org_id, status, device, strategy, has_phone, locked, two_factor";
@@ -204,13 +215,215 @@ function buildHistory(local: LocalTinybird, events: number): number {
     FROM ${member} WHERE joined < least(org_deleted, ${NOW_SQL}) AND left_at < ${NOW_SQL}`,
     "member",
   );
+  buildBilling(q, h);
   return Number(JSON.parse(local.session.query("SELECT count() AS n FROM bench_events", "JSON")).data[0].n);
+}
+
+/**
+ * Clerk Billing for 10 % of the users still there at the end: Pro monthly (60 %), Pro annual (20 %)
+ * or Business monthly, in USD or EUR (30 %); a quarter of the monthly ones start with a 14-day trial
+ * (30 % of those never pay); a renewal charge every period (10 % fail once, the payer is past due,
+ * the retry two days later is paid); a third cancel after 1-12 periods (canceled, then ended), a tenth
+ * of the Pro monthly ones upgrade to Business after six months. `payload` is the event's `data`.
+ */
+function buildBilling(q: (sql: string) => void, h: (row: string, k: number) => string): void {
+  const NOW_SQL = `toInt64(${NOW.getTime()})`;
+  const PERIOD = `if(annual, ${365 * DAY_MS}, ${30 * DAY_MS})`;
+  q("DROP TABLE IF EXISTS bench_payers");
+  q(`CREATE TABLE bench_payers ENGINE = MergeTree ORDER BY u AS
+    SELECT u, user_id,
+      ${h("u", 71)} < 0.3 AS eur,
+      multiIf(${h("u", 72)} < 0.6, 'pro', ${h("u", 72)} < 0.8, 'pro_annual', 'business') AS kind,
+      kind = 'pro_annual' AS annual,
+      concat('cplan_', if(kind = 'business', 'business', 'pro'), if(eur, '_eur', '')) AS plan_id,
+      if(kind = 'business', if(eur, 4500, 5000), if(annual, if(eur, 18000, 19200), if(eur, 1900, 2000))) AS amount,
+      if(eur, 'EUR', 'USD') AS currency,
+      concat('csub_item_', lower(hex(cityHash64(u, 80)))) AS item,
+      created_ms + toInt64((1 + ${h("u", 73)} * 40) * ${DAY_MS}) AS start_ms,
+      NOT annual AND ${h("u", 74)} < 0.25 AS trial,
+      trial AND ${h("u", 75)} >= 0.7 AS trial_lost,
+      if(trial, start_ms + ${14 * DAY_MS}, start_ms) AS paid_ms,
+      kind = 'pro' AND ${h("u", 78)} < 0.1 AS upgrades,
+      multiIf(upgrades, toUInt32(6), ${h("u", 76)} < 0.35, toUInt32(1 + cityHash64(u, 77) % 12), toUInt32(100000)) AS periods_kept
+    FROM bench_users WHERE NOT deleted AND ${h("u", 70)} < 0.10
+      AND created_ms + toInt64((1 + ${h("u", 73)} * 40) * ${DAY_MS}) < ${NOW_SQL}`);
+  const item = (
+    status: string,
+    trial: string,
+    at: string,
+    itemId = "item",
+    planId = "plan_id",
+    amount = "amount",
+  ) =>
+    `concat('{"object":"commerce_subscription_item","id":"', ${itemId}, '","status":"${status}","is_free_trial":', if(${trial}, 'true', 'false'),
+      ',"created_at":', toString(start_ms), ',"updated_at":', toString(${at}), ',"period_start":', toString(${at}),
+      ',"period_end":', toString(${at} + ${PERIOD}), ',"interval":"', if(annual, 'annual', 'month'), '","plan_id":"', ${planId},
+      '","plan":{"id":"', ${planId}, '","slug":"', ${planId}, '","name":"', ${planId}, '","is_recurring":true,"amount":', toString(${amount}),
+      ',"currency":"', currency, '"},"payer":{"object":"commerce_payer","id":"cpayer_', user_id, '","user_id":"', user_id,
+      '","first_name":"Test","last_name":"User","email":"', user_id, '@example.com","organization_id":"","organization_name":""},',
+      '"subscription_id":"csub_', user_id, '"}')`;
+  const attempt = (
+    id: string,
+    status: string,
+    at: string,
+    charge: string,
+    failed: boolean,
+    amountSql = "amount",
+  ) =>
+    `concat('{"id":"', ${id}, '","payment_id":"', ${id}, '","status":"${status}","created_at":', toString(${at}),
+      ',"updated_at":', toString(${at} + ${status === "pending" ? 0 : 4000}), ',"charge_type":"${charge}","failed_reason":',
+      '${failed ? '{"code":"card_declined","decline_code":"insufficient_funds"}' : "null"}',
+      ',"totals":{"grand_total":{"amount":', toString(${amountSql}), ',"currency":"', currency, '"}},',
+      '"payment_source":{"id":"cps_1","payment_method":"card","status":"active"},"payer":{"id":"cpayer_', user_id, '","user_id":"', user_id, '"}}')`;
+  const insert = (
+    type: string,
+    ts: string,
+    object: string,
+    status: string,
+    payload: string,
+    from: string,
+    where = "1",
+  ) =>
+    q(`INSERT INTO bench_events (event_id, event_type, ts, user_id, object_id, org_id, status, device, strategy, has_phone, locked, two_factor, payload)
+      SELECT concat('ev_', lower(hex(cityHash64('${type}', ${object}, ${ts})))), '${type}', ${ts}, '', ${object}, '', '${status}', '', '', 0, 0, 0, ${payload}
+      FROM ${from} WHERE (${where}) AND ${ts} < ${NOW_SQL}`);
+  const attempts = (id: string, at: string, charge: string, fails: boolean, from: string, where: string) => {
+    insert(
+      "paymentAttempt.created",
+      at,
+      id,
+      "pending",
+      attempt(id, "pending", at, charge, false),
+      from,
+      where,
+    );
+    const outcome = fails ? "failed" : "paid";
+    insert(
+      "paymentAttempt.updated",
+      `${at} + 4000`,
+      id,
+      outcome,
+      attempt(id, outcome, at, charge, fails),
+      from,
+      where,
+    );
+  };
+  const P = "bench_payers";
+  const pa = (tag: string, extra = "") => `concat('pa_', lower(hex(cityHash64(u, '${tag}'${extra}))))`;
+  // Start: a trial, or a checkout paid at once.
+  insert("subscriptionItem.active", "start_ms", "item", "active", item("active", "trial", "start_ms"), P);
+  attempts(pa("checkout"), "paid_ms - 30000", "checkout", false, P, "NOT trial");
+  attempts(pa("conversion"), "paid_ms", "recurring", false, P, "trial AND NOT trial_lost");
+  insert(
+    "subscriptionItem.updated",
+    "paid_ms + 1000",
+    "item",
+    "active",
+    item("active", "false", "paid_ms + 1000"),
+    P,
+    "trial AND NOT trial_lost",
+  );
+  insert(
+    "subscriptionItem.canceled",
+    `start_ms + ${5 * DAY_MS}`,
+    "item",
+    "canceled",
+    item("canceled", "true", `start_ms + ${5 * DAY_MS}`),
+    P,
+    "trial_lost",
+  );
+  insert(
+    "subscriptionItem.ended",
+    "paid_ms",
+    "item",
+    "ended",
+    item("ended", "true", "paid_ms"),
+    P,
+    "trial_lost",
+  );
+  // Renewals: each period's charge; one in ten fails once and is paid two days later.
+  const renewals = `(SELECT *, i, paid_ms + toInt64(i + 1) * ${PERIOD} AS due, ${h("u * 131 + i", 79)} < 0.1 AS fails
+      FROM ${P} ARRAY JOIN range(toUInt32(least(periods_kept - 1, 30))) AS i WHERE NOT trial_lost)`;
+  attempts(pa("renewal", ", i"), "due", "recurring", false, renewals, "NOT fails");
+  insert(
+    "subscriptionItem.updated",
+    "due + 1000",
+    "item",
+    "active",
+    item("active", "false", "due + 1000"),
+    renewals,
+    "NOT fails",
+  );
+  attempts(pa("renewal", ", i"), "due", "recurring", true, renewals, "fails");
+  insert(
+    "subscriptionItem.pastDue",
+    "due + 5000",
+    "item",
+    "past_due",
+    item("past_due", "false", "due + 5000"),
+    renewals,
+    "fails",
+  );
+  attempts(pa("retry", ", i"), `due + ${2 * DAY_MS}`, "recurring", false, renewals, "fails");
+  insert(
+    "subscriptionItem.active",
+    `due + ${2 * DAY_MS + 5000}`,
+    "item",
+    "active",
+    item("active", "false", `due + ${2 * DAY_MS + 5000}`),
+    renewals,
+    "fails",
+  );
+  // Leaving: canceled ten days into the last period, ended at its end; or an upgrade to Business.
+  const last = `paid_ms + toInt64(periods_kept) * ${PERIOD}`;
+  insert(
+    "subscriptionItem.canceled",
+    `${last} - ${20 * DAY_MS}`,
+    "item",
+    "canceled",
+    item("canceled", "false", `${last} - ${20 * DAY_MS}`),
+    P,
+    "NOT trial_lost AND NOT upgrades AND periods_kept < 100000",
+  );
+  insert(
+    "subscriptionItem.ended",
+    last,
+    "item",
+    "ended",
+    item("ended", "false", last),
+    P,
+    "NOT trial_lost AND NOT upgrades AND periods_kept < 100000",
+  );
+  const upgraded = `concat(item, '_business')`;
+  const business = `if(eur, 'cplan_business_eur', 'cplan_business')`;
+  const businessAmount = "if(eur, 4500, 5000)";
+  const upgrading = "upgrades AND NOT trial_lost";
+  attempts(pa("upgrade"), `${last} - 60000`, "checkout", false, P, upgrading);
+  insert(
+    "subscriptionItem.active",
+    last,
+    upgraded,
+    "active",
+    item("active", "false", last, upgraded, business, businessAmount),
+    P,
+    upgrading,
+  );
+  insert(
+    "subscriptionItem.ended",
+    `${last} + 500`,
+    "item",
+    "ended",
+    item("ended", "false", `${last} + 500`),
+    P,
+    upgrading,
+  );
 }
 
 /** The JSON line the forwarder would have sent for a bench event, ~2.5 KB like the fixtures. */
 const RECORD = `concat('{"type":"', event_type, '","object":"event","instance_id":"ins_bench","timestamp":', toString(ts),
   ',"event_id":"', delivery_id, '","received_at":', toString(received_ms), ',"data":',
   multiIf(
+    payload != '', payload,
     event_type LIKE 'user.%', concat('{"object":"user","id":"', object_id, '","primary_email_address_id":"idn_', object_id,
       '","email_addresses":[{"id":"idn_', object_id, '","email_address":"', object_id, '@example.com","verification":{"status":"verified","strategy":"', strategy,
       '"}}],"phone_numbers":', if(has_phone, '[{"id":"idn_p","verification":{"strategy":"phone_code"}}]', '[]'),
@@ -274,7 +487,9 @@ function rawPipes(dataSource: string): Map<string, PipeDefinition> {
 
 const mb = (bytes: number | undefined) => (bytes === undefined ? "—" : `${(bytes / 1e6).toFixed(1)} MB`);
 const cell = (m: Measured | null) =>
-  m ? `${m.ms} ms, ${m.rowsRead.toLocaleString("en")} rows, ${mb(m.bytesRead)}` : "failed";
+  m
+    ? `${m.ms} ms (cpu ${m.cpuMs} ms), ${m.rowsRead.toLocaleString("en")} rows, ${mb(m.bytesRead)}`
+    : "failed";
 
 const count = (session: Session, sql: string) => Number(JSON.parse(session.query(sql, "JSON")).data[0].n);
 
@@ -287,11 +502,12 @@ export async function run(): Promise<void> {
   try {
     // A runaway raw query must not take the machine: Tinybird's own limit is of this order.
     session.query("SET max_memory_usage = 10000000000");
+    // A history stored by an older bench (another shape: before billing events) is built again.
     const stored = count(
       session,
-      "SELECT count() AS n FROM system.tables WHERE database = 'default' AND name = 'bench_meta'",
+      `SELECT count() AS n FROM system.columns WHERE database = 'default' AND table = 'bench_meta' AND name = 'shape'`,
     )
-      ? count(session, "SELECT events AS n FROM bench_meta")
+      ? count(session, `SELECT any(events) AS n FROM bench_meta WHERE shape = '${HISTORY_SHAPE}'`)
       : 0;
     let local: LocalTinybird;
     let deliveries: number;
@@ -330,7 +546,7 @@ export async function run(): Promise<void> {
       );
       if (dir)
         session.query(
-          `CREATE TABLE bench_meta ENGINE = MergeTree ORDER BY tuple() AS SELECT ${wanted} AS events`,
+          `CREATE TABLE bench_meta ENGINE = MergeTree ORDER BY tuple() AS SELECT ${wanted} AS events, '${HISTORY_SHAPE}' AS shape`,
         );
     }
     t = performance.now();
@@ -342,6 +558,7 @@ export async function run(): Promise<void> {
     const [shape] = JSON.parse(
       session.query(
         `SELECT round(countIf(event_type LIKE 'session.%') / count(), 3) AS sessions_share,
+           round(countIf(event_type LIKE 'subscription%' OR event_type LIKE 'paymentAttempt.%') / count(), 3) AS billing_share,
            round(1 - uniqExact(event_id) / count(), 3) AS duplicate_share, round(avg(length(record))) AS record_bytes
          FROM ${local.project.dataSource.definition.name}`,
         "JSON",
@@ -354,6 +571,7 @@ export async function run(): Promise<void> {
       range: string;
       rawMs: number | null;
       newMs: number | null;
+      newCpuMs: number | null;
       rawBytes: number | null;
       newBytes: number | null;
       identical: boolean | null;
@@ -389,6 +607,7 @@ export async function run(): Promise<void> {
         range,
         rawMs: old?.ms ?? null,
         newMs: fresh?.ms ?? null,
+        newCpuMs: fresh?.cpuMs ?? null,
         rawBytes: old?.bytesRead ?? null,
         newBytes: fresh?.bytesRead ?? null,
         identical,

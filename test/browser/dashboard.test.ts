@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DashboardProxy, startDashboardProxy } from "../../dashboard/proxy-server";
 import { buildDashboard } from "../../dashboard-app/assets";
 import { type Chromium, launchChromium } from "../../dashboard-app/chromium";
-import { PANELS, panelQuery, type Range } from "../../dashboard-app/panels";
+import { PANELS, type Panel, panelId, panelQuery, type Range } from "../../dashboard-app/panels";
 import { type Sandbox, startSandbox } from "../../local/sandbox";
 import { seed } from "../../local/seed";
 
@@ -39,8 +39,8 @@ async function open(base: string, range: Range): Promise<Page> {
   return page;
 }
 
-async function endpointRows(base: string, endpoint: string, range: Range) {
-  const panel = PANELS.find((p) => p.endpoint === endpoint)!;
+async function endpointRows(base: string, endpoint: string, range: Range, panel?: Panel) {
+  panel ??= PANELS.find((p) => p.endpoint === endpoint)!;
   const body = (await (
     await fetch(`${base}/v0/pipes/${endpoint}.json?${panelQuery(panel, range)}`, {
       headers: { authorization: `Bearer ${sandbox.storeToken}` },
@@ -71,7 +71,7 @@ async function chartOf(page: Page, endpoint: string) {
 describe("the dashboard on npm start", () => {
   it("draws every endpoint's numbers in its chart and its table", async () => {
     const page = await open(sandbox.url, RANGE);
-    for (const panel of PANELS) {
+    for (const panel of PANELS.filter((p) => p.section === undefined)) {
       const rows = await endpointRows(sandbox.url, panel.endpoint, RANGE);
       expect(rows.length, panel.endpoint).toBeGreaterThan(0);
       expect(await page.getAttribute(`[data-endpoint="${panel.endpoint}"]`, "data-state")).toBe("ready");
@@ -93,6 +93,66 @@ describe("the dashboard on npm start", () => {
         for (const [column, text] of Object.entries(cells)) expect(text).toBe(String(rows[i]![column]));
       });
     }
+    await page.close();
+  });
+
+  it("shows a Billing section: MRR and its movements, plans, trials and payments in the chosen currency", async () => {
+    const page = await open(sandbox.url, RANGE);
+    expect(await page.isVisible("#billing")).toBe(true);
+    const panel = (id: string) => PANELS.find((p) => panelId(p) === id)!;
+    const totals = await endpointRows(sandbox.url, "billing_subscriptions", RANGE);
+    const lastPeriod = String(totals.at(-1)!.period);
+    const byMrr = (c: string) => Number(totals.find((r) => r.period === lastPeriod && r.currency === c)!.mrr);
+    expect(new Set(totals.map((r) => r.currency))).toEqual(new Set(["EUR", "USD"]));
+    const biggest = byMrr("USD") >= byMrr("EUR") ? "USD" : "EUR";
+    expect(await page.inputValue("#currency")).toBe(biggest);
+
+    // Amounts arrive in cents and are drawn in the currency's units; MRR lost is drawn below the axis.
+    const expectMrr = async (currency: string) => {
+      const rows = totals.filter((r) => r.currency === currency);
+      const chart = await chartOf(page, "billing_subscriptions");
+      const series = (label: string) => chart.series.find((s) => s.label === label)!.data;
+      expect(chart.labels).toEqual(rows.map((r) => r.period));
+      expect(series("MRR")).toEqual(rows.map((r) => Number(r.mrr) / 100));
+      expect(series("New")).toEqual(rows.map((r) => Number(r.new_mrr) / 100));
+      expect(series("Churn")).toEqual(rows.map((r) => -Number(r.churned_mrr) / 100 || 0));
+      expect(series("MRR").some((v) => v > 0)).toBe(true);
+    };
+    await expectMrr(biggest);
+
+    const plans = (
+      await endpointRows(sandbox.url, "billing_subscriptions", RANGE, panel("billing_plans"))
+    ).filter(
+      (r) =>
+        r.currency === biggest &&
+        r.period === RANGE.end &&
+        Number(r.paid_items) + Number(r.trialing_items) > 0,
+    );
+    const planChart = await chartOf(page, "billing_plans");
+    expect(planChart.labels).toEqual(plans.map((r) => `${r.plan_name}: ${r.billing_interval}`));
+    expect(planChart.series[0]!.data).toEqual(plans.map((r) => Number(r.paid_items)));
+
+    const trials = await endpointRows(sandbox.url, "billing_trials", RANGE);
+    const trialChart = await chartOf(page, "billing_trials");
+    expect(trialChart.series.find((s) => s.label === "Conversion")!.data).toEqual(
+      trials.map((r) => Number(r.conversion_rate)),
+    );
+    const payments = (await endpointRows(sandbox.url, "billing_payments", RANGE)).filter(
+      (r) => r.currency === biggest,
+    );
+    expect((await chartOf(page, "billing_payments")).series.find((s) => s.label === "Failed")!.data).toEqual(
+      payments.map((r) => Number(r.failed)),
+    );
+    expect(payments.reduce((sum, r) => sum + Number(r.failed), 0)).toBeGreaterThan(0);
+
+    // The other currency, from the rows already fetched.
+    const other = biggest === "USD" ? "EUR" : "USD";
+    const requests: string[] = [];
+    page.on("request", (request) => requests.push(request.url()));
+    await page.selectOption("#currency", other);
+    await expectMrr(other);
+    expect(requests).toEqual([]);
+    expect(panel("billing_subscriptions").perCurrency).toBe(true);
     await page.close();
   });
 
@@ -145,6 +205,8 @@ describe("the dashboard on npm start", () => {
     const page = await open(sandbox.url, { start: "2020-01-01", end: "2020-01-31", granularity: "week" });
     expect(await page.getAttribute('[data-endpoint="user_growth"]', "data-state")).toBe("empty");
     expect(await page.textContent('[data-endpoint="user_growth"] .state')).toContain("No events");
+    // No billing event stored for the range: no Billing section at all.
+    expect(await page.isHidden("#billing")).toBe(true);
     await page.close();
   });
 

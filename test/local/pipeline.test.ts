@@ -15,7 +15,9 @@ import { watchDatafiles } from "../../local/start";
 import { generateHistory, type StoredEvent } from "../../local/synthetic-history";
 import * as oracle from "../analytics/oracle";
 
-const history = generateHistory({ users: 30, seed: 13 });
+// Each delivery here is one HTTP request and one INSERT firing every materialized view: a small history
+// (deletions, organizations, revoked sessions), billing off (its figures: test/analytics/billing.test.ts).
+const history = generateHistory({ users: 22, seed: 14, billingShare: 0 });
 // A copy of the repository's datafiles, to edit.
 const root = mkdtempSync(join(tmpdir(), "local-pipeline-"));
 cpSync(join(REPOSITORY_ROOT, "tinybird"), join(root, "tinybird"), { recursive: true });

@@ -47,23 +47,62 @@ export const CREDENTIALS: Readonly<Record<string, CredentialExpectation>> = {
       },
     ]),
   ),
+  // Billing: the card's details and the payment processor's ids (a Stripe payment intent, payment method and
+  // account) go; the payment method, its status, the gateway and Clerk's own ids stay.
+  ...Object.fromEntries(
+    ["created", "updated"].map((action) => [
+      `paymentAttempt.${action}`,
+      {
+        secrets: [
+          "pi_1A2B3C4D5E6F7G8H9I0J1K2L",
+          "pm_1A2B3C4D5E6F7G8H9I0J1K2L",
+          "acct_1A2B3C4D5E6F7G8H",
+          "4242",
+          "visa",
+        ],
+        redacted: {
+          "data.gateway_external_id": REDACTED,
+          "data.payee.gateway_external_id": REDACTED,
+          "data.payment_source.gateway_external_id": REDACTED,
+          "data.payment_source.gateway_external_account_id": REDACTED,
+          "data.payment_source.card_type": REDACTED,
+          "data.payment_source.last4": REDACTED,
+        },
+      },
+    ]),
+  ),
 };
 
-export type AddressKind = "email" | "phone" | "ip";
+export type AddressKind = "email" | "phone" | "ip" | "name";
+
+/** A person's first and last name under `prefix` (a user, a member's public data, a billing payer). */
+const names = (prefix: string) => ({
+  [`${prefix}.first_name`]: "name" as const,
+  [`${prefix}.last_name`]: "name" as const,
+});
 
 /** Path → kind of the personal data pseudonymised when a key is set (besides the client IP of every event). */
 export const PERSONAL: Readonly<Record<string, Readonly<Record<string, AddressKind>>>> = {
   "email.created": { "data.to_email_address": "email" },
   "sms.created": { "data.to_phone_number": "phone" }, // from_phone_number is the sender's: kept
-  "session.created": { "data.latest_activity.ip_address": "ip" },
+  // The user's e-mail addresses are absent from these fixtures' data; their names are there.
+  "user.created": names("data"),
+  "user.updated": names("data"),
+  "session.created": { "data.latest_activity.ip_address": "ip", ...names("data.user") },
+  ...Object.fromEntries(
+    ["ended", "pending", "removed", "revoked"].map((s) => [`session.${s}`, names("data.user")]),
+  ),
   "organizationDomain.created": { "data.affiliation_email_address": "email" },
   "organizationDomain.updated": { "data.affiliation_email_address": "email" },
   "organizationInvitation.created": { "data.email_address": "email" },
   "organizationInvitation.accepted": { "data.email_address": "email" },
   "organizationInvitation.revoked": { "data.email_address": "email" },
-  "organizationMembership.created": { "data.public_user_data.identifier": "email" },
-  "organizationMembership.deleted": { "data.public_user_data.identifier": "email" },
-  "organizationMembership.updated": { "data.public_user_data.identifier": "email" },
+  ...Object.fromEntries(
+    ["created", "deleted", "updated"].map((action) => [
+      `organizationMembership.${action}`,
+      { "data.public_user_data.identifier": "email" as const, ...names("data.public_user_data") },
+    ]),
+  ),
   "waitlistEntry.created": { "data.email_address": "email" },
   "waitlistEntry.updated": { "data.email_address": "email", "data.invitation.email_address": "email" },
   ...Object.fromEntries(
@@ -83,7 +122,7 @@ export const PERSONAL: Readonly<Record<string, Readonly<Record<string, AddressKi
       "subscriptionItem.pastDue",
       "subscriptionItem.upcoming",
       "subscriptionItem.updated",
-    ].map((name) => [name, { "data.payer.email": "email" as const }]),
+    ].map((name) => [name, { "data.payer.email": "email" as const, ...names("data.payer") }]),
   ),
 };
 

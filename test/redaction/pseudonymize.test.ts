@@ -112,7 +112,7 @@ describe("pseudonymisation of personal data", () => {
     ]);
   });
 
-  it("keeps names, usernames, ids, the sender's own number and sender name", () => {
+  it("keeps usernames, ids, the sender's own number and sender name", () => {
     const redact = createRedactor({ pseudonymizationKey: KEY_A });
     const sms = redact(clerkFixture("sms.created"));
     expect(getPath(sms, "data.from_phone_number")).toBe("+12345678901");
@@ -121,12 +121,29 @@ describe("pseudonymisation of personal data", () => {
     expect(getPath(email, "data.from_email_name")).toBe("notifications");
     expect(getPath(email, "data.email_address_id")).toBe("idn_abcd");
     const user = redact(clerkFixture("user.updated"));
-    expect([
-      getPath(user, "data.first_name"),
-      getPath(user, "data.last_name"),
-      getPath(user, "data.username"),
-    ]).toEqual(["John", "Doe Updated", "johndoe"]);
+    expect(getPath(user, "data.username")).toBe("johndoe");
     expect(field("identifier")("johndoe")).toBe("johndoe");
+  });
+
+  it("replaces people's first and last names (users, members, billing payers), not other names", () => {
+    const redact = createRedactor({ pseudonymizationKey: KEY_A });
+    const user = redact(clerkFixture("user.updated"));
+    expect(getPath(user, "data.first_name")).toBe(field("first_name")("John"));
+    expect(getPath(user, "data.last_name")).toBe(field("lastName")(" doe updated "));
+    for (const type of ["subscriptionItem.active", "paymentAttempt.updated"]) {
+      const payer = getPath(redact(clerkFixture(type)), "data.payer") as Record<string, string>;
+      expect(payer.first_name, type).toMatch(PSEUDONYM);
+      expect(payer.last_name, type).toMatch(PSEUDONYM);
+      expect(payer.email, type).toMatch(PSEUDONYM);
+    }
+    const item = redact(clerkFixture("subscriptionItem.active"));
+    expect(getPath(item, "data.plan.name")).toBe("Free Plan");
+    expect(getPath(item, "data.payer.organization_name")).toBe("");
+    expect(field("role_name")("Admin")).toBe("Admin");
+    expect(field("organization_name")("Acme")).toBe("Acme");
+    expect(field("token_name")("ci")).toBe("ci");
+    // An empty name (an organization payer has no first name) stays empty.
+    expect(field("first_name")("")).toBe("");
   });
 
   it("redacts a credential rather than pseudonymise it (a field both secret- and e-mail-named)", () => {

@@ -51,6 +51,44 @@ const CASES: Record<DefaultRuleId, RuleCase> = {
       "data.to_phone_number": "+19876543210",
     },
   },
+  "payment-source-details": {
+    input: () => {
+      const attempt = clerkFixture("paymentAttempt.updated");
+      const source = (attempt.data as Record<string, Record<string, unknown>>).payment_source!;
+      Object.assign(source, { expiry_month: 12, expiry_year: 2030, wallet_type: null });
+      return attempt;
+    },
+    expect: {
+      "data.payment_source": {
+        id: "cps_2g7np7Hrk0SN6kj5EDMLDaKNL0S",
+        gateway: "stripe",
+        gateway_external_id: REDACTED,
+        gateway_external_account_id: REDACTED,
+        payment_method: "card",
+        status: "active",
+        card_type: REDACTED,
+        last4: REDACTED,
+        expiry_month: REDACTED,
+        expiry_year: REDACTED,
+        wallet_type: null,
+      },
+      "data.status": "paid",
+      "data.charge_type": "recurring",
+    },
+  },
+  "gateway-external-id": {
+    input: () => clerkFixture("paymentAttempt.created"),
+    expect: {
+      "data.gateway_external_id": REDACTED,
+      "data.payee.gateway_external_id": REDACTED,
+      "data.payee.gateway_type": "stripe",
+      "data.payment_source.gateway_external_id": REDACTED,
+      "data.payment_source.gateway_external_account_id": REDACTED,
+      "data.payment_source.last4": "4242",
+      "data.payment_id": "cpa_2g7np7Hrk0SN6kj5EDMLDaKNL0S",
+      "data.statement_id": "stmt_2g7np7Hrk0SN6kj5EDMLDaKNL0S",
+    },
+  },
   "secret-field-name": {
     input: () =>
       event("user.updated", {
@@ -274,6 +312,22 @@ describe("false-positive traps: flags and metadata the analytics need are kept",
     ["phrase", "hello world"],
   ])("keeps %s: %j", (key, value) => {
     expect(getPath(redact(event("user.updated", { [key]: value })), `data.${key}`)).toEqual(value);
+  });
+
+  it("keeps a failed payment's reason: failed_reason.code and decline_code (Clerk Billing)", () => {
+    const attempt = clerkFixture("paymentAttempt.updated");
+    const reason = { code: "card_declined", decline_code: "insufficient_funds" };
+    Object.assign(attempt.data as object, { status: "failed", failed_reason: reason });
+    expect(getPath(redact(attempt), "data.failed_reason")).toEqual(reason);
+    // Only directly under a reason or an error: elsewhere a bare `code` is still a credential.
+    expect(
+      getPath(redact(event("user.updated", { errors: [{ code: "form_invalid" }] })), "data.errors"),
+    ).toEqual([{ code: "form_invalid" }]);
+    expect(
+      getPath(redact(event("user.updated", { verification: { code: "123456" } })), "data.verification"),
+    ).toEqual({
+      code: REDACTED,
+    });
   });
 
   it("keeps verification.strategy email_code of organizationDomain.updated", () => {
