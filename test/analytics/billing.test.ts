@@ -16,7 +16,6 @@ import {
   type LocalTinybird,
   loadTinybirdProject,
   queryPipe,
-  querySql,
 } from "../../tinybird-model/chdb-project";
 import { renderPipeSql, TemplateError } from "../../tinybird-model/template";
 import * as billing from "./billing-oracle";
@@ -271,20 +270,7 @@ afterAll(() => {
 const call = (local: LocalTinybird, name: string, params: Params, now = NOW) =>
   queryPipe(local, name, params, { now });
 
-describe("the billing materialized views", () => {
-  it("output exactly their rollups' column names and types", () => {
-    const views = generated.project.materializations.filter((m) => /billing/.test(m.definition.name));
-    expect(views).toHaveLength(2);
-    for (const { definition } of views) {
-      const target = definition.nodes.find((n) => n.name === definition.materializedNode)!.datasource!;
-      const columns = (sql: string) =>
-        querySql<{ name: string; type: string }>(generated, sql).map((c) => `${c.name} ${c.type}`);
-      expect(columns(`DESCRIBE (${renderPipeSql(definition)})`), definition.name).toEqual(
-        columns(`DESCRIBE TABLE \`${target}\``),
-      );
-    }
-  });
-});
+// The views' column types against their rollups: test/tinybird/view-types.test.ts, for every view.
 
 describe("billing endpoints on a generated history", () => {
   const now = history.now;
