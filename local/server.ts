@@ -11,16 +11,16 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { listen, refuseForeignRequest, sendJson } from "../command-kit/local-http";
 import type { DashboardAssets } from "../dashboard-app/assets";
 import { dashboardRoutes } from "../dashboard-app/relay";
 import { DEFAULT_DATASOURCE, loadConfig } from "../lambda/config";
-import { serveApiGateway, WEBHOOK_ROUTE } from "../lambda/dev/api-gateway-adapter";
-import { listen, refuseForeignRequest, sendJson } from "../lambda/dev/local-http";
 import { createHandler } from "../lambda/forwarder";
 import { createJsonLogger } from "../lambda/logger";
 import { WEBHOOK_PATH } from "../lambda/request";
 import { staticSecretSource } from "../lambda/secrets";
 import { createTinybirdClient } from "../lambda/tinybird";
+import { serveApiGateway, WEBHOOK_ROUTE } from "./api-gateway-adapter";
 import type { LocalStore, StoreAnswer } from "./store";
 
 /** The Events API's own request limit. */

@@ -5,7 +5,7 @@
  * Retry-After, else X-RateLimit-Reset, else backoff. A batch retried after a lost answer may be
  * stored twice under the same event ids, which readers de-duplicate.
  */
-import { CommandError, withRetry } from "../../command-kit/command-shell";
+import { CommandError, networkCause, withRetry } from "../../command-kit/command-shell";
 import type { TinybirdOutcome } from "../../lambda/outcome";
 import { classifyEventsAnswer, eventsHeaders, eventsUrl } from "../../lambda/tinybird";
 import type { Clock } from "../clock";
@@ -64,11 +64,13 @@ export function createAppender(options: AppenderOptions): Append {
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (error) {
-      const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-      throw new CommandError(`Could not reach Tinybird at ${options.host} (${code})`, {
-        transient: true,
-        cause: error,
-      });
+      throw new CommandError(
+        `Could not reach Tinybird at ${options.host} (${networkCause(error) ?? (error as Error).name})`,
+        {
+          transient: true,
+          cause: error,
+        },
+      );
     }
     const { status } = response;
     const { outcome, retryAfterMs } = classifyEventsAnswer(

@@ -26,7 +26,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => tinybird.listen(0, "127.0.0.1", resolve));
   const { port } = tinybird.address() as AddressInfo;
-  const settings = await dashboardSettings([], {
+  const settings = await dashboardSettings(undefined, {
     TINYBIRD_HOST: `http://127.0.0.1:${port}`,
     TINYBIRD_READ_TOKEN: TOKEN,
   });
@@ -121,17 +121,17 @@ describe("npm run dashboard against a deployed workspace", () => {
   });
 
   it("says what to set when neither a stack nor the variables are given", async () => {
-    await expect(dashboardSettings([], {})).rejects.toThrow(
+    await expect(dashboardSettings(undefined, {})).rejects.toThrow(
       /--stack dev.*TINYBIRD_HOST and TINYBIRD_READ_TOKEN/,
     );
     await expect(
-      dashboardSettings([], { TINYBIRD_HOST: "api.tinybird.co", TINYBIRD_READ_TOKEN: "t" }),
+      dashboardSettings(undefined, { TINYBIRD_HOST: "api.tinybird.co", TINYBIRD_READ_TOKEN: "t" }),
     ).rejects.toThrow(/TINYBIRD_HOST: "api.tinybird.co" is not a URL/);
     // The read token would travel in clear to a remote host over http.
     await expect(
-      dashboardSettings([], { TINYBIRD_HOST: "http://api.tinybird.co", TINYBIRD_READ_TOKEN: "t" }),
+      dashboardSettings(undefined, { TINYBIRD_HOST: "http://api.tinybird.co", TINYBIRD_READ_TOKEN: "t" }),
     ).rejects.toThrow(/must use https/);
-    const fromStack = await dashboardSettings(["--stack", "dev"], {}, async (stack) => ({
+    const fromStack = await dashboardSettings("dev", {}, async (stack) => ({
       tinybirdHost: `https://${stack}.example`,
       readToken: "x",
     }));

@@ -8,7 +8,7 @@
  */
 import { Agent, createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
-import { startDevServer } from "../../lambda/dev/server";
+import { startDevServer } from "../../local/dev";
 
 export interface MemoryReport {
   rss: number;

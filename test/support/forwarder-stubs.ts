@@ -8,8 +8,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { Webhook } from "svix";
-import { toApiGatewayEvent } from "../../lambda/dev/api-gateway-adapter";
-import { SAMPLES_DIR } from "../../lambda/dev/send";
+import { toApiGatewayEvent } from "../../local/api-gateway-adapter";
+import { SAMPLES_DIR } from "../../local/send";
 import type { StubHandler, StubReply } from "./http-stub";
 
 /** The Standard Webhooks test-vector key; any whsec_ value works the same. */

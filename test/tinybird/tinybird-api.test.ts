@@ -71,6 +71,11 @@ describe("TinybirdApi transport", () => {
     await expect(failure).rejects.toThrow(
       /could not reach Tinybird at http:\/\/127\.0\.0\.1:9 for GET \/v0\/datasources\/x/,
     );
+    // fetch's own error stays underneath, for a debugger.
+    await expect(failure).rejects.toHaveProperty(
+      "cause",
+      expect.objectContaining({ message: "fetch failed" }),
+    );
     expect(clock.waits).toHaveLength(1);
   });
 
