@@ -50,6 +50,25 @@ export function networkCause(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * `doFetch(url, init)`, with no answer at all (refused, reset, DNS, timed out) thrown as a transient
+ * CommandError "Could not reach <where> (<why>)", fetch's error as its cause, for withRetry to try
+ * again. Only for requests whose URL holds no credential: the cause quotes it.
+ */
+export async function fetchAnswer(
+  doFetch: typeof fetch,
+  url: string | URL,
+  init: RequestInit,
+  where: string,
+): Promise<Response> {
+  try {
+    return await doFetch(url, init);
+  } catch (error) {
+    const why = networkCause(error) ?? (error instanceof Error ? error.name : String(error));
+    throw new CommandError(`Could not reach ${where} (${why})`, { transient: true, cause: error });
+  }
+}
+
 /** Whether a failure is a transient CommandError: the retry helper's default. */
 export function isTransient(error: unknown): boolean {
   return error instanceof CommandError && error.transient;

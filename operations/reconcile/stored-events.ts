@@ -4,7 +4,7 @@
  * with its keyset (`after_event_id`). 429, 5xx and network faults are retried after Retry-After, else
  * X-RateLimit-Reset, else backoff; anything else fails with the fix.
  */
-import { CommandError, networkCause, withRetry } from "../../command-kit/command-shell";
+import { CommandError, fetchAnswer, withRetry } from "../../command-kit/command-shell";
 import { serverDelayMs } from "../../lambda/retry-after";
 import type { Clock } from "../clock";
 
@@ -37,21 +37,15 @@ export function createStoredEvents(options: StoredEventsOptions): ReadStored {
 
   async function page(params: URLSearchParams): Promise<string[]> {
     const url = `${options.host}/v0/pipes/${PIPE}.json?${params}`;
-    let response: Response;
-    try {
-      response = await doFetch(url, {
+    const response = await fetchAnswer(
+      doFetch,
+      url,
+      {
         headers: { authorization: `Bearer ${options.token}` },
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-    } catch (error) {
-      throw new CommandError(
-        `Could not reach Tinybird at ${options.host} (${networkCause(error) ?? (error as Error).name})`,
-        {
-          transient: true,
-          cause: error,
-        },
-      );
-    }
+      },
+      `Tinybird at ${options.host}`,
+    );
     const text = await response.text().catch(() => "");
     if (response.ok) {
       const rows = (JSON.parse(text) as { data?: { event_id?: unknown }[] }).data;
