@@ -8,21 +8,14 @@
 import { type Command, InputProblems, runMain } from "../command-kit/command-runner";
 import { portInUse, readPort } from "../command-kit/local-http";
 import { FORWARDER_ENVIRONMENT, loadConfig } from "../lambda/config";
-import { createHandler } from "../lambda/forwarder";
-import { createJsonLogger } from "../lambda/logger";
-import { WEBHOOK_PATH } from "../lambda/request";
-import { staticSecretSource } from "../lambda/secrets";
-import { createTinybirdClient } from "../lambda/tinybird";
 import { createVerifier, MIN_SIGNING_KEY_BYTES } from "../lambda/verify";
-import { type LocalApiGateway, serveApiGateway, WEBHOOK_ROUTE } from "./api-gateway-adapter";
+import { type ForwarderServer, serveForwarder } from "./forwarder-server";
 
 export const DEFAULT_DEV_PORT = 8787;
 /** Tinybird Local's address, the default target. */
 export const TINYBIRD_LOCAL = "http://localhost:7181";
 
-export interface DevServer extends LocalApiGateway {
-  /** Where to send webhooks: the one route, as on API Gateway (`…/webhooks/clerk`). */
-  webhookUrl: string;
+export interface DevServer extends ForwarderServer {
   tinybirdHost: string;
   dataSource: string;
 }
@@ -54,23 +47,19 @@ export async function startDevServer(
 
   const { config } = loaded;
   const pseudonymizationKey = env.PSEUDONYMIZATION_KEY?.trim();
-  const handler = createHandler({
+  const forwarder = await serveForwarder({
     config,
-    secrets: staticSecretSource({
+    secret: {
       tinybirdToken: tinybirdToken!,
       signingSecret: signingSecret!,
       ...(pseudonymizationKey ? { pseudonymizationKey } : {}),
-    }),
-    tinybird: createTinybirdClient({ host: config.tinybirdHost, dataSource: config.dataSource }),
-    logger: createJsonLogger({ service: "clerk-tinybird-forwarder-dev", write }),
-  });
-  const gateway = await serveApiGateway(handler, {
+    },
+    service: "clerk-tinybird-forwarder-dev",
+    log: write,
     port,
     host: env.HOST ?? "127.0.0.1",
-    route: WEBHOOK_ROUTE,
   }).catch(portInUse(`PORT=${port + 10} npm run dev`));
-  const webhookUrl = `${gateway.url}${WEBHOOK_PATH}`;
-  return { ...gateway, webhookUrl, tinybirdHost: config.tinybirdHost, dataSource: config.dataSource };
+  return { ...forwarder, tinybirdHost: config.tinybirdHost, dataSource: config.dataSource };
 }
 
 const USAGE = `usage: npm run dev
