@@ -11,6 +11,7 @@ import { type Command, InputProblems, runMain } from "../command-kit/command-run
 import { CommandError } from "../command-kit/command-shell";
 import { portInUse, readPort } from "../command-kit/local-http";
 import { buildDashboard } from "../dashboard-app/assets";
+import { WEBHOOK_PATH } from "../lambda/request";
 import { ProjectSyncError, type SyncReport } from "../tinybird-model/chdb-project";
 import { loadProject, TINYBIRD_DIR } from "../tinybird-model/project";
 import { DAMAGED_PARTS_CHOICES, type DamagedPartsChoice } from "./damaged-parts";
@@ -41,7 +42,7 @@ export function startBanner(options: {
 }): string {
   const { url, webhookUrl, dataDir } = options;
   const env = options.defaultDataDir ? "" : `LOCAL_DATA_DIR=${dataDir} `;
-  const webhookBase = webhookUrl.slice(0, webhookUrl.lastIndexOf("/webhooks/"));
+  const webhookBase = webhookUrl.slice(0, -WEBHOOK_PATH.length);
   return [
     "",
     `  Dashboard        ${url}/`,
@@ -54,7 +55,7 @@ export function startBanner(options: {
     `    sample events         ${env}npm run send`,
     `    90 days of history    ${env}npm run seed -- --days 90`,
     `    a Clerk dev instance  tunnel the webhook port only, e.g. cloudflared tunnel --url ${webhookBase}`,
-    "                          add the endpoint <tunnel URL>/webhooks/clerk in Clerk's dashboard (Webhooks), and restart with",
+    `                          add the endpoint <tunnel URL>${WEBHOOK_PATH} in Clerk's dashboard (Webhooks), and restart with`,
     "                          CLERK_WEBHOOK_SECRET=<that endpoint's signing secret> npm start",
     "",
     "  Watching tinybird/: a datafile change is applied while running, keeping the data.",
