@@ -1,9 +1,10 @@
 /**
- * What the registration command is asked to do, read from the environment the component's
- * `local.Command` stores. Every credential arrives here and nowhere else: never on the command line.
+ * Clerk access as every side configures it: the stack's config keys, the Backend API's URL, the
+ * endpoint's stable uid, event types, and the checks of a secret key and of a URL a credential goes to.
+ * (The registration command's own environment is infra/provisioning/clerk/config.ts.)
  */
 
-import { CommandError, parseResultLine, requireEnv } from "../command-kit/command-shell";
+import { CommandError } from "../command-kit/command-shell";
 import { checkApiHost } from "../lambda/api-host";
 
 /** Config keys the stack reads; named in every message that asks a person to change something. */
@@ -60,77 +61,9 @@ export function parseEventTypes(value: string | undefined): string[] {
   return [...new Set(types)].sort();
 }
 
-/** What the last create/update printed, handed back by `local.Command` as PULUMI_COMMAND_STDOUT. */
-export interface PreviousRun {
-  appId?: string;
-  endpointId?: string;
-  uid?: string;
-  owner?: string;
-}
-
-export function parsePreviousRun(stdout: string | undefined): PreviousRun {
-  // An unreadable previous result only costs the safety checks that use it.
-  const parsed = parseResultLine(stdout) ?? {};
-  const pick = (key: string) => (typeof parsed[key] === "string" ? (parsed[key] as string) : undefined);
-  return { appId: pick("appId"), endpointId: pick("endpointId"), uid: pick("uid"), owner: pick("owner") };
-}
-
 export interface AccessSettings {
   secretKey: string;
   clerkApiUrl: string;
   /** Svix API base override (tests, private deployments); otherwise from the login link's region. */
   svixServerUrl?: string;
-}
-
-export interface EndpointSettings extends AccessSettings {
-  uid: string;
-  /** Name of the `local.Command` resource, for messages that suggest `pulumi up --replace`. */
-  commandName: string;
-  previous: PreviousRun;
-}
-
-export interface DesiredSettings extends EndpointSettings {
-  url: string;
-  eventTypes: string[];
-  description: string;
-}
-
-const KEY_FIX = `set the Clerk secret key with \`pulumi config set --secret ${CONFIG.secretKey} sk_…\`, or use manual mode (${CONFIG.signingSecret})`;
-
-export function readEndpointSettings(env: NodeJS.ProcessEnv): EndpointSettings {
-  const secretKey = requireEnv("CLERK_SECRET_KEY", KEY_FIX, env).trim();
-  if (!secretKey.startsWith("sk_")) {
-    // Never echo the value: a publishable key is harmless, but this might be anything.
-    throw new CommandError(
-      `CLERK_SECRET_KEY does not look like a Clerk secret key (they start with sk_test_ for a development instance and sk_live_ for production): ${KEY_FIX}`,
-    );
-  }
-  const svixServerUrl = env.SVIX_SERVER_URL?.trim().replace(/\/+$/, "");
-  if (svixServerUrl) safeUrl("SVIX_SERVER_URL", svixServerUrl);
-  const previous = parsePreviousRun(env.PULUMI_COMMAND_STDOUT);
-  // The last result names the uid too, so a delete still finds the endpoint if the variable is lost.
-  const uid =
-    env.ENDPOINT_UID?.trim() ||
-    previous.uid ||
-    requireEnv("ENDPOINT_UID", "the ClerkWebhookEndpoint component sets it; run this through Pulumi", env);
-  return {
-    secretKey,
-    clerkApiUrl: normaliseApiUrl(env.CLERK_API_URL),
-    ...(svixServerUrl ? { svixServerUrl } : {}),
-    uid,
-    commandName: env.COMMAND_NAME?.trim() || "the ClerkWebhookEndpoint's register command",
-    previous,
-  };
-}
-
-export function readDesiredSettings(env: NodeJS.ProcessEnv): DesiredSettings {
-  const base = readEndpointSettings(env);
-  const url = requireEnv("WEBHOOK_URL", "the stack passes the forwarder's public URL", env).trim();
-  safeUrl("WEBHOOK_URL", url);
-  return {
-    ...base,
-    url,
-    eventTypes: parseEventTypes(env.EVENT_TYPES),
-    description: env.DESCRIPTION?.trim() || `clerk-tinybird (${base.uid})`,
-  };
 }

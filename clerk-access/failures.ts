@@ -5,7 +5,7 @@
  */
 import { isClerkAPIResponseError } from "@clerk/backend/errors";
 import { ApiException } from "svix";
-import { CommandError, type RetryPolicy, withRetry } from "../command-kit/command-shell";
+import { CommandError, networkCause, type RetryPolicy, withRetry } from "../command-kit/command-shell";
 import { parseRetryAfter } from "../lambda/retry-after";
 import { undocumentedFlow } from "./svix-login";
 
@@ -63,17 +63,6 @@ export function describe(step: Step, failure: Failure, attempts: number): string
       : `${failure.service} answered ${failure.status}${failure.code ? ` ${failure.code}` : ""}` +
         `${failure.detail ? ` ("${clip(failure.detail)}")` : ""} when asked to ${step.action}${after}`;
   return `${head}. ${step.fix(failure)}`;
-}
-
-/** Network faults from fetch (undici) and request timeouts; anything else is a bug, not the network. */
-function networkCause(error: unknown): string | undefined {
-  if (!(error instanceof Error)) return undefined;
-  if (error.name === "TimeoutError" || error.name === "AbortError") return "timed out";
-  if (error instanceof TypeError && (error.message === "fetch failed" || error.cause !== undefined)) {
-    const code = (error.cause as { code?: unknown } | undefined)?.code;
-    return typeof code === "string" ? code : error.message;
-  }
-  return undefined;
 }
 
 function textOf(value: unknown): string | undefined {

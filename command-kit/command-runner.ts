@@ -21,6 +21,8 @@ export interface CommandIO {
   exit: (code: number) => void;
   /** stderr as a terminal: progress is drawn on it only when it is a TTY. Default: none. */
   terminal?: Terminal;
+  /** Resolves when the person asks the command to stop (Ctrl-C). Default: never. */
+  interrupted?: () => Promise<void>;
 }
 
 export const processIO: CommandIO = {
@@ -30,6 +32,16 @@ export const processIO: CommandIO = {
     process.exitCode = code;
   },
   terminal: process.stderr,
+  interrupted: () =>
+    new Promise((resolve) => {
+      const stop = () => {
+        process.off("SIGINT", stop);
+        process.off("SIGTERM", stop);
+        resolve();
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    }),
 };
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -48,6 +60,11 @@ export interface CommandInput<O extends Options> {
    * stored); the runner ends it before any message.
    */
   progress<S = ProgressState>(clock?: Clock, describe?: Describe<S>): Progress<S>;
+  /**
+   * Resolves when the person stops the command (SIGINT, SIGTERM): a server awaits it, closes what it
+   * opened and resolves its exit code, so a stop loses nothing.
+   */
+  untilInterrupted(): Promise<void>;
 }
 
 export interface Command<O extends Options = Options> {
@@ -142,7 +159,8 @@ async function run<O extends Options>(
     return line;
   };
   try {
-    return (await command.run({ values, positionals, env, io, progress })) ?? EXIT.ok;
+    const untilInterrupted = io.interrupted ?? (() => new Promise<void>(() => {}));
+    return (await command.run({ values, positionals, env, io, progress, untilInterrupted })) ?? EXIT.ok;
   } catch (error) {
     for (const line of shown) line.finish();
     const message = error instanceof Error ? error.message : String(error);

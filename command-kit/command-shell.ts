@@ -37,11 +37,37 @@ export class CommandError extends Error {
 }
 
 /**
- * The base's former name, still used by the Tinybird provisioning code and the datafile model (being
- * changed in parallel): the same class. Use CommandError; remove this once nothing imports it.
+ * Why fetch (undici) got no answer at all: "timed out", or the system's code (`ECONNREFUSED`,
+ * `ENOTFOUND`, …); undefined for any other error, which is not the network's but a bug.
  */
-export const ProvisioningError = CommandError;
-export type ProvisioningError = CommandError;
+export function networkCause(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  if (error.name === "TimeoutError" || error.name === "AbortError") return "timed out";
+  if (error instanceof TypeError && (error.message === "fetch failed" || error.cause !== undefined)) {
+    const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+    return String(cause?.code ?? cause?.message ?? error.message);
+  }
+  return undefined;
+}
+
+/**
+ * `doFetch(url, init)`, with no answer at all (refused, reset, DNS, timed out) thrown as a transient
+ * CommandError "Could not reach <where> (<why>)", fetch's error as its cause, for withRetry to try
+ * again. Only for requests whose URL holds no credential: the cause quotes it.
+ */
+export async function fetchAnswer(
+  doFetch: typeof fetch,
+  url: string | URL,
+  init: RequestInit,
+  where: string,
+): Promise<Response> {
+  try {
+    return await doFetch(url, init);
+  } catch (error) {
+    const why = networkCause(error) ?? (error instanceof Error ? error.name : String(error));
+    throw new CommandError(`Could not reach ${where} (${why})`, { transient: true, cause: error });
+  }
+}
 
 /** Whether a failure is a transient CommandError: the retry helper's default. */
 export function isTransient(error: unknown): boolean {

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { SECURITY_HEADERS } from "../lambda/dev/local-http";
+import { SECURITY_HEADERS } from "../command-kit/local-http";
 
 export interface DashboardAssets {
   html: string;

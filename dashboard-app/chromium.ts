@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
+import { CommandError } from "../command-kit/command-shell";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -17,7 +18,7 @@ export interface Chromium {
 /** A fresh profile each time, and nothing that calls home. */
 export async function launchChromium(viewport = { width: 1280, height: 900 }): Promise<Chromium> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(
+    throw new CommandError(
       `no Chromium at ${CHROMIUM}: apt-get update && apt-get install -y chromium (or set CHROMIUM_PATH)`,
     );
   }

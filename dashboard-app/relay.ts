@@ -5,7 +5,7 @@
  * which runs SQL with the token, nor a `token`), so the port cannot read anything else.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { sendJson } from "../lambda/dev/local-http";
+import { sendJson } from "../command-kit/local-http";
 import { type DashboardAssets, serveDashboardAsset } from "./assets";
 import { PANEL_PATH, PANELS, panelId } from "./panels";
 

@@ -6,11 +6,12 @@
  * parameters are relayed, and only to pages of its own loopback origin, so neither the port nor a
  * web page can read anything else with the token.
  */
-import { parseArgs } from "node:util";
+import { type Command, InputProblems, runMain } from "../command-kit/command-runner";
+import { CommandError } from "../command-kit/command-shell";
+import { listen, portInUse, readPort, refuseForeignRequest, sendJson } from "../command-kit/local-http";
 import { buildDashboard, type DashboardAssets } from "../dashboard-app/assets";
 import { dashboardRoutes } from "../dashboard-app/relay";
 import { checkApiHost } from "../lambda/api-host";
-import { listen, refuseForeignRequest, sendJson } from "../lambda/dev/local-http";
 import { readStackSettings } from "../stack-access/stack-settings";
 
 /** Where the proxy sends endpoint calls, and the read token it adds on the server side. */
@@ -66,38 +67,49 @@ export async function startDashboardProxy(options: DashboardProxyOptions): Promi
   return { url: server.url, close: server.close };
 }
 
-/** The settings from --stack, or from TINYBIRD_HOST + TINYBIRD_READ_TOKEN. */
+/** The settings of `stack` (--stack), or from TINYBIRD_HOST + TINYBIRD_READ_TOKEN. */
 export async function dashboardSettings(
-  argv: string[],
+  stack: string | undefined,
   env: NodeJS.ProcessEnv,
   fromStack: (stack: string) => Promise<DashboardSettings> = settingsOfStack,
 ): Promise<DashboardSettings> {
-  const { values } = parseArgs({ args: argv, options: { stack: { type: "string" } } });
-  if (values.stack) return fromStack(values.stack);
+  if (stack) return fromStack(stack);
   const tinybirdHost = env.TINYBIRD_HOST?.trim();
   const readToken = env.TINYBIRD_READ_TOKEN?.trim();
   if (!tinybirdHost || !readToken) {
-    throw new Error(
+    throw new CommandError(
       "give a deployed stack (npm run dashboard -- --stack dev) or TINYBIRD_HOST and TINYBIRD_READ_TOKEN " +
         "(a token with READ on the analytics pipes, e.g. the stack's tinybirdReadToken output)",
     );
   }
   const host = checkApiHost(tinybirdHost);
-  if (!host.ok) throw new Error(`TINYBIRD_HOST: ${host.problem}; e.g. https://api.tinybird.co`);
+  if (!host.ok) throw new CommandError(`TINYBIRD_HOST: ${host.problem}; e.g. https://api.tinybird.co`);
   return { tinybirdHost: tinybirdHost.replace(/\/+$/, ""), readToken };
 }
 
-if (require.main === module) {
-  (async () => {
-    const settings = await dashboardSettings(process.argv.slice(2), process.env);
+const USAGE = `usage: npm run dashboard -- --stack <name>
+  or: TINYBIRD_HOST=https://api.tinybird.co TINYBIRD_READ_TOKEN=p.… npm run dashboard
+  The dashboard against a deployed stack on http://127.0.0.1:${DEFAULT_PORT}/ (PORT changes it); the read token stays here.`;
+
+/** Serves until interrupted; one line per relayed call on stdout. */
+export const dashboardCommand: Command<{ stack: { type: "string" } }> = {
+  usage: USAGE,
+  options: { stack: { type: "string" } },
+  async run({ values, env, io, untilInterrupted }) {
+    const problems: string[] = [];
+    const port = readPort(env, "PORT", DEFAULT_PORT, problems);
+    if (problems.length > 0) throw new InputProblems("The dashboard cannot start", problems);
+    const settings = await dashboardSettings(values.stack, env);
     const proxy = await startDashboardProxy({
       ...settings,
       dashboard: await buildDashboard(),
-      port: Number(process.env.PORT ?? DEFAULT_PORT),
-    });
-    process.stdout.write(`dashboard on ${proxy.url}/ reading ${settings.tinybirdHost}\n`);
-  })().catch((error: unknown) => {
-    process.stderr.write(`npm run dashboard: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  });
-}
+      port,
+      log: io.stdout,
+    }).catch(portInUse(`PORT=${port + 10} npm run dashboard`));
+    io.stderr(`dashboard on ${proxy.url}/ reading ${settings.tinybirdHost}`);
+    await untilInterrupted();
+    await proxy.close();
+  },
+};
+
+if (require.main === module) void runMain(dashboardCommand);

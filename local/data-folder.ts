@@ -1,19 +1,42 @@
 /**
- * The secrets npm start keeps in its data folder (mode 600, generated on first start, so a restart,
- * `npm run send`, `npm run seed` and a tunnel keep working): the forwarder's Svix signing secret
- * and the store token every caller of the store's API needs; and, while it runs, where it listens.
+ * What npm start keeps in its data folder, written here and read here by everyone else (a second
+ * npm start, `npm run send`, `npm run seed`): the secrets (mode 600, generated on first start, so a
+ * restart, send, seed and a tunnel keep working), the forwarder's Svix signing secret and the store
+ * token every caller of the store's API needs; and, while it runs, where it listens.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import {
-  RUNNING_FILE,
-  type RunningPipeline,
-  readLocalSigningSecret,
-  SIGNING_SECRET_FILE,
-} from "../lambda/dev/local-pipeline-files";
+import { join, resolve } from "node:path";
 
+/** LOCAL_DATA_DIR, or `.local` in the current directory. */
+export function localDataDir(env: NodeJS.ProcessEnv): string {
+  return resolve(env.LOCAL_DATA_DIR?.trim() || ".local");
+}
+
+export const SIGNING_SECRET_FILE = "signing-secret";
 export const STORE_TOKEN_FILE = "store-token";
+/** Written while npm start runs, removed when it stops. */
+export const RUNNING_FILE = "npm-start.json";
+
+export interface RunningPipeline {
+  pid: number;
+  /** The dashboard and the store's API. */
+  url: string;
+  webhookUrl: string;
+  /** Where its forwarder's signing secret comes from: the data folder's file, or its environment. */
+  signingSecret: "file" | "CLERK_WEBHOOK_SECRET";
+}
+
+/** The first line of `dataDir`'s `file`, if there is one. */
+function readKept(dataDir: string, file: string): string | undefined {
+  const path = join(dataDir, file);
+  return existsSync(path) ? readFileSync(path, "utf8").trim() || undefined : undefined;
+}
+
+/** The signing secret npm start generated in `dataDir`, if there is one. */
+export function readLocalSigningSecret(dataDir: string): string | undefined {
+  return readKept(dataDir, SIGNING_SECRET_FILE);
+}
 
 /**
  * CLERK_WEBHOOK_SECRET when set (e.g. a Clerk development instance's endpoint secret), else the one
@@ -36,8 +59,7 @@ export function localSigningSecret(
 
 /** The store token kept in `dataDir`, if npm start made one there. */
 export function readStoreToken(dataDir: string): string | undefined {
-  const file = join(dataDir, STORE_TOKEN_FILE);
-  return existsSync(file) ? readFileSync(file, "utf8").trim() || undefined : undefined;
+  return readKept(dataDir, STORE_TOKEN_FILE);
 }
 
 /** The token the store's API requires (Authorization: Bearer), generated once per data folder. */
@@ -55,4 +77,21 @@ export function recordRunning(dataDir: string, running: Omit<RunningPipeline, "p
   const file = join(dataDir, RUNNING_FILE);
   writeFileSync(file, `${JSON.stringify({ pid: process.pid, ...running })}\n`);
   return () => rmSync(file, { force: true });
+}
+
+/** The npm start running on `dataDir`, if its process is alive. */
+export function readRunningPipeline(dataDir: string): RunningPipeline | undefined {
+  let running: RunningPipeline;
+  try {
+    running = JSON.parse(readFileSync(join(dataDir, RUNNING_FILE), "utf8")) as RunningPipeline;
+  } catch {
+    return undefined;
+  }
+  try {
+    process.kill(running.pid, 0);
+    return running;
+  } catch (error) {
+    // EPERM: alive, but another user's process.
+    return (error as NodeJS.ErrnoException).code === "EPERM" ? running : undefined;
+  }
 }

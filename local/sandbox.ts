@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { CommandError } from "../command-kit/command-shell";
 import { buildDashboard } from "../dashboard-app/assets";
 import type { SyncReport } from "../tinybird-model/chdb-project";
 import { loadProject } from "../tinybird-model/project";
@@ -51,7 +52,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(options.damagedParts ? { damagedParts: options.damagedParts } : {}),
     ...(options.groupWindowMs !== undefined ? { groupWindowMs: options.groupWindowMs } : {}),
   });
-  if (!opened.ok) throw new Error(opened.problem);
+  if (!opened.ok) throw new CommandError(opened.problem);
   const signingSecret = options.signingSecret ?? "whsec_c2FuZGJveC1zaWduaW5nLXNlY3JldC0wMDAx";
   const storeToken = localStoreToken(dataDir);
   dashboard ??= buildDashboard();

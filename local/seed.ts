@@ -3,10 +3,10 @@
  * deletions, organizations, e-mail/SMS deliveries, Svix re-deliveries) of the last N days, appended
  * to a running `npm start` through its Events API in batches, so the dashboard has something to show.
  */
-import { parseArgs } from "node:util";
+import { type Command, EXIT, runMain } from "../command-kit/command-runner";
+import { CommandError, networkCause } from "../command-kit/command-shell";
 import { DEFAULT_DATASOURCE } from "../lambda/config";
-import { localDataDir, readRunningPipeline } from "../lambda/dev/local-pipeline-files";
-import { readStoreToken } from "./data-folder";
+import { localDataDir, readRunningPipeline, readStoreToken } from "./data-folder";
 import { generateHistory } from "./synthetic-history";
 
 export const DEFAULT_LOCAL_URL = "http://127.0.0.1:8787";
@@ -55,10 +55,17 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       method: "POST",
       headers: { authorization: `Bearer ${options.token}`, "content-type": "application/x-ndjson" },
       body: `${batch.join("\n")}\n`,
+    }).catch((error: unknown) => {
+      const reason = networkCause(error);
+      if (reason === undefined) throw error;
+      throw new CommandError(
+        `could not reach ${options.url} (${reason}) after ${start} lines: is npm start running there? Start it, or give its address with --url`,
+        { cause: error },
+      );
     });
     const body = (await response.json().catch(() => ({}))) as { quarantined_rows?: number; error?: string };
     if (!response.ok) {
-      throw new Error(
+      throw new CommandError(
         response.status === 403
           ? `${options.url} refused the store token: is it the npm start whose data folder is LOCAL_DATA_DIR?`
           : `${options.url} answered ${response.status} (${body.error ?? "no error message"}) after ${start} lines: is npm start running there?`,
@@ -71,70 +78,57 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   return { events: history.events.length, lines: history.lines.length, quarantined };
 }
 
-const HELP = `Appends a synthetic history of Clerk events to a running npm start.
-
-Usage: npm run seed -- [--days N] [--url URL] [--seed N]
-
+const USAGE = `usage: npm run seed -- [--days N] [--url URL] [--seed N]
+  Appends a synthetic history of Clerk events to a running npm start.
   --days N   days of history ending now (default 90)
   --url URL  the npm start server (default: the one running on LOCAL_DATA_DIR, else ${DEFAULT_LOCAL_URL})
   --seed N   random seed (default: a fixed one, so the same days give the same history)
+The store token comes from npm start's data folder (LOCAL_DATA_DIR, default .local).`;
 
-The store token comes from npm start's data folder (LOCAL_DATA_DIR, default .local).
-`;
+const OPTIONS = { days: { type: "string" }, url: { type: "string" }, seed: { type: "string" } } as const;
 
-async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      days: { type: "string" },
-      url: { type: "string" },
-      seed: { type: "string" },
-      help: { type: "boolean" },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  const days = Number(values.days ?? 90);
-  if (!Number.isInteger(days) || days < 1 || days > 3650) {
-    process.stderr.write(`--days "${values.days}" is not a whole number of days from 1 to 3650\n`);
-    return 2;
-  }
-  const dataDir = localDataDir(process.env);
-  const token = readStoreToken(dataDir);
-  if (!token) {
-    process.stderr.write(
-      `no store token in ${dataDir}: run npm start first, or set LOCAL_DATA_DIR to the folder the running npm start uses\n`,
+/**
+ * The summary on stdout, progress on the terminal; exit 0 when nothing was quarantined, 1 when
+ * something was or the store refused, 2 without a store token or with --days it cannot use.
+ */
+export const seedCommand: Command<typeof OPTIONS> = {
+  usage: USAGE,
+  options: OPTIONS,
+  async run({ values, env, io, progress }) {
+    const days = Number(values.days ?? 90);
+    if (!Number.isInteger(days) || days < 1 || days > 3650) {
+      io.stderr(`--days "${values.days}" is not a whole number of days from 1 to 3650`);
+      return EXIT.usage;
+    }
+    const dataDir = localDataDir(env);
+    const token = readStoreToken(dataDir);
+    if (!token) {
+      io.stderr(
+        `no store token in ${dataDir}: run npm start first, or set LOCAL_DATA_DIR to the folder the running npm start uses`,
+      );
+      return EXIT.usage;
+    }
+    const url = (values.url ?? readRunningPipeline(dataDir)?.url ?? DEFAULT_LOCAL_URL).replace(/\/+$/, "");
+    const started = Date.now();
+    const line = progress<{ sent: number; total: number }>(
+      Date,
+      ({ sent, total }) => `${sent.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} lines sent`,
     );
-    return 2;
-  }
-  const url = (values.url ?? readRunningPipeline(dataDir)?.url ?? DEFAULT_LOCAL_URL).replace(/\/+$/, "");
-  const started = Date.now();
-  const result = await seed({
-    url,
-    token,
-    days,
-    ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}),
-    progress: (sent, total) => process.stderr.write(`\r${sent}/${total} lines`),
-  });
-  process.stderr.write("\n");
-  process.stdout.write(
-    `${result.events} events (${result.lines} deliveries with Svix re-deliveries) over ${days} days in ${
-      Date.now() - started
-    } ms; ${result.quarantined} quarantined. Open ${url}/\n`,
-  );
-  return result.quarantined === 0 ? 0 : 1;
-}
+    const result = await seed({
+      url,
+      token,
+      days,
+      ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}),
+      progress: (sent, total) => line.update({ sent, total }, sent === total),
+    });
+    line.finish();
+    io.stdout(
+      `${result.events} events (${result.lines} deliveries with Svix re-deliveries) over ${days} days in ${
+        Date.now() - started
+      } ms; ${result.quarantined} quarantined. Open ${url}/`,
+    );
+    return result.quarantined === 0 ? EXIT.ok : EXIT.failed;
+  },
+};
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`\nnpm run seed: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) void runMain(seedCommand);

@@ -11,16 +11,11 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { listen, refuseForeignRequest, sendJson } from "../command-kit/local-http";
 import type { DashboardAssets } from "../dashboard-app/assets";
 import { dashboardRoutes } from "../dashboard-app/relay";
 import { DEFAULT_DATASOURCE, loadConfig } from "../lambda/config";
-import { serveApiGateway, WEBHOOK_ROUTE } from "../lambda/dev/api-gateway-adapter";
-import { listen, refuseForeignRequest, sendJson } from "../lambda/dev/local-http";
-import { createHandler } from "../lambda/forwarder";
-import { createJsonLogger } from "../lambda/logger";
-import { WEBHOOK_PATH } from "../lambda/request";
-import { staticSecretSource } from "../lambda/secrets";
-import { createTinybirdClient } from "../lambda/tinybird";
+import { serveForwarder } from "./forwarder-server";
 import type { LocalStore, StoreAnswer } from "./store";
 
 /** The Events API's own request limit. */
@@ -139,26 +134,20 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     await storeServer.close();
     throw new Error(loaded.problems.join("\n"));
   }
-  const handler = createHandler({
+  const webhook = await serveForwarder({
     config: loaded.config,
-    secrets: staticSecretSource({ tinybirdToken: storeToken, signingSecret: options.signingSecret }),
-    tinybird: createTinybirdClient({ host: storeServer.url, dataSource: loaded.config.dataSource }),
-    logger: createJsonLogger({
-      service: "clerk-tinybird-local",
-      write: options.log ?? ((line) => process.stdout.write(`${line}\n`)),
-    }),
-  });
-  const webhook = await serveApiGateway(handler, {
+    secret: { tinybirdToken: storeToken, signingSecret: options.signingSecret },
+    service: "clerk-tinybird-local",
+    log: options.log ?? ((line) => process.stdout.write(`${line}\n`)),
     port: options.webhookPort ?? 0,
     host,
-    route: WEBHOOK_ROUTE,
   }).catch(async (error: unknown) => {
     await storeServer.close();
     throw error;
   });
   return {
     url: storeServer.url,
-    webhookUrl: `${webhook.url}${WEBHOOK_PATH}`,
+    webhookUrl: webhook.webhookUrl,
     close: async () => {
       await webhook.close();
       await storeServer.close();

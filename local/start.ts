@@ -7,13 +7,21 @@
  */
 import { type FSWatcher, watch } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { type Command, InputProblems, runMain } from "../command-kit/command-runner";
+import { CommandError } from "../command-kit/command-shell";
+import { portInUse, readPort } from "../command-kit/local-http";
 import { buildDashboard } from "../dashboard-app/assets";
-import { localDataDir, readRunningPipeline } from "../lambda/dev/local-pipeline-files";
+import { WEBHOOK_PATH } from "../lambda/request";
 import { ProjectSyncError, type SyncReport } from "../tinybird-model/chdb-project";
 import { loadProject, TINYBIRD_DIR } from "../tinybird-model/project";
 import { DAMAGED_PARTS_CHOICES, type DamagedPartsChoice } from "./damaged-parts";
-import { localSigningSecret, localStoreToken, recordRunning } from "./data-folder";
+import {
+  localDataDir,
+  localSigningSecret,
+  localStoreToken,
+  readRunningPipeline,
+  recordRunning,
+} from "./data-folder";
 import { startLocalServer } from "./server";
 import { LocalStore } from "./store";
 
@@ -34,7 +42,7 @@ export function startBanner(options: {
 }): string {
   const { url, webhookUrl, dataDir } = options;
   const env = options.defaultDataDir ? "" : `LOCAL_DATA_DIR=${dataDir} `;
-  const webhookBase = webhookUrl.slice(0, webhookUrl.lastIndexOf("/webhooks/"));
+  const webhookBase = webhookUrl.slice(0, -WEBHOOK_PATH.length);
   return [
     "",
     `  Dashboard        ${url}/`,
@@ -47,7 +55,7 @@ export function startBanner(options: {
     `    sample events         ${env}npm run send`,
     `    90 days of history    ${env}npm run seed -- --days 90`,
     `    a Clerk dev instance  tunnel the webhook port only, e.g. cloudflared tunnel --url ${webhookBase}`,
-    "                          add the endpoint <tunnel URL>/webhooks/clerk in Clerk's dashboard (Webhooks), and restart with",
+    `                          add the endpoint <tunnel URL>${WEBHOOK_PATH} in Clerk's dashboard (Webhooks), and restart with`,
     "                          CLERK_WEBHOOK_SECRET=<that endpoint's signing secret> npm start",
     "",
     "  Watching tinybird/: a datafile change is applied while running, keeping the data.",
@@ -81,13 +89,6 @@ export function alreadyRunning(dataDir: string, port: number, webhookPort: numbe
     `Use that one, stop it (Ctrl-C in its terminal, or kill ${running.pid}), or start another with its own folder and ports: ` +
     `LOCAL_DATA_DIR=.local-2 PORT=${port + 10} WEBHOOK_PORT=${webhookPort + 10} npm start`
   );
-}
-
-function portOf(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const port = Number(env[name] ?? fallback);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`${name} "${env[name]}" is not a port number: use e.g. ${name}=${fallback + 10}`);
-  return port;
 }
 
 /**
@@ -129,104 +130,85 @@ export function watchDatafiles(store: LocalStore, root: string, print: (line: st
   });
 }
 
-const HELP = `npm start: the whole pipeline on this machine.
-
-Usage: npm start [-- --damaged-parts=set-aside|delete]
-
+const USAGE = `usage: npm start [-- --damaged-parts=set-aside|delete]
+  The whole pipeline on this machine.
   --damaged-parts=set-aside  start although chDB found damaged parts: move them to <data folder>/damaged-parts/
   --damaged-parts=delete     the same, deleting them
 Environment: PORT (dashboard and store API, default ${DEFAULT_PORT}), WEBHOOK_PORT (default ${DEFAULT_WEBHOOK_PORT}),
-LOCAL_DATA_DIR (default .local), CLERK_WEBHOOK_SECRET (a Clerk endpoint's secret instead of the generated one).
-`;
+LOCAL_DATA_DIR (default .local), CLERK_WEBHOOK_SECRET (a Clerk endpoint's secret instead of the generated one).`;
 
-async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { "damaged-parts": { type: "string" }, help: { type: "boolean" } },
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
-  const damagedParts = values["damaged-parts"];
-  if (damagedParts !== undefined && !(DAMAGED_PARTS_CHOICES as readonly string[]).includes(damagedParts))
-    throw new Error(`--damaged-parts=${damagedParts}: choose ${DAMAGED_PARTS_CHOICES.join(" or ")}`);
-  const port = portOf(env, "PORT", DEFAULT_PORT);
-  const webhookPort = portOf(env, "WEBHOOK_PORT", DEFAULT_WEBHOOK_PORT);
-  const dataDir = localDataDir(env);
-  const running = alreadyRunning(dataDir, port, webhookPort);
-  if (running) throw new Error(running);
-  const project = loadProject(ROOT);
-  process.stderr.write(`opening the local store in ${dataDir} …\n`);
-  const started = Date.now();
-  const opened = await LocalStore.open({
-    dataDir,
-    project,
-    ...(damagedParts ? { damagedParts: damagedParts as DamagedPartsChoice } : {}),
-    progress: (line) => process.stderr.write(`  ${line}\n`),
-  });
-  if (!opened.ok) throw new Error(opened.problem);
-  const { store } = opened;
-  for (const part of opened.damaged)
-    process.stderr.write(
-      `damaged part ${part.table}/${part.part} (${part.rows ?? "unknown"} rows) ${damagedParts === "delete" ? "deleted" : "moved to damaged-parts/"}\n`,
-    );
-  const built = describeSync(opened.report, Date.now() - started);
-  if (built) process.stderr.write(`tinybird/: ${built}\n`);
-  const secret = localSigningSecret(env, dataDir);
-  const server = await startLocalServer({
-    store,
-    storeToken: localStoreToken(dataDir),
-    signingSecret: secret.secret,
-    dashboard: await buildDashboard(),
-    dataSource: project.dataSource.definition.name,
-    port,
-    webhookPort,
-  }).catch(async (error: NodeJS.ErrnoException & { port?: number }) => {
-    await store.close();
-    throw error.code === "EADDRINUSE"
-      ? new Error(
-          `port ${error.port} is in use: stop what runs there, or choose other ports, e.g. PORT=${port + 10} WEBHOOK_PORT=${webhookPort + 10} npm start`,
-        )
-      : error;
-  });
-  const forget = recordRunning(dataDir, {
-    url: server.url,
-    webhookUrl: server.webhookUrl,
-    signingSecret: secret.from === "CLERK_WEBHOOK_SECRET" ? "CLERK_WEBHOOK_SECRET" : "file",
-  });
-  const watcher = watchDatafiles(store, ROOT, (line) => process.stderr.write(`${line}\n`));
-  process.stdout.write(
-    `${startBanner({
+/** Serves until interrupted (Ctrl-C), then closes the servers and the store, losing nothing. */
+export const startCommand: Command<{ "damaged-parts": { type: "string" } }> = {
+  usage: USAGE,
+  options: { "damaged-parts": { type: "string" } },
+  async run({ values, env, io, untilInterrupted }) {
+    const problems: string[] = [];
+    const damagedParts = values["damaged-parts"];
+    if (damagedParts !== undefined && !(DAMAGED_PARTS_CHOICES as readonly string[]).includes(damagedParts))
+      problems.push(`--damaged-parts=${damagedParts}: choose ${DAMAGED_PARTS_CHOICES.join(" or ")}`);
+    const port = readPort(env, "PORT", DEFAULT_PORT, problems);
+    const webhookPort = readPort(env, "WEBHOOK_PORT", DEFAULT_WEBHOOK_PORT, problems);
+    if (problems.length > 0) throw new InputProblems("npm start cannot start", problems);
+    const dataDir = localDataDir(env);
+    const running = alreadyRunning(dataDir, port, webhookPort);
+    if (running) throw new CommandError(running);
+    const project = loadProject(ROOT);
+    io.stderr(`opening the local store in ${dataDir} …`);
+    const started = Date.now();
+    const opened = await LocalStore.open({
+      dataDir,
+      project,
+      ...(damagedParts ? { damagedParts: damagedParts as DamagedPartsChoice } : {}),
+      progress: (line) => io.stderr(`  ${line}`),
+    });
+    if (!opened.ok) throw new CommandError(opened.problem);
+    const { store } = opened;
+    for (const part of opened.damaged)
+      io.stderr(
+        `damaged part ${part.table}/${part.part} (${part.rows ?? "unknown"} rows) ${damagedParts === "delete" ? "deleted" : "moved to damaged-parts/"}`,
+      );
+    const built = describeSync(opened.report, Date.now() - started);
+    if (built) io.stderr(`tinybird/: ${built}`);
+    const secret = localSigningSecret(env, dataDir);
+    const server = await startLocalServer({
+      store,
+      storeToken: localStoreToken(dataDir),
+      signingSecret: secret.secret,
+      dashboard: await buildDashboard(),
+      dataSource: project.dataSource.definition.name,
+      port,
+      webhookPort,
+      log: io.stdout,
+    }).catch(async (error: unknown) => {
+      await store.close();
+      return portInUse(`PORT=${port + 10} WEBHOOK_PORT=${webhookPort + 10} npm start`)(error);
+    });
+    const forget = recordRunning(dataDir, {
       url: server.url,
       webhookUrl: server.webhookUrl,
-      secretFrom: secret.from,
-      dataDir,
-      defaultDataDir: !env.LOCAL_DATA_DIR?.trim(),
-    })}\n`,
-  );
-  const stop = () => {
+      signingSecret: secret.from === "CLERK_WEBHOOK_SECRET" ? "CLERK_WEBHOOK_SECRET" : "file",
+    });
+    const watcher = watchDatafiles(store, ROOT, io.stderr);
+    io.stdout(
+      `${startBanner({
+        url: server.url,
+        webhookUrl: server.webhookUrl,
+        secretFrom: secret.from,
+        dataDir,
+        defaultDataDir: !env.LOCAL_DATA_DIR?.trim(),
+      })}`,
+    );
+    await untilInterrupted();
     watcher.close();
     forget();
-    void server
-      .close()
-      .then(() => store.close())
-      .then(() => {
-        const { commits, items } = store.groupStats(project.dataSource.definition.name);
-        if (items > 0)
-          process.stderr.write(
-            `npm start: stopped; ${items} appends to ${project.dataSource.definition.name} in ${commits} inserts\n`,
-          );
-        process.exit(0);
-      });
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
-}
+    await server.close();
+    await store.close();
+    const { commits, items } = store.groupStats(project.dataSource.definition.name);
+    if (items > 0)
+      io.stderr(
+        `npm start: stopped; ${items} appends to ${project.dataSource.definition.name} in ${commits} inserts`,
+      );
+  },
+};
 
-if (require.main === module) {
-  main(process.argv.slice(2), process.env).catch((error: unknown) => {
-    process.stderr.write(`npm start: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  });
-}
+if (require.main === module) void runMain(startCommand);

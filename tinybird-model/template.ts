@@ -13,13 +13,17 @@
  * Anything else (`{% for %}`, `{% set %}`, `columns()`, arrays, floats …) is rejected with a clear
  * message rather than guessed.
  */
+import { CommandError } from "../command-kit/command-shell";
 import type { PipeDefinition } from "./pipe-file";
 
 /** Request parameters as an API call gives them (query-string values are strings). */
 export type TemplateParams = Record<string, string | number | undefined>;
 
-/** A template Tinybird would refuse to render (its API answers 400 with this message). */
-export class TemplateError extends Error {
+/**
+ * A template Tinybird would refuse to render (its API answers 400 with this message): the request's
+ * parameters or the pipe are at fault, never this code, so a command prints it as it is.
+ */
+export class TemplateError extends CommandError {
   override name = "TemplateError";
 }
 

@@ -1,10 +1,11 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG, endpointUid, normaliseApiUrl, parseEventTypes } from "../../clerk-access/config";
+import { CONFIG, endpointUid, normaliseApiUrl } from "../../clerk-access/config";
 import { checkMessage, type EndpointCheck } from "../../clerk-access/endpoint-check";
 import { parseResultLine } from "../../command-kit/command-shell";
+import { CLERK_COMMAND_ENVIRONMENT } from "../provisioning/clerk/config";
 import type { RegistrationResult } from "../provisioning/clerk/operations";
-import { provisioningCommand, provisioningCommands } from "./provisioning-command";
+import { commandEnvironment, provisioningCommand, provisioningCommands } from "./provisioning-command";
 
 const SCRIPT = "infra/provisioning/clerk/cli.ts";
 
@@ -95,19 +96,17 @@ export class ClerkWebhookEndpoint extends pulumi.ComponentResource {
     const apiUrl = pulumi.output(args.clerkApiUrl).apply(normaliseApiUrl);
     const commandName = `${name}-register`;
     // Credentials only here: a failing command's string is printed in full.
-    const environment = {
-      CLERK_SECRET_KEY: key,
-      CLERK_API_URL: apiUrl,
-      WEBHOOK_URL: args.url,
-      EVENT_TYPES: pulumi
-        .output(args.eventTypes)
-        .apply((types) => parseEventTypes(types.join(",")).join(",")),
-      ENDPOINT_UID: uid,
-      DESCRIPTION: `clerk-tinybird: Clerk events to Tinybird for stack ${stack} (project ${project})`,
-      COMMAND_NAME: commandName,
-      STACK_NAME: stack,
-      ...(args.svixServerUrl !== undefined ? { SVIX_SERVER_URL: args.svixServerUrl } : {}),
-    };
+    const environment = commandEnvironment(CLERK_COMMAND_ENVIRONMENT, {
+      secretKey: key,
+      clerkApiUrl: apiUrl,
+      svixServerUrl: args.svixServerUrl,
+      uid,
+      url: args.url,
+      eventTypes: pulumi.output(args.eventTypes),
+      description: `clerk-tinybird: Clerk events to Tinybird for stack ${stack} (project ${project})`,
+      commandName,
+      stack,
+    });
     const run = new command.local.Command(
       commandName,
       {
@@ -138,7 +137,7 @@ export class ClerkWebhookEndpoint extends pulumi.ComponentResource {
    * `--expect-no-changes`). See docs/clerk.md.
    */
   private checkEndpoint(
-    environment: Record<string, pulumi.Input<string>>,
+    environment: Record<string, pulumi.Output<string>>,
     run: command.local.Command,
     stack: string,
     commandName: string,

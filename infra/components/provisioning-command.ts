@@ -1,4 +1,6 @@
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { Contract, Variable, WrittenOf } from "../../command-kit/command-environment";
 
 /** The project root: the provisioning scripts' paths, and tsx, are found from it. */
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -25,4 +27,23 @@ export function provisioningCommands(script: string): { create: string; update: 
 /** One operation of a provisioning script, as a command string (also for a `local.run` invoke). */
 export function provisioningCommand(script: string, operation: string): string {
   return `npm run --silent provision -- ${script} ${operation}`;
+}
+
+/**
+ * A provisioning command's environment as its component sets it: each setting written into its
+ * variable through the command's own contract (the reader's side of the same rows), one Output per
+ * variable, so a secret setting stays secret on its own. A setting given as undefined is not set.
+ */
+export function commandEnvironment<C extends Contract>(
+  contract: C,
+  settings: { [K in keyof C]: pulumi.Input<WrittenOf<C[K]>> | undefined },
+): Record<string, pulumi.Output<string>> {
+  const environment: Record<string, pulumi.Output<string>> = {};
+  for (const key of Object.keys(contract)) {
+    const value = settings[key];
+    if (value === undefined) continue;
+    const v = contract[key] as unknown as Variable<unknown, unknown>;
+    environment[v.name] = pulumi.output(value).apply((written) => v.write(written));
+  }
+  return environment;
 }

@@ -1,9 +1,13 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { hashDatafiles, loadProject } from "../../tinybird-model/project";
-import { type ProvisionResult, readProvisionResult } from "../provisioning/tinybird/config";
+import {
+  type ProvisionResult,
+  readProvisionResult,
+  TINYBIRD_COMMAND_ENVIRONMENT,
+} from "../provisioning/tinybird/config";
 import { previewCheck } from "../provisioning/tinybird/preview-check";
-import { PROJECT_ROOT, provisioningCommands } from "./provisioning-command";
+import { commandEnvironment, PROJECT_ROOT, provisioningCommands } from "./provisioning-command";
 
 export interface TinybirdProjectArgs {
   /** Tinybird API host of the workspace's region, e.g. `https://api.tinybird.co`. */
@@ -78,18 +82,16 @@ export class TinybirdProject extends pulumi.ComponentResource {
         // The command's code and tsx are in this project; datafiles elsewhere are named below.
         ...provisioningCommands("infra/provisioning/tinybird/cli.ts"),
         // Credentials only here: a failing command's string is printed in full.
-        environment: {
-          TINYBIRD_HOST: host,
-          TINYBIRD_ADMIN_TOKEN: pulumi.secret(args.adminToken),
-          TINYBIRD_DATASOURCE: dataSource,
-          TINYBIRD_DELETE_DATA_ON_DESTROY: pulumi.output(args.deleteDataOnDestroy).apply(String),
-          TINYBIRD_ALLOW_DESTRUCTIVE: pulumi.output(args.allowDestructiveOperations).apply(String),
-          TINYBIRD_DEPLOYMENT_WAIT_MINUTES: pulumi.output(args.deploymentWaitMinutes).apply(String),
-          // Edited datafiles re-run `update`: one deployment of the whole project, which Tinybird
-          // migrates in place (keeping the rows); the tokens keep their values.
-          TINYBIRD_DATAFILES_SHA256: hashDatafiles(dir),
-          ...(args.projectDir ? { TINYBIRD_PROJECT_DIR: args.projectDir } : {}),
-        },
+        environment: commandEnvironment(TINYBIRD_COMMAND_ENVIRONMENT, {
+          host,
+          adminToken: pulumi.secret(args.adminToken),
+          dataSourceName: dataSource,
+          deleteDataOnDestroy: args.deleteDataOnDestroy,
+          allowDestructiveOperations: args.allowDestructiveOperations,
+          deploymentWaitMinutes: args.deploymentWaitMinutes,
+          datafilesSha256: hashDatafiles(dir),
+          projectDir: args.projectDir,
+        }),
         // Another workspace or another data source name is another resource: create it, then
         // `delete` the old one (with its stored environment and stdout: revoke its tokens, and drop
         // its data only if deleteDataOnDestroy was set). Anything else updates in place, so a replace

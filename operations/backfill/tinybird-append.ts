@@ -5,7 +5,7 @@
  * Retry-After, else X-RateLimit-Reset, else backoff. A batch retried after a lost answer may be
  * stored twice under the same event ids, which readers de-duplicate.
  */
-import { CommandError, withRetry } from "../../command-kit/command-shell";
+import { CommandError, fetchAnswer, withRetry } from "../../command-kit/command-shell";
 import type { TinybirdOutcome } from "../../lambda/outcome";
 import { classifyEventsAnswer, eventsHeaders, eventsUrl } from "../../lambda/tinybird";
 import type { Clock } from "../clock";
@@ -55,21 +55,17 @@ export function createAppender(options: AppenderOptions): Append {
 
   async function once(body: string, rows: number): Promise<void> {
     await budget.take();
-    let response: Response;
-    try {
-      response = await doFetch(url, {
+    const response = await fetchAnswer(
+      doFetch,
+      url,
+      {
         method: "POST",
         headers: eventsHeaders(options.token),
         body,
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-    } catch (error) {
-      const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-      throw new CommandError(`Could not reach Tinybird at ${options.host} (${code})`, {
-        transient: true,
-        cause: error,
-      });
-    }
+      },
+      `Tinybird at ${options.host}`,
+    );
     const { status } = response;
     const { outcome, retryAfterMs } = classifyEventsAnswer(
       {

@@ -55,15 +55,19 @@ export async function repairGaps(ledger: Ledger, context: RepairContext): Promis
     return repairs;
   }
 
-  const failed = ledger.gaps.failed;
-  if (failed.length > 0) {
+  /** One background task over `gaps`: how many it took, or none when Svix refused (left, with why). */
+  const task = async (kind: GapKind, gaps: Gap[], ask: (range: Range) => Promise<{ id: string }>) => {
+    if (gaps.length === 0) return 0;
     try {
-      repairs.tasks.push((await svix.recover(span(failed))).id);
-      repairs.recovered = failed.length;
+      repairs.tasks.push((await ask(span(gaps))).id);
+      return gaps.length;
     } catch (error) {
-      leave("failed", failed.length, reasonOf(error));
+      leave(kind, gaps.length, reasonOf(error));
+      return 0;
     }
-  }
+  };
+
+  repairs.recovered = await task("failed", ledger.gaps.failed, (range) => svix.recover(range));
 
   // Svix replays a message only to an endpoint whose filter takes its type.
   const filter = svix.endpoint.eventTypes;
@@ -78,14 +82,7 @@ export async function repairGaps(ledger: Ledger, context: RepairContext): Promis
       `the endpoint's event filter leaves out ${types}, which the stack subscribes to: ${context.fixEndpoint}`,
     );
   }
-  if (missing.length > 0) {
-    try {
-      repairs.tasks.push((await svix.replayMissing(span(missing))).id);
-      repairs.replayed = missing.length;
-    } catch (error) {
-      leave("neverAttempted", missing.length, reasonOf(error));
-    }
-  }
+  repairs.replayed = await task("neverAttempted", missing, (range) => svix.replayMissing(range));
 
   const total = ledger.gaps.deliveredNotStored.length + ledger.gaps.canceled.length;
   let done = 0;

@@ -4,7 +4,7 @@
  * with its keyset (`after_event_id`). 429, 5xx and network faults are retried after Retry-After, else
  * X-RateLimit-Reset, else backoff; anything else fails with the fix.
  */
-import { ProvisioningError, withRetry } from "../../command-kit/command-shell";
+import { CommandError, fetchAnswer, withRetry } from "../../command-kit/command-shell";
 import { serverDelayMs } from "../../lambda/retry-after";
 import type { Clock } from "../clock";
 
@@ -37,22 +37,19 @@ export function createStoredEvents(options: StoredEventsOptions): ReadStored {
 
   async function page(params: URLSearchParams): Promise<string[]> {
     const url = `${options.host}/v0/pipes/${PIPE}.json?${params}`;
-    let response: Response;
-    try {
-      response = await doFetch(url, {
+    const response = await fetchAnswer(
+      doFetch,
+      url,
+      {
         headers: { authorization: `Bearer ${options.token}` },
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-      throw new ProvisioningError(`Could not reach Tinybird at ${options.host} (${cause})`, {
-        transient: true,
-      });
-    }
+      },
+      `Tinybird at ${options.host}`,
+    );
     const text = await response.text().catch(() => "");
     if (response.ok) {
       const rows = (JSON.parse(text) as { data?: { event_id?: unknown }[] }).data;
-      if (!Array.isArray(rows)) throw new ProvisioningError(`Tinybird's ${PIPE} answer had no data rows`);
+      if (!Array.isArray(rows)) throw new CommandError(`Tinybird's ${PIPE} answer had no data rows`);
       return rows.map((row) => String(row.event_id));
     }
     const status = response.status;
@@ -64,12 +61,12 @@ export function createStoredEvents(options: StoredEventsOptions): ReadStored {
         },
         options.clock.now(),
       );
-      throw new ProvisioningError(`Tinybird answered ${status} to ${PIPE}`, {
+      throw new CommandError(`Tinybird answered ${status} to ${PIPE}`, {
         transient: true,
         ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
       });
     }
-    throw new ProvisioningError(
+    throw new CommandError(
       `Tinybird answered ${status} to ${PIPE}: ${permanentFix(status, text, options.host)}`,
     );
   }

@@ -10,7 +10,7 @@ import type { AccessSettings } from "../../clerk-access/config";
 import { type EndpointClient, endpointClient } from "../../clerk-access/endpoint";
 import { call, type Failure, type Step } from "../../clerk-access/failures";
 import { clerkWebhooks, isAppMissing, openSvixAccess } from "../../clerk-access/svix-access";
-import { ProvisioningError, type RetryPolicy } from "../../command-kit/command-shell";
+import { CommandError, type RetryPolicy } from "../../command-kit/command-shell";
 
 /** Svix's largest page (svix-server refuses a larger `limit` with 422). */
 export const SVIX_PAGE_SIZE = 250;
@@ -72,7 +72,7 @@ export async function openSvixDeliveries(
     client = endpointClient(await openSvixAccess(webhooks, settings, policy, options.remember), policy);
   } catch (error) {
     if (isAppMissing(error)) {
-      throw new ProvisioningError(
+      throw new CommandError(
         "The Clerk instance has no webhooks app (Svix), so no endpoint and nothing to reconcile: check that " +
           "CLERK_SECRET_KEY belongs to the stack's instance",
       );
@@ -186,7 +186,7 @@ async function* pages<T>(
     if (page.done || !page.iterator || page.data.length === 0) return;
     // A list that hands back an iterator twice would page forever.
     if (seen.has(page.iterator)) {
-      throw new ProvisioningError(`Svix returned the same page iterator twice when asked to ${action}`);
+      throw new CommandError(`Svix returned the same page iterator twice when asked to ${action}`);
     }
     seen.add(page.iterator);
     iterator = page.iterator;

@@ -3,16 +3,14 @@
  * against npm run dashboard's proxy: numbers on screen are the endpoints' numbers, errors show as
  * errors, changing the range refetches, and the read token appears nowhere the browser can see.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DashboardProxy, startDashboardProxy } from "../../dashboard/proxy-server";
-import { buildDashboard } from "../../dashboard-app/assets";
+import type { DashboardProxy } from "../../dashboard/proxy-server";
 import { type Chromium, launchChromium } from "../../dashboard-app/chromium";
 import { PANELS, type Panel, panelId, panelQuery, type Range } from "../../dashboard-app/panels";
 import { type Sandbox, startSandbox } from "../../local/sandbox";
 import { seed } from "../../local/seed";
+import { type DashboardWorld, startDashboardWorld } from "../support/dashboard-world";
 
 const NOW = new Date(Date.UTC(2025, 2, 31, 15));
 const RANGE: Range = { start: "2025-01-06", end: "2025-03-30", granularity: "week" };
@@ -228,40 +226,26 @@ describe("the dashboard on npm start", () => {
 
 describe("the dashboard on npm run dashboard (a deployed workspace)", () => {
   const TOKEN = "p.eyJ1IjogInJlYWQtdG9rZW4tbmV2ZXItaW4tdGhlLWJyb3dzZXIifQ";
-  let tinybird: Server;
+  let world: DashboardWorld;
   let proxy: DashboardProxy;
-  const logs: string[] = [];
+  let logs: string[];
 
   beforeAll(async () => {
     // A Tinybird that insists on the token, answering from the local store.
-    tinybird = createServer((req, res) => {
-      if (req.headers.authorization !== `Bearer ${TOKEN}`) {
-        res.writeHead(403, { "content-type": "application/json" });
-        res.end('{"error":"invalid token"}');
-        return;
-      }
-      fetch(`${sandbox.url}${req.url}`, {
+    world = await startDashboardWorld(TOKEN, async (req) => {
+      const answer = await fetch(`${sandbox.url}${req.url}`, {
         headers: { authorization: `Bearer ${sandbox.storeToken}` },
-      }).then(async (answer) => {
-        res.writeHead(answer.status, { "content-type": "application/json" });
-        res.end(await answer.text());
       });
+      return {
+        status: answer.status,
+        headers: { "content-type": "application/json" },
+        body: await answer.text(),
+      };
     });
-    await new Promise<void>((resolve) => tinybird.listen(0, "127.0.0.1", resolve));
-    const { port } = tinybird.address() as AddressInfo;
-    proxy = await startDashboardProxy({
-      tinybirdHost: `http://127.0.0.1:${port}`,
-      readToken: TOKEN,
-      dashboard: await buildDashboard(),
-      log: (line) => logs.push(line),
-    });
+    ({ proxy, logs } = world);
   });
 
-  afterAll(async () => {
-    await proxy?.close();
-    tinybird?.closeAllConnections();
-    tinybird?.close();
-  });
+  afterAll(() => world?.close());
 
   it("shows the workspace's numbers, and the token appears in no page, request or console line", async () => {
     const page = await browser.context.newPage();

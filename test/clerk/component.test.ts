@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ClerkWebhookEndpoint, instanceKind } from "../../infra/components/clerk-webhook-endpoint";
+import { readDesiredSettings } from "../../infra/provisioning/clerk/config";
 import { installMocks, isSecret, only, unwrap } from "../support/pulumi-mocks";
 
 /** The endpoint checks `pulumi up` ran (invokes of `command:local:run`), by webhook URL. */
@@ -105,6 +106,31 @@ describe("ClerkWebhookEndpoint with a Clerk secret key", () => {
     });
     expect(cmd.secretInputs).toContain("environment");
     expect(cmd.secretInputs).not.toContain("create");
+  });
+
+  it("sets an environment the command's own reader reads back as the endpoint it was given", async () => {
+    const endpoint = new ClerkWebhookEndpoint("read-back", {
+      url: "https://example.com/webhooks/clerk",
+      secretKey: pulumi.secret(KEY),
+      clerkApiUrl: "https://api.clerk.com/",
+      svixServerUrl: "https://api.eu.svix.com/",
+      signingSecret: undefined,
+      eventTypes: ["user.deleted", "session.created", "user.deleted"],
+    });
+    await unwrap(endpoint.endpointId);
+    const { environment } = only(resources, COMMAND, "read-back-register").inputs;
+    expect(readDesiredSettings(environment)).toEqual({
+      secretKey: KEY,
+      clerkApiUrl: "https://api.clerk.com",
+      svixServerUrl: "https://api.eu.svix.com",
+      uid: UID,
+      commandName: "read-back-register",
+      stack: "dev",
+      previous: {},
+      url: "https://example.com/webhooks/clerk",
+      eventTypes: ["session.created", "user.deleted"],
+      description: "clerk-tinybird: Clerk events to Tinybird for stack dev (project clerk-tinybird)",
+    });
   });
 
   it("depends on the resource that provides the webhook URL", async () => {

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { endpointUid, readDesiredSettings } from "../../clerk-access/config";
+import { endpointUid } from "../../clerk-access/config";
 import { MANAGED_BY } from "../../clerk-access/endpoint";
 import { resultCommand, runCommand } from "../../command-kit/command-runner";
+import { readDesiredSettings } from "../../infra/provisioning/clerk/config";
 import { type RegistrationResult, runCheck, runOperation } from "../../infra/provisioning/clerk/operations";
 import { CLERK_KEY, type ClerkSvixFake, standardLink, startClerkSvixFake } from "../support/clerk-svix-fake";
 import { jsonBody, type RecordedRequest } from "../support/http-stub";

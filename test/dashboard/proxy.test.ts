@@ -1,47 +1,27 @@
-import { createServer, type IncomingHttpHeaders, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type IncomingHttpHeaders, request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DashboardProxy, dashboardSettings, startDashboardProxy } from "../../dashboard/proxy-server";
-import { buildDashboard } from "../../dashboard-app/assets";
+import { type DashboardProxy, dashboardSettings } from "../../dashboard/proxy-server";
+import { type DashboardWorld, startDashboardWorld } from "../support/dashboard-world";
+import type { RecordedRequest } from "../support/http-stub";
 
 const TOKEN = "p.read-token-that-must-stay-on-the-server";
-const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
-let tinybird: Server;
+let world: DashboardWorld;
 let proxy: DashboardProxy;
-const logs: string[] = [];
+let logs: string[];
+/** The calls Tinybird received. */
+let seen: RecordedRequest[];
 
 beforeAll(async () => {
   // Tinybird's Pipes API as far as the proxy uses it: the token in the header, JSON back.
-  tinybird = createServer((req, res) => {
-    seen.push({ url: req.url ?? "", headers: req.headers });
-    if (req.headers.authorization !== `Bearer ${TOKEN}`) {
-      res.writeHead(403, { "content-type": "application/json" });
-      res.end('{"error":"invalid token"}');
-      return;
-    }
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(
-      JSON.stringify({ meta: [], data: [{ period: "2025-01-01", signups: 3 }], rows: 1, statistics: {} }),
-    );
-  });
-  await new Promise<void>((resolve) => tinybird.listen(0, "127.0.0.1", resolve));
-  const { port } = tinybird.address() as AddressInfo;
-  const settings = await dashboardSettings([], {
-    TINYBIRD_HOST: `http://127.0.0.1:${port}`,
-    TINYBIRD_READ_TOKEN: TOKEN,
-  });
-  proxy = await startDashboardProxy({
-    ...settings,
-    dashboard: await buildDashboard(),
-    log: (l) => logs.push(l),
-  });
+  world = await startDashboardWorld(TOKEN, () => ({
+    status: 200,
+    body: { meta: [], data: [{ period: "2025-01-01", signups: 3 }], rows: 1, statistics: {} },
+  }));
+  ({ proxy, logs } = world);
+  seen = world.tinybird.requests;
 });
 
-afterAll(async () => {
-  await proxy?.close();
-  tinybird?.closeAllConnections();
-  tinybird?.close();
-});
+afterAll(() => world?.close());
 
 describe("npm run dashboard against a deployed workspace", () => {
   it("relays an endpoint call with the token in the header only", async () => {
@@ -121,17 +101,17 @@ describe("npm run dashboard against a deployed workspace", () => {
   });
 
   it("says what to set when neither a stack nor the variables are given", async () => {
-    await expect(dashboardSettings([], {})).rejects.toThrow(
+    await expect(dashboardSettings(undefined, {})).rejects.toThrow(
       /--stack dev.*TINYBIRD_HOST and TINYBIRD_READ_TOKEN/,
     );
     await expect(
-      dashboardSettings([], { TINYBIRD_HOST: "api.tinybird.co", TINYBIRD_READ_TOKEN: "t" }),
+      dashboardSettings(undefined, { TINYBIRD_HOST: "api.tinybird.co", TINYBIRD_READ_TOKEN: "t" }),
     ).rejects.toThrow(/TINYBIRD_HOST: "api.tinybird.co" is not a URL/);
     // The read token would travel in clear to a remote host over http.
     await expect(
-      dashboardSettings([], { TINYBIRD_HOST: "http://api.tinybird.co", TINYBIRD_READ_TOKEN: "t" }),
+      dashboardSettings(undefined, { TINYBIRD_HOST: "http://api.tinybird.co", TINYBIRD_READ_TOKEN: "t" }),
     ).rejects.toThrow(/must use https/);
-    const fromStack = await dashboardSettings(["--stack", "dev"], {}, async (stack) => ({
+    const fromStack = await dashboardSettings("dev", {}, async (stack) => ({
       tinybirdHost: `https://${stack}.example`,
       readToken: "x",
     }));

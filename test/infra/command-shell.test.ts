@@ -25,32 +25,31 @@ describe("withRetry", () => {
     for (const d of delays) expect(d).toBeLessThanOrEqual(250);
   });
 
-  it("gives up after the configured attempts and rethrows the last failure", async () => {
+  /** Work that fails every time with `error(n)` on its nth call, counting its calls. */
+  const alwaysFailing = (error: (call: number) => Error) => {
     let calls = 0;
+    return {
+      run: async (): Promise<never> => {
+        throw error(++calls);
+      },
+      calls: () => calls,
+    };
+  };
+
+  it("gives up after the configured attempts and rethrows the last failure", async () => {
+    const work = alwaysFailing((call) => new Error(`fail ${call}`));
     await expect(
-      withRetry(
-        async () => {
-          calls++;
-          throw new Error(`fail ${calls}`);
-        },
-        { isRetryable: () => true, attempts: 3, sleep: async () => {} },
-      ),
+      withRetry(work.run, { isRetryable: () => true, attempts: 3, sleep: async () => {} }),
     ).rejects.toThrow("fail 3");
-    expect(calls).toBe(3);
+    expect(work.calls()).toBe(3);
   });
 
   it("does not retry a failure that is not retryable", async () => {
-    let calls = 0;
-    await expect(
-      withRetry(
-        async () => {
-          calls++;
-          throw new Error("400");
-        },
-        { isRetryable: () => false, sleep: async () => {} },
-      ),
-    ).rejects.toThrow("400");
-    expect(calls).toBe(1);
+    const work = alwaysFailing(() => new Error("400"));
+    await expect(withRetry(work.run, { isRetryable: () => false, sleep: async () => {} })).rejects.toThrow(
+      "400",
+    );
+    expect(work.calls()).toBe(1);
   });
 
   it("waits what the server's Retry-After asks, within the cap", async () => {

@@ -15,16 +15,6 @@ const ENTRY_FOLDERS = ["infra", "operations", "local", "dashboard"];
 /** Top-level folders that hold no code the rule covers. */
 const OTHER_FOLDERS = ["test", "docs", "tinybird", "node_modules"];
 
-/**
- * Edges being removed in parallel (issue 20 untangles local/ and dashboard/): named here so that the
- * rule holds for everything else meanwhile. Delete each once it is gone; the test says when.
- */
-const TEMPORARY_EXCEPTIONS: { from: string; to: string }[] = [];
-
-/** Whether `path` is the file or inside the folder (`local/`) that `pattern` names. */
-const matches = (path: string, pattern: string) =>
-  pattern.endsWith("/") ? path.startsWith(pattern) : path === pattern;
-
 function codeFiles(folder: string): string[] {
   return readdirSync(join(ROOT, folder), { recursive: true, encoding: "utf8" })
     .filter((f) => /\.m?ts$/.test(f))
@@ -65,7 +55,6 @@ it("knows every top-level folder: lambda/, a shared home, an entry folder, or no
 });
 
 it("holds: lambda/ imports only itself, the shared homes no entry folder, an entry folder no other", () => {
-  const used = new Set<number>();
   const offending: string[] = [];
   for (const folder of [LAMBDA, ...SHARED_HOMES, ...ENTRY_FOLDERS]) {
     const files = codeFiles(folder);
@@ -77,16 +66,9 @@ it("holds: lambda/ imports only itself, the shared homes no entry folder, an ent
           if (folder === LAMBDA && target.startsWith("@pulumi/")) offending.push(`${file} → ${target}`);
           continue;
         }
-        if (allowed(folder).includes(target.split("/")[0]!)) continue;
-        const exception = TEMPORARY_EXCEPTIONS.findIndex(
-          (e) => matches(file, e.from) && matches(`${target}.ts`, e.to),
-        );
-        if (exception >= 0) used.add(exception);
-        else offending.push(`${file} → ${target}`);
+        if (!allowed(folder).includes(target.split("/")[0]!)) offending.push(`${file} → ${target}`);
       }
     }
   }
   expect(offending).toEqual([]);
-  const stale = TEMPORARY_EXCEPTIONS.filter((_, i) => !used.has(i)).map((e) => `${e.from} → ${e.to}`);
-  expect(stale, "exceptions no longer needed: delete them from TEMPORARY_EXCEPTIONS").toEqual([]);
 });

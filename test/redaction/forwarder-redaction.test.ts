@@ -12,7 +12,13 @@ import { createJsonLogger } from "../../lambda/logger";
 import { REDACTED } from "../../lambda/redaction/index";
 import { staticSecretSource } from "../../lambda/secrets";
 import { createTinybirdClient } from "../../lambda/tinybird";
-import { SIGNING_SECRET, signedEvent, TINYBIRD_TOKEN, tinybirdStored } from "../support/forwarder-stubs";
+import {
+  forwarderConfig,
+  SIGNING_SECRET,
+  signedEvent,
+  TINYBIRD_TOKEN,
+  tinybirdStored,
+} from "../support/forwarder-stubs";
 import { type StubServer, startStub } from "../support/http-stub";
 import { CREDENTIALS, personalPaths } from "./fixture-expectations";
 import { containsToken, getPath, loadFixtures, setPath } from "./support";
@@ -25,13 +31,7 @@ let tinybird: StubServer;
 const logs: string[] = [];
 
 function forwarder(privacy: Pick<ForwarderConfig, "redactPaths" | "pseudonymize">): Handler {
-  const config: ForwarderConfig = {
-    tinybirdHost: tinybird.url,
-    dataSource: "clerk_events",
-    redactPrivateMetadata: true,
-    allowSource: () => true,
-    ...privacy,
-  };
+  const config = forwarderConfig(tinybird.url, privacy);
   return createHandler({
     config,
     secrets: staticSecretSource({

@@ -1,7 +1,7 @@
 /** Fixture loading and small object helpers for the redaction tests. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { listSampleTypes, SAMPLES_DIR } from "../../lambda/dev/send";
+import { listSampleTypes, SAMPLES_DIR } from "../../local/send";
 
 export interface Fixture {
   /** The event type, e.g. `email.created` (the file name without `.json`). */

@@ -10,7 +10,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../lambda/config";
-import { type LocalApiGateway, serveApiGateway } from "../../lambda/dev/api-gateway-adapter";
 import { createHandler, type Handler } from "../../lambda/forwarder";
 import { createJsonLogger } from "../../lambda/logger";
 import { createRedactor } from "../../lambda/redaction";
@@ -21,6 +20,7 @@ import {
   SECRET_READ_MAX_MS,
 } from "../../lambda/secrets-manager";
 import { createTinybirdClient } from "../../lambda/tinybird";
+import { type LocalApiGateway, serveApiGateway } from "../../local/api-gateway-adapter";
 import {
   awsEnvironment,
   SECRET_ID,

@@ -8,7 +8,10 @@
  */
 import { Agent, createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
-import { startDevServer } from "../../lambda/dev/server";
+import { DEFAULT_DATASOURCE } from "../../lambda/config";
+import { WEBHOOK_PATH } from "../../lambda/request";
+import { eventsUrl } from "../../lambda/tinybird";
+import { startDevServer } from "../../local/dev";
 
 export interface MemoryReport {
   rss: number;
@@ -25,7 +28,7 @@ function send(message: ServerMessage): void {
 
 /** Reads a request body, POSTs it as one NDJSON line with the id and receipt time, answers Tinybird's verdict. */
 async function startBareServer(env: NodeJS.ProcessEnv): Promise<string> {
-  const target = new URL(`${env.TINYBIRD_HOST}/v0/events?name=clerk_events&wait=true`);
+  const target = eventsUrl(env.TINYBIRD_HOST ?? "", DEFAULT_DATASOURCE);
   const agent = new Agent({ keepAlive: true });
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -58,7 +61,7 @@ async function startBareServer(env: NodeJS.ProcessEnv): Promise<string> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   // The path the forwarder is served on, so both modes take the same URL.
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/clerk`;
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}${WEBHOOK_PATH}`;
 }
 
 function memory(): MemoryReport {

@@ -2,7 +2,7 @@
  * Clerk events for the reliability runs: the repository's 45 fixtures, each copy carrying its own
  * e-mail and IP addresses, so a leak of any one input is traceable to it.
  */
-import { listSampleTypes } from "../../lambda/dev/send";
+import { listSampleTypes } from "../../local/send";
 import { clerkFixture } from "../support/forwarder-stubs";
 
 export const EVENT_TYPES: readonly string[] = listSampleTypes();

@@ -5,20 +5,20 @@ import { type Harness, startHarness } from "../lambda/harness";
 import { clerkFixture, signedEvent, tinybirdStored } from "../support/forwarder-stubs";
 import { matchesFilter } from "../support/metric-filter";
 import { only, unwrap } from "../support/pulumi-mocks";
-import { ACCOUNT, cliDefaults, installStackMocks, ofType, REGION, VALID_CONFIG } from "./harness";
+import {
+  ACCOUNT,
+  ALARM,
+  alarmTarget,
+  cliDefaults,
+  installStackMocks,
+  METRIC_FILTER,
+  ofType,
+  REGION,
+  VALID_CONFIG,
+} from "./harness";
 
 const { resources } = installStackMocks({ stack: "prod" });
-const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
-const FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter";
-
-const target = {
-  apiId: "api-1",
-  stageName: "$default",
-  functionName: "forwarder-fn-1",
-  logGroupName: "forwarder-logs-1",
-  email: undefined,
-  topicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:on-call`,
-};
+const target = alarmTarget(`arn:aws:sns:${REGION}:${ACCOUNT}:on-call`);
 
 let h: Harness;
 beforeAll(async () => {
@@ -31,7 +31,7 @@ afterAll(() => h?.close());
 
 describe("the deliveries-stopped alarm", () => {
   it("fires after deliveryQuietHours hours without a verified delivery in the forwarder's own logs, silence included", () => {
-    const filter = only(resources, FILTER, "watched-verified-deliveries").inputs;
+    const filter = only(resources, METRIC_FILTER, "watched-verified-deliveries").inputs;
     expect(filter).toMatchObject({ logGroupName: "forwarder-logs-1", pattern: LOG_FILTERS.verifiedDelivery });
     expect(filter.metricTransformation).toMatchObject({ name: "VerifiedDeliveries", value: "1" });
     // No default value: an hour without a delivery is missing data, which the alarm treats as breaching.
@@ -63,7 +63,7 @@ describe("the deliveries-stopped alarm", () => {
 
   it("is not created when deliveryQuietHours is 0", () => {
     expect(ofType(resources, ALARM).filter((a) => a.name.startsWith("off-deliveries"))).toEqual([]);
-    expect(ofType(resources, FILTER).filter((f) => f.name.startsWith("off-verified"))).toEqual([]);
+    expect(ofType(resources, METRIC_FILTER).filter((f) => f.name.startsWith("off-verified"))).toEqual([]);
   });
 
   it("is watched for 24 hours by default, and refuses more than CloudWatch's 7 days", () => {

@@ -5,21 +5,11 @@ import {
   SUSTAINED_4XX_PER_5_MINUTES,
 } from "../../infra/components/forwarder-alarms";
 import { only, type RecordedResource, unwrap } from "../support/pulumi-mocks";
-import { ACCOUNT, installStackMocks, ofType, REGION } from "./harness";
+import { ACCOUNT, ALARM, alarmTarget, installStackMocks, METRIC_FILTER, ofType, REGION } from "./harness";
 
 const { resources } = installStackMocks({ stack: "prod" });
 const EXISTING_TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT}:on-call`;
-const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
-const FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter";
-
-const target = {
-  apiId: "api-1",
-  stageName: "$default",
-  functionName: "forwarder-fn-1",
-  logGroupName: "forwarder-logs-1",
-  email: undefined,
-  topicArn: undefined,
-};
+const target = alarmTarget();
 
 let silentTopics: string[];
 let pagedTopics: string[];
@@ -58,7 +48,7 @@ describe("ForwarderAlarms", () => {
       [
         `clerk-tinybird:monitoring:ForwarderAlarms ${prefix}`,
         ...alarms.map((a) => `${ALARM} ${prefix}-${a}`),
-        ...filters.map((f) => `${FILTER} ${prefix}-${f}`),
+        ...filters.map((f) => `${METRIC_FILTER} ${prefix}-${f}`),
         ...(topic
           ? [
               `aws:sns/topic:Topic ${prefix}-topic`,
@@ -71,7 +61,7 @@ describe("ForwarderAlarms", () => {
   });
 
   it("pages within a minute of the first delivery Tinybird refuses for its token", () => {
-    const filter = only(resources, FILTER, "paged-rejected-token").inputs;
+    const filter = only(resources, METRIC_FILTER, "paged-rejected-token").inputs;
     expect(filter.logGroupName).toBe("forwarder-logs-1");
     expect(filter.pattern).toBe('{ $.outcome = "tinybird_rejected_token" }');
     const a = alarm("paged-tinybird-rejects-token").inputs;
@@ -89,7 +79,7 @@ describe("ForwarderAlarms", () => {
   });
 
   it("keeps the logged metrics of each stack apart", () => {
-    const filter = only(resources, FILTER, "paged-rejected-token").inputs;
+    const filter = only(resources, METRIC_FILTER, "paged-rejected-token").inputs;
     expect(filter.metricTransformation.namespace).toBe("ClerkTinybird/clerk-tinybird/prod");
   });
 
@@ -111,7 +101,7 @@ describe("ForwarderAlarms", () => {
   });
 
   it("pages on any other 500 the forwarder answers, which retries cannot fix", () => {
-    expect(only(resources, FILTER, "paged-unretryable-failures").inputs.pattern).toBe(
+    expect(only(resources, METRIC_FILTER, "paged-unretryable-failures").inputs.pattern).toBe(
       LOG_FILTERS.otherUnretryable,
     );
     expect(LOG_FILTERS.otherUnretryable).toContain("$.status = 500");
@@ -132,7 +122,7 @@ describe("ForwarderAlarms", () => {
       /DS autocreation/,
     ],
   ])("pages on Tinybird's %s answer with its own fix", (filterName, alarmName, pattern, fix) => {
-    const filter = only(resources, FILTER, `paged-${filterName}`).inputs;
+    const filter = only(resources, METRIC_FILTER, `paged-${filterName}`).inputs;
     expect(filter.pattern).toBe(pattern);
     const a = alarm(`paged-${alarmName}`).inputs;
     expect(a).toMatchObject({ metricName: filter.metricTransformation.name, threshold: 1, period: 60 });

@@ -8,7 +8,13 @@ import { FORWARDER_TIMEOUT_SECONDS } from "../../infra/components/webhook-forwar
 import { createHandler, DEFAULT_BUDGET_MS } from "../../lambda/forwarder";
 import { createJsonLogger } from "../../lambda/logger";
 import { createTinybirdClient } from "../../lambda/tinybird";
-import { clerkFixture, SIGNING_SECRET, signedEvent, TINYBIRD_TOKEN } from "../support/forwarder-stubs";
+import {
+  clerkFixture,
+  forwarderConfig,
+  SIGNING_SECRET,
+  signedEvent,
+  TINYBIRD_TOKEN,
+} from "../support/forwarder-stubs";
 import { type StubServer, startStub } from "../support/http-stub";
 
 /**
@@ -49,15 +55,7 @@ async function logLineWhenTinybirdAnswers(
   tinybirdBody = body;
   const lines: Record<string, unknown>[] = [];
   const handler = createHandler({
-    config: {
-      secretId: "arn:test",
-      tinybirdHost: tinybird.url,
-      dataSource: "clerk_events",
-      redactPaths: [],
-      pseudonymize: false,
-      redactPrivateMetadata: true,
-      allowSource: () => true,
-    },
+    config: forwarderConfig(tinybird.url),
     secrets: {
       get: async () => ({
         ok: true,

@@ -3,10 +3,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ForwarderSecret } from "../../infra/components/forwarder-secret";
 import { parseSecret } from "../../lambda/secrets";
 import { only, unwrap } from "../support/pulumi-mocks";
-import { CREDENTIALS, installStackMocks, leakedCredentials, REGION, registrationIndex } from "./harness";
+import { CREDENTIALS, installStackMocks, KMS_KEY, leakedCredentials, registrationIndex } from "./harness";
 
 const { resources } = installStackMocks();
-const KMS_KEY = `arn:aws:kms:${REGION}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const SECRET = "aws:secretsmanager/secret:Secret";
 const VERSION = "aws:secretsmanager/secretVersion:SecretVersion";
 

@@ -26,11 +26,29 @@ export const CREDENTIALS = {
 };
 
 export const TINYBIRD_STDOUT = {
-  kind: "classic",
+  kind: "forward",
   dataSource: "clerk_events",
   appendToken: CREDENTIALS.appendToken,
   readToken: CREDENTIALS.readToken,
 };
+/** A customer KMS key a stack may give its secret. */
+export const KMS_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+/** What stackState reports as the ARN of the forwarder's secret (named `credentials-secret`). */
+export const SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:credentials-secret-AbCdEf`;
+
+export const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
+export const METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter";
+
+/** What ForwarderAlarms watches, as the stack wires it, notifying `topicArn` (none: the console only). */
+export const alarmTarget = (topicArn?: string) => ({
+  apiId: "api-1",
+  stageName: "$default",
+  functionName: "forwarder-fn-1",
+  logGroupName: "forwarder-logs-1",
+  email: undefined,
+  topicArn,
+});
+
 export const CLERK_STDOUT = { appId: "app_1", endpointId: "ep_1", signingSecret: CREDENTIALS.signingSecret };
 
 /** A stub deployment package, for component tests that do not need lambda/ bundled. */

@@ -6,22 +6,22 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { only } from "../support/pulumi-mocks";
 import {
   ACCOUNT,
+  ALARM,
   CREDENTIALS,
   installStackMocks,
+  KMS_KEY,
   leakedCredentials,
   ofType,
   policyOf,
   REGION,
   readSecretStatements,
   registrationsSettled,
+  SECRET_ARN,
   stackOutputs,
   TINYBIRD_STDOUT,
 } from "./harness";
 
-const KMS_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const ON_CALL = `arn:aws:sns:${REGION}:${ACCOUNT}:on-call`;
-/** What the mocks report as the secret's ARN (harness.ts's stackState). */
-const SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:credentials-secret-AbCdEf`;
 
 const { resources } = installStackMocks({
   stack: "prod",
@@ -98,7 +98,7 @@ describe("the stack in manual Clerk mode, every option on", () => {
       protocol: "email",
       endpoint: "oncall@example.com",
     });
-    const alarms = ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
+    const alarms = ofType(resources, ALARM);
     expect(alarms).toHaveLength(9);
     for (const alarm of alarms) expect(alarm.inputs.alarmActions).toEqual([emailed, ON_CALL]);
   });

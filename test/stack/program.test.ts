@@ -8,18 +8,19 @@ import { svixSourceIps } from "../../lambda/svix-source-ips";
 import { parseStackOutputs, STACK_OUTPUTS } from "../../stack-access/outputs";
 import { only } from "../support/pulumi-mocks";
 import {
-  ACCOUNT,
+  ALARM,
   API_ENDPOINT,
   CLERK_STDOUT,
   CREDENTIALS,
   EXECUTION_ARN,
   installStackMocks,
   leakedCredentials,
+  METRIC_FILTER,
   ofType,
   policyOf,
-  REGION,
   registrationIndex,
   registrationsSettled,
+  SECRET_ARN,
   stackOutputs,
   TINYBIRD_STDOUT,
   VALID_CONFIG,
@@ -39,8 +40,6 @@ const COMMAND = "command:local:Command";
 const FN = "aws:lambda/function:Function";
 const SECRET = "aws:secretsmanager/secret:Secret";
 const VERSION = "aws:secretsmanager/secretVersion:SecretVersion";
-/** What the mocks report as the secret's ARN (harness.ts's stackState). */
-const SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:credentials-secret-AbCdEf`;
 
 describe("the stack", () => {
   it("exports what the tools and the docs' commands read, the credentials as secrets, and nothing else", () => {
@@ -161,9 +160,9 @@ describe("the stack", () => {
   });
 
   it("raises the nine alarms (deliveries stopped included) even with no notification target configured", () => {
-    expect(ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm")).toHaveLength(9);
+    expect(ofType(resources, ALARM)).toHaveLength(9);
     expect(ofType(resources, "aws:sns/topic:Topic")).toEqual([]);
-    const filters = ofType(resources, "aws:cloudwatch/logMetricFilter:LogMetricFilter");
+    const filters = ofType(resources, METRIC_FILTER);
     expect(filters).toHaveLength(5);
     for (const f of filters) expect(f.inputs.logGroupName).toBe(outputs.forwarderLogGroup?.value);
   });

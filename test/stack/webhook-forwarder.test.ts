@@ -11,18 +11,18 @@ import {
   ACCOUNT,
   declaredDefault,
   installStackMocks,
+  KMS_KEY,
   leakedCredentials,
   ofType,
   policyOf,
   REGION,
   readSecretStatements,
   registrationIndex,
+  SECRET_ARN,
   STUB_CODE,
 } from "./harness";
 
 const { resources } = installStackMocks();
-const SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:credentials-secret-AbCdEf`;
-const KMS_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 
 const FN = "aws:lambda/function:Function";
 const POLICY = "aws:iam/rolePolicy:RolePolicy";

@@ -12,7 +12,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { listSampleTypes } from "../../lambda/dev/send";
+import { listSampleTypes } from "../../local/send";
 import { type RecordedRequest, type StubReply, type StubServer, startStub } from "./http-stub";
 import { type FakeRecovery, MessageLog } from "./svix-message-log";
 

@@ -8,8 +8,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { Webhook } from "svix";
-import { toApiGatewayEvent } from "../../lambda/dev/api-gateway-adapter";
-import { SAMPLES_DIR } from "../../lambda/dev/send";
+import { type ForwarderConfig, loadConfig } from "../../lambda/config";
+import { toApiGatewayEvent } from "../../local/api-gateway-adapter";
+import { SAMPLES_DIR } from "../../local/send";
 import type { StubHandler, StubReply } from "./http-stub";
 
 /** The Standard Webhooks test-vector key; any whsec_ value works the same. */
@@ -22,6 +23,19 @@ export const SECRET_ID =
   "arn:aws:secretsmanager:eu-west-1:123456789012:secret:clerk-tinybird-forwarder-AbCdEf";
 
 /** A Clerk payload from the repository's fixtures (`test/fixtures/clerk-events/<type>.json`). */
+/**
+ * The forwarder's settings as loadConfig reads an environment naming only `tinybirdHost` (every other
+ * setting at its default), with `overrides`: a test states only what it is about.
+ */
+export function forwarderConfig(
+  tinybirdHost: string,
+  overrides: Partial<ForwarderConfig> = {},
+): ForwarderConfig {
+  const loaded = loadConfig({ TINYBIRD_HOST: tinybirdHost }, { needsSecretId: false });
+  if (!loaded.ok) throw new Error(loaded.problems.join("; "));
+  return { ...loaded.config, ...overrides };
+}
+
 export function clerkFixture(type: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(SAMPLES_DIR, `${type}.json`), "utf8")) as Record<string, unknown>;
 }

@@ -4,6 +4,8 @@ import type { AddressInfo, Socket } from "node:net";
 /** One request as the stand-in server received it, for exact assertions. */
 export interface RecordedRequest {
   method: string;
+  /** Path and query string, as sent. */
+  url: string;
   /** Path without the query string. */
   path: string;
   query: URLSearchParams;
@@ -57,6 +59,7 @@ export async function startStub(handler: StubHandler): Promise<StubServer> {
       const body = Buffer.concat(chunks);
       const recorded: RecordedRequest = {
         method: req.method ?? "",
+        url: req.url ?? "/",
         path: url.pathname,
         query: url.searchParams,
         headers: req.headers,

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseProvisionResult, TinybirdProject } from "../../infra/components/tinybird-project";
+import { readConfig } from "../../infra/provisioning/tinybird/config";
 import { installMocks, isSecret, only, unwrap } from "../support/pulumi-mocks";
 import { makeProject, PIPES, REPO_ROOT, removeProject } from "./support/project";
 
@@ -80,6 +81,34 @@ describe("TinybirdProject", () => {
     });
     const { environment, ...rest } = resource.inputs;
     expect(JSON.stringify(rest)).not.toContain(ADMIN);
+  });
+
+  it("sets an environment the command's own readConfig reads back as the settings it was given", async () => {
+    const given = {
+      host: "http://localhost:7181",
+      adminToken: ADMIN,
+      dataSourceName: "auth_events",
+      deleteDataOnDestroy: true,
+      allowDestructiveOperations: true,
+      deploymentWaitMinutes: 5,
+      projectDir: project(),
+    };
+    await unwrap(new TinybirdProject("elsewhere", given).dataSourceName);
+    const { deploymentWaitMinutes, ...same } = given;
+    expect(readConfig(commandOf("elsewhere").inputs.environment)).toEqual({
+      ...same,
+      deploymentWaitMs: deploymentWaitMinutes * 60_000,
+    });
+    // The stack's defaults, and a host written with a trailing slash.
+    await unwrap(tinybird.dataSourceName);
+    expect(readConfig(commandOf("tinybird").inputs.environment)).toEqual({
+      ...same,
+      host: "https://api.eu-central-1.aws.tinybird.co",
+      dataSourceName: SETTINGS.dataSourceName,
+      allowDestructiveOperations: SETTINGS.allowDestructiveOperations,
+      deploymentWaitMs: SETTINGS.deploymentWaitMinutes * 60_000,
+      projectDir: undefined,
+    });
   });
 
   it("asks Tinybird nothing outside a preview", () => {

@@ -71,6 +71,11 @@ describe("TinybirdApi transport", () => {
     await expect(failure).rejects.toThrow(
       /could not reach Tinybird at http:\/\/127\.0\.0\.1:9 for GET \/v0\/datasources\/x/,
     );
+    // fetch's own error stays underneath, for a debugger.
+    await expect(failure).rejects.toHaveProperty(
+      "cause",
+      expect.objectContaining({ message: "fetch failed" }),
+    );
     expect(clock.waits).toHaveLength(1);
   });
 
@@ -93,30 +98,28 @@ describe("TinybirdApi transport", () => {
     expect(`${req!.path}?${req!.query}`).toBe("/v0/pipes?force=true");
   });
 
-  it("waits as X-RateLimit-Reset says when a 429 comes without Retry-After, as Tinybird's SDK does", async () => {
+  it.each([
+    [
+      "as X-RateLimit-Reset says when a 429 comes without Retry-After, as Tinybird's SDK does",
+      { "x-ratelimit-reset": "7" },
+      { error: "Too many requests" },
+      7_000,
+    ],
+    [
+      "as Retry-After says when both come",
+      { "retry-after": "2", "x-ratelimit-reset": "9" },
+      "slow down",
+      2_000,
+    ],
+  ])("waits %s", async (_, headers, body, wait) => {
     let calls = 0;
     stub = await startStub(() =>
-      ++calls === 1
-        ? { status: 429, headers: { "x-ratelimit-reset": "7" }, body: { error: "Too many requests" } }
-        : { status: 200, body: { ok: true } },
+      ++calls === 1 ? { status: 429, headers, body } : { status: 200, body: { ok: true } },
     );
     const clock = recordingSleep();
     const api = new TinybirdApi({ host: stub.url, token: TOKEN, attempts: 2, sleep: clock.sleep });
     await api.request("GET", "/v0/datasources");
-    expect(clock.waits).toEqual([7_000]);
-  });
-
-  it("prefers Retry-After over X-RateLimit-Reset when both come", async () => {
-    let calls = 0;
-    stub = await startStub(() =>
-      ++calls === 1
-        ? { status: 429, headers: { "retry-after": "2", "x-ratelimit-reset": "9" }, body: "slow down" }
-        : { status: 200, body: { ok: true } },
-    );
-    const clock = recordingSleep();
-    const api = new TinybirdApi({ host: stub.url, token: TOKEN, attempts: 2, sleep: clock.sleep });
-    await api.request("GET", "/v0/datasources");
-    expect(clock.waits).toEqual([2_000]);
+    expect(clock.waits).toEqual([wait]);
   });
 
   it("refuses to buffer an answer past its cap, naming the host setting", async () => {

@@ -4,7 +4,7 @@
  * Registers this stack's Clerk webhook endpoint (through the instance's Svix app), keeps it in line
  * with the stack, or removes it: run by the ClerkWebhookEndpoint component's `local.Command`. `check`
  * reads it on every `pulumi up` and puts back what changed outside Pulumi (the component's invoke).
- * Every input comes from the environment (see clerk-access/config.ts), the result is one JSON line on
+ * Every input comes from the environment (config.ts: CLERK_COMMAND_ENVIRONMENT), the result is one JSON line on
  * stdout.
  */
 import { resultCommand, runMain } from "../../../command-kit/command-runner";

@@ -3,7 +3,6 @@
  * from the environment only; the result is the one JSON line the component parses.
  */
 import { randomUUID } from "node:crypto";
-import { readDesiredSettings, readEndpointSettings } from "../../../clerk-access/config";
 import {
   type EndpointClient,
   endpointClient,
@@ -24,6 +23,7 @@ import {
   type SvixAccess,
 } from "../../../clerk-access/svix-access";
 import { CommandError, type RetryPolicy, scrubSecrets } from "../../../command-kit/command-shell";
+import { CLERK_COMMAND_ENVIRONMENT, readDesiredSettings, readEndpointSettings } from "./config";
 
 /** What create and update print. `owner` lets the next update and the delete recognise the endpoint. */
 export interface RegistrationResult {
@@ -40,9 +40,6 @@ export interface OperationDeps {
   warn?: (line: string) => void;
   now?: () => number;
 }
-
-/** The stack's name, for the commands messages suggest (the component sets STACK_NAME). */
-const stackOf = (env: NodeJS.ProcessEnv) => env.STACK_NAME?.trim() || "<stack>";
 
 /** Every credential met on the way, so that no message can quote one. */
 class Secrets {
@@ -103,7 +100,7 @@ async function register(
     });
     if (result.wasDisabled) {
       const reenabled = await reenabledSince(client, result.endpointId, (deps.now ?? Date.now)());
-      deps.warn?.(reenabledMessage(settings.uid, reenabled, stackOf(env)));
+      deps.warn?.(reenabledMessage(settings.uid, reenabled, settings.stack));
     }
     return result;
   });
@@ -151,7 +148,7 @@ async function unregister(env: NodeJS.ProcessEnv, deps: OperationDeps, secrets: 
  */
 export async function runCheck(env: NodeJS.ProcessEnv, deps: OperationDeps = {}): Promise<EndpointCheck> {
   const secrets = new Secrets();
-  secrets.remember(env.CLERK_SECRET_KEY?.trim());
+  secrets.remember(env[CLERK_COMMAND_ENVIRONMENT.secretKey.name]?.trim());
   try {
     const settings = readDesiredSettings(env);
     const policy = deps.policy ?? {};
@@ -188,7 +185,7 @@ export async function runOperation(
   deps: OperationDeps = {},
 ): Promise<RegistrationResult | undefined> {
   const secrets = new Secrets();
-  secrets.remember(env.CLERK_SECRET_KEY?.trim());
+  secrets.remember(env[CLERK_COMMAND_ENVIRONMENT.secretKey.name]?.trim());
   try {
     switch (op) {
       case "create":

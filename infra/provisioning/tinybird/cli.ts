@@ -1,7 +1,7 @@
 /**
  * Entry point of the TinybirdProject command:
  * `node --import tsx infra/provisioning/tinybird/cli.ts create|update|delete`, inputs in the
- * environment (see config.ts), one JSON line on stdout, progress on stderr.
+ * environment (config.ts: TINYBIRD_COMMAND_ENVIRONMENT), one JSON line on stdout, progress on stderr.
  *
  * An interrupted `pulumi up` (Ctrl-C, a CI job's timeout) stops this process while it waits for a
  * deployment. That is expected: the deployment goes on in Tinybird, which promotes it when its data
@@ -23,17 +23,18 @@ for (const [signal, code] of [
   });
 }
 
-// Seconds between looks at a deployment are Tinybird's CLI's; a test or Tinybird Local may look more often.
-const poll = Number(process.env.TINYBIRD_POLL_INTERVAL_MS);
 void runMain(
   resultCommand({
     usage: "usage: node --import tsx infra/provisioning/tinybird/cli.ts create|update|delete",
     positionals: true,
-    run: ({ positionals, env }) =>
-      runOperation(
+    run: ({ positionals, env }) => {
+      // Seconds between looks at a deployment are Tinybird's CLI's; a test or Tinybird Local may look more often.
+      const poll = Number(env.TINYBIRD_POLL_INTERVAL_MS);
+      return runOperation(
         positionals[0] ?? "",
         env,
         Number.isInteger(poll) && poll > 0 ? { pollIntervalMs: poll } : {},
-      ),
+      );
+    },
   }),
 );

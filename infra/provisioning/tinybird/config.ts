@@ -3,7 +3,15 @@
  * token never appears in the command line), and the result it prints.
  */
 
-import { CommandError, parseResultLine, requireEnv } from "../../../command-kit/command-shell";
+import {
+  flag,
+  optionalText,
+  readEnvironment,
+  requiredText,
+  variable,
+  type WrittenOf,
+} from "../../../command-kit/command-environment";
+import { CommandError, parseResultLine } from "../../../command-kit/command-shell";
 import { checkApiHost } from "../../../lambda/api-host";
 
 /**
@@ -41,34 +49,79 @@ export interface TinybirdConfig {
   projectDir?: string;
 }
 
-function flag(env: NodeJS.ProcessEnv, name: string, setting: string): boolean {
-  const value = (env[name] ?? "").trim().toLowerCase();
-  if (value === "" || value === "false") return false;
-  if (value === "true") return true;
-  throw new CommandError(`${name} must be true or false, got "${env[name]}" (stack config ${setting})`);
-}
-
-function host(env: NodeJS.ProcessEnv): string {
-  const value = requireEnv(
-    "TINYBIRD_HOST",
-    "set the workspace's API host: pulumi config set tinybirdHost <host>",
-    env,
-  );
-  // https, or http to this machine only (Tinybird Local): the admin token travels with every call.
+/** The workspace's API host: https, or http to this machine only (Tinybird Local), never its web UI. */
+function readHost(value: string, name: string): string {
+  // The admin token travels with every call.
   const checked = checkApiHost(value, { allowPath: true });
   if (!checked.ok) {
-    throw new CommandError(
-      `TINYBIRD_HOST: ${checked.problem}; use e.g. https://api.tinybird.co (tinybirdHost)`,
-    );
+    throw new CommandError(`${name}: ${checked.problem}; use e.g. https://api.tinybird.co (tinybirdHost)`);
   }
   const { url } = checked;
   if (/^(app|ui)\./.test(url.hostname)) {
     throw new CommandError(
-      `TINYBIRD_HOST "${value}" is Tinybird's web UI: use the API host of the workspace's region, e.g. https://api.tinybird.co (tinybirdHost)`,
+      `${name} "${value}" is Tinybird's web UI: use the API host of the workspace's region, e.g. https://api.tinybird.co (tinybirdHost)`,
     );
   }
   return url.origin + url.pathname.replace(/\/+$/, "");
 }
+
+/** The stack's default (Pulumi.yaml), for a command run by hand without the setting. */
+export const DEFAULT_DEPLOYMENT_WAIT_MINUTES = 120;
+
+/**
+ * The command's environment, written once: the TinybirdProject component writes every variable
+ * (infra/components/tinybird-project.ts), `readConfig` reads them back; test/tinybird/component.test.ts
+ * feeds the one through the other. Credentials only here: the command line is printed in full when
+ * the command fails.
+ */
+export const TINYBIRD_COMMAND_ENVIRONMENT = {
+  host: variable<string, string>({
+    name: "TINYBIRD_HOST",
+    write: (host) => host,
+    read: (text, name) =>
+      readHost(
+        requiredText(name, "set the workspace's API host: pulumi config set tinybirdHost <host>").read(
+          text,
+          name,
+        ),
+        name,
+      ),
+  }),
+  adminToken: requiredText(
+    "TINYBIRD_ADMIN_TOKEN",
+    "set the workspace admin token: pulumi config set --secret tinybirdAdminToken <token>",
+  ),
+  /** Unset: the datafile's own name. */
+  dataSourceName: optionalText("TINYBIRD_DATASOURCE"),
+  deleteDataOnDestroy: flag("TINYBIRD_DELETE_DATA_ON_DESTROY", "tinybirdDeleteDataOnDestroy"),
+  allowDestructiveOperations: flag("TINYBIRD_ALLOW_DESTRUCTIVE", "tinybirdAllowDestructiveOperations"),
+  deploymentWaitMinutes: variable<number, number>({
+    name: "TINYBIRD_DEPLOYMENT_WAIT_MINUTES",
+    write: String,
+    read: (text, name) => {
+      if (text === undefined) return DEFAULT_DEPLOYMENT_WAIT_MINUTES;
+      const minutes = Number(text);
+      if (!Number.isInteger(minutes) || minutes < 1) {
+        throw new CommandError(
+          `${name} must be a whole number of minutes, at least 1, got "${text}" (stack config tinybirdDeploymentWaitMinutes)`,
+        );
+      }
+      return minutes;
+    },
+  }),
+  /**
+   * The datafiles' hash, which the command does not read: an edited datafile changes the command's
+   * environment, so `pulumi up` runs its update (one deployment, the rows kept) rather than nothing.
+   */
+  datafilesSha256: optionalText("TINYBIRD_DATAFILES_SHA256"),
+  /** The folder holding `tinybird/`, when it is not the working directory (the project root). */
+  projectDir: optionalText("TINYBIRD_PROJECT_DIR"),
+};
+
+/** What the component gives the command: a value per variable (undefined: not set). */
+export type TinybirdCommandSettings = {
+  [K in keyof typeof TINYBIRD_COMMAND_ENVIRONMENT]: WrittenOf<(typeof TINYBIRD_COMMAND_ENVIRONMENT)[K]>;
+};
 
 const text = (value: unknown) => (typeof value === "string" ? value : "");
 const names = (value: unknown) =>
@@ -100,37 +153,18 @@ export function readProvisionResult(stdout: string | undefined): ProvisionResult
   };
 }
 
-/** The stack's default (Pulumi.yaml), for a command run by hand without the setting. */
-export const DEFAULT_DEPLOYMENT_WAIT_MINUTES = 120;
-
-function waitMinutes(env: NodeJS.ProcessEnv): number {
-  const raw = (env.TINYBIRD_DEPLOYMENT_WAIT_MINUTES ?? "").trim();
-  if (raw === "") return DEFAULT_DEPLOYMENT_WAIT_MINUTES;
-  const minutes = Number(raw);
-  if (!Number.isInteger(minutes) || minutes < 1) {
-    throw new CommandError(
-      `TINYBIRD_DEPLOYMENT_WAIT_MINUTES must be a whole number of minutes, at least 1, got "${raw}" (stack config tinybirdDeploymentWaitMinutes)`,
-    );
-  }
-  return minutes;
-}
-
 export function readConfig(env: NodeJS.ProcessEnv): TinybirdConfig {
+  const read = readEnvironment(TINYBIRD_COMMAND_ENVIRONMENT, env);
   // Unreadable counts as no previous run: destroy then derives the names.
   const previous = readProvisionResult(env.PULUMI_COMMAND_STDOUT);
-  const projectDir = env.TINYBIRD_PROJECT_DIR?.trim();
   return {
-    host: host(env),
-    adminToken: requireEnv(
-      "TINYBIRD_ADMIN_TOKEN",
-      "set the workspace admin token: pulumi config set --secret tinybirdAdminToken <token>",
-      env,
-    ).trim(),
-    dataSourceName: env.TINYBIRD_DATASOURCE?.trim() || undefined,
-    deleteDataOnDestroy: flag(env, "TINYBIRD_DELETE_DATA_ON_DESTROY", "tinybirdDeleteDataOnDestroy"),
-    allowDestructiveOperations: flag(env, "TINYBIRD_ALLOW_DESTRUCTIVE", "tinybirdAllowDestructiveOperations"),
-    deploymentWaitMs: waitMinutes(env) * 60_000,
+    host: read.host,
+    adminToken: read.adminToken,
+    dataSourceName: read.dataSourceName,
+    deleteDataOnDestroy: read.deleteDataOnDestroy,
+    allowDestructiveOperations: read.allowDestructiveOperations,
+    deploymentWaitMs: read.deploymentWaitMinutes * 60_000,
     ...(previous ? { previous } : {}),
-    ...(projectDir ? { projectDir } : {}),
+    ...(read.projectDir ? { projectDir: read.projectDir } : {}),
   };
 }

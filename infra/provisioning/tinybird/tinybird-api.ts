@@ -4,7 +4,7 @@
  * Retry-After, and every failure becomes a message with the status, Tinybird's text and the fix.
  */
 
-import { CommandError, scrubSecrets, withRetry } from "../../../command-kit/command-shell";
+import { CommandError, networkCause, scrubSecrets, withRetry } from "../../../command-kit/command-shell";
 import { serverDelayMs } from "../../../lambda/retry-after";
 import { likelyFix } from "./diagnosis";
 
@@ -55,11 +55,11 @@ export class TinybirdHttpError extends CommandError {
   }
 }
 
-/** No answer at all: DNS, refused connection, reset, timeout. */
+/** No answer at all: DNS, refused connection, reset, timeout; `cause` is fetch's own error. */
 export class TinybirdNetworkError extends CommandError {
   override name = "TinybirdNetworkError";
-  constructor(message: string) {
-    super(message, { transient: true });
+  constructor(message: string, cause: unknown) {
+    super(message, { transient: true, cause });
   }
 }
 
@@ -172,13 +172,11 @@ export class TinybirdApi {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      const cause =
-        error instanceof Error
-          ? ((error.cause as Error | undefined)?.message ?? error.message)
-          : String(error);
+      const reason = networkCause(error) ?? (error instanceof Error ? error.message : String(error));
       throw new TinybirdNetworkError(
-        `could not reach Tinybird at ${this.host} for ${method} ${url.pathname}: ${scrubSecrets(cause, [this.token])}. ` +
+        `could not reach Tinybird at ${this.host} for ${method} ${url.pathname}: ${scrubSecrets(reason, [this.token])}. ` +
           "Fix: check tinybirdHost is the workspace's API host and that this machine can reach it",
+        error,
       );
     }
     const text = await readCapped(response, MAX_ANSWER_BYTES, `${method} ${url.pathname}`);

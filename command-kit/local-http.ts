@@ -1,9 +1,8 @@
 /**
- * What every local server of this project shares (npm run dev, npm start, npm run dashboard): listen
- * on a loopback address and close cleanly, answer JSON with the headers that keep a browser from
- * reading it cross-site, and refuse what a web page on another site could make a browser send.
- * It lives beside the forwarder's dev server because `lambda/` imports nothing outside itself; the
- * other entry folders import it from here.
+ * What every local server of this project shares (npm start, npm run dev, npm run dashboard): its
+ * port read from the environment, listen on a loopback address and close cleanly (a port in use said
+ * with its fix), answer JSON with the headers that keep a browser from reading it cross-site, and
+ * refuse what a web page on another site could make a browser send.
  */
 import {
   createServer,
@@ -13,6 +12,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
+import { CommandError } from "./command-shell";
 
 export interface LocalHttpServer {
   /** `http://host:port`, no trailing slash. */
@@ -20,6 +20,34 @@ export interface LocalHttpServer {
   port: number;
   server: Server;
   close(): Promise<void>;
+}
+
+/**
+ * The port in the environment variable `name` (`fallback` when unset), or `fallback` with a problem
+ * naming the variable and a port to use instead.
+ */
+export function readPort(env: NodeJS.ProcessEnv, name: string, fallback: number, problems: string[]): number {
+  const port = Number(env[name] ?? fallback);
+  if (Number.isInteger(port) && port >= 0 && port <= 65535) return port;
+  problems.push(`${name} "${env[name]}" is not a port number: use e.g. ${name}=${fallback + 10}`);
+  return fallback;
+}
+
+/**
+ * For a failed listen: a port in use becomes a CommandError saying so and `fix` (the variables to
+ * set, e.g. "PORT=8797 npm run dev"); anything else is thrown as it is.
+ */
+export function portInUse(fix: string): (error: unknown) => never {
+  return (error) => {
+    const failed = error as NodeJS.ErrnoException & { port?: number };
+    if (failed.code !== "EADDRINUSE") throw error;
+    throw new CommandError(
+      `port ${failed.port} is in use: stop what runs there, or choose another, e.g. ${fix}`,
+      {
+        cause: error,
+      },
+    );
+  };
 }
 
 /** Serves `listener` on host:port (port 0 picks a free one); throws EADDRINUSE as node does. */

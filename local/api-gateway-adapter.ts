@@ -6,8 +6,8 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { WEBHOOK_PATH } from "../request";
-import { type LocalHttpServer, listen, refuseBrowserRequest } from "./local-http";
+import { type LocalHttpServer, listen, refuseBrowserRequest } from "../command-kit/local-http";
+import { WEBHOOK_PATH } from "../lambda/request";
 
 export type ApiGatewayHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 

@@ -8,9 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { MAX_REQUEST_BYTES, serveApiGateway } from "../../lambda/dev/api-gateway-adapter";
-import { listSampleTypes, main, sendSamples } from "../../lambda/dev/send";
-import { type DevServer, startDevServer } from "../../lambda/dev/server";
+import { runCommand } from "../../command-kit/command-runner";
+import { MAX_REQUEST_BYTES, serveApiGateway } from "../../local/api-gateway-adapter";
+import { type DevServer, devCommand, startDevServer } from "../../local/dev";
+import { listSampleTypes, sendCommand, sendSamples } from "../../local/send";
 import {
   clerkFixture,
   ROTATED_SIGNING_SECRET,
@@ -20,6 +21,10 @@ import {
   tinybirdStored,
 } from "../support/forwarder-stubs";
 import { type StubServer, startStub } from "../support/http-stub";
+
+/** npm run send through the one runner: every line it printed (stdout and stderr, in order), its exit code. */
+const main = (argv: string[], env: NodeJS.ProcessEnv, print: (line: string) => void) =>
+  runCommand(sendCommand, argv, env, { stdout: print, stderr: print, exit: () => {} });
 
 let tinybird: StubServer;
 let dev: DevServer;
@@ -267,5 +272,46 @@ it("npm run send names the URL it could not reach and suggests the local server"
 it("refuses to start without the token and signing secret, naming both", async () => {
   await expect(startDevServer({ TINYBIRD_HOST: tinybird.url, PORT: "0" })).rejects.toThrow(
     /TINYBIRD_TOKEN[\s\S]*CLERK_WEBHOOK_SECRET/,
+  );
+});
+
+it("npm run dev serves until interrupted, then closes; without its settings it names them and its usage", async () => {
+  const printed: string[] = [];
+  let started = () => {};
+  let interrupt = () => {};
+  const serving = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  const env = {
+    TINYBIRD_HOST: tinybird.url,
+    TINYBIRD_TOKEN,
+    CLERK_WEBHOOK_SECRET: SIGNING_SECRET,
+    PORT: "0",
+  };
+  const run = runCommand(devCommand, [], env, {
+    stdout: (line) => printed.push(line),
+    stderr: (line) => printed.push(line),
+    exit: () => {},
+    interrupted: () => {
+      started();
+      return new Promise<void>((stop) => {
+        interrupt = stop;
+      });
+    },
+  });
+  await serving;
+  const url = /^forwarder on (\S+) -> /.exec(printed[0]!)?.[1];
+  expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/webhooks\/clerk$/);
+  const [sent] = await sendSamples({ url: url!, signingSecret: SIGNING_SECRET, events: ["user.created"] });
+  expect(sent!.status).toBe(200);
+  interrupt();
+  expect(await run).toBe(0);
+  await expect(fetch(url!, { method: "POST" })).rejects.toThrow();
+
+  const missing: string[] = [];
+  const io = { stdout: () => {}, stderr: (line: string) => missing.push(line), exit: () => {} };
+  expect(await runCommand(devCommand, [], { PORT: "0" }, io)).toBe(1);
+  expect(missing[0]).toMatch(
+    /^The dev server cannot start:\n {2}- TINYBIRD_TOKEN[\s\S]*CLERK_WEBHOOK_SECRET[\s\S]*\nusage: npm run dev/,
   );
 });
