@@ -182,7 +182,12 @@ function multipart(files: Datafile[]): FormData {
   return form;
 }
 
-/** Tinybird's refusal to start a deployment while another one is in flight (one staging at a time). */
+/**
+ * Tinybird's refusal to start a deployment while another one is in flight (one staging at a time):
+ * "There's already a deployment in progress", as a Tinybird engineer quotes it in the TypeScript SDK
+ * (tinybirdco/tinybird-sdk-typescript b520c13, "Fix deploy to clean up stale deployments"); `tb deploy`
+ * prints the answer's `error` as it comes. No source gives the status code, hence 400/409/422 below.
+ */
 const BUSY = /in progress|already (a|another) deployment|another deployment/i;
 
 async function postDeploy(
