@@ -14,6 +14,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Session } from "chdb";
+import { CommandError } from "../command-kit/command-shell";
 import {
   createTableSql,
   type IngestOptions,
@@ -134,10 +135,16 @@ export interface SyncReport {
   landingRows: number;
 }
 
-/** Why a project could not be brought up to date; nothing was changed. */
-export class ProjectSyncError extends Error {
+/**
+ * Why a project could not be brought up to date (nothing was changed): the message names the cause
+ * and the fix, ClickHouse's error is its cause. The store keeps serving what it had.
+ */
+export class ProjectSyncError extends CommandError {
   override name = "ProjectSyncError";
 }
+
+/** The first line of ClickHouse's error: the rest is its stack. */
+const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0];
 
 interface TableRow {
   name: string;
@@ -309,18 +316,34 @@ export function* syncProject(project: TinybirdProject, options: SyncOptions): Sq
   }
 }
 
-/** Builds the project's tables and views, empty, in a scratch database; throws ProjectSyncError. */
+/**
+ * Builds the project's tables and views, empty, in a scratch database; throws ProjectSyncError naming
+ * the datafile ClickHouse refused.
+ */
 function* validate(project: TinybirdProject, views: PipeDefinition[], database: string): SqlSteps<void> {
   const scratch = `${database}__check`;
+  const pathOf = new Map(project.materializations.map((m) => [m.definition, m.file.path]));
+  const steps: [path: string, statement: string][] = [
+    ...[project.dataSource, ...project.rollups].map((ds): [string, string] => [
+      ds.file.path,
+      createTableSql(ds.definition),
+    ]),
+    ...views.map((view): [string, string] => [pathOf.get(view) ?? view.name, materializedViewSql(view)]),
+  ];
+  let building = "";
   yield* sql(`DROP DATABASE IF EXISTS ${ident(scratch)}`);
   yield* sql(`CREATE DATABASE ${ident(scratch)} ENGINE = Atomic`);
   yield* sql(`USE ${ident(scratch)}`);
   try {
-    for (const ds of [project.dataSource, ...project.rollups]) yield* sql(createTableSql(ds.definition));
-    for (const view of views) yield* sql(materializedViewSql(view));
+    for (const [path, statement] of steps) {
+      building = path;
+      yield* sql(statement);
+    }
   } catch (error) {
     throw new ProjectSyncError(
-      `the datafiles do not build on ClickHouse (${(error as Error).message.split("\n")[0]}); nothing was changed`,
+      `the datafiles do not build on ClickHouse (${firstLine(error)}); nothing was changed. ` +
+        `Fix: correct tinybird/${building}, which ClickHouse refused`,
+      { cause: error },
     );
   } finally {
     yield* sql(`USE ${ident(database)}`);
@@ -391,8 +414,9 @@ function* fillLanding(
       yield* sql(`INSERT INTO ${ident(to)} (${list}) SELECT ${values} FROM ${ident(from)}`);
     } catch (error) {
       throw new ProjectSyncError(
-        `the stored rows of ${from} do not fit the new schema of ${landing.name} (${(error as Error).message.split("\n")[0]}): ` +
+        `the stored rows of ${from} do not fit the new schema of ${landing.name} (${firstLine(error)}): ` +
           "change the datafile so they do, or start from an empty data folder",
+        { cause: error },
       );
     }
     return { rows: yield* count(to), how: `copied column by column (${common.length} columns kept)` };

@@ -1,7 +1,8 @@
 /**
  * The import rule (docs/development.md#layout): `lambda/` imports nothing outside itself (and no
  * Pulumi); the shared homes import one another and `lambda/`; each entry folder imports its own
- * files, the shared homes and `lambda/`, never another entry folder's insides.
+ * files, the shared homes and `lambda/`, never another entry folder's insides. And the one error
+ * base: every error class outside `lambda/` is a CommandError.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -71,4 +72,38 @@ it("holds: lambda/ imports only itself, the shared homes no entry folder, an ent
     }
   }
   expect(offending).toEqual([]);
+});
+
+/**
+ * `lambda/` cannot import CommandError (command-kit/), and needs no base: its two error classes never
+ * leave it as exceptions. TimeoutError is http-post.ts's reason for destroying a request, read back
+ * into a `{ ok: false, failure: "timeout" }` value; RedactionConfigError is caught where a redactor is
+ * made and becomes a value (the forwarder's "misconfigured" outcome, the backfill's input problem).
+ */
+const LAMBDA_ERRORS = [
+  "lambda/http-post.ts: TimeoutError",
+  "lambda/redaction/errors.ts: RedactionConfigError",
+];
+
+it("has one error base: every error class outside lambda/ is a CommandError", () => {
+  const classes = [LAMBDA, ...SHARED_HOMES, ...ENTRY_FOLDERS].flatMap((folder) =>
+    codeFiles(folder).flatMap((file) =>
+      [...readFileSync(join(ROOT, file), "utf8").matchAll(/\bclass\s+(\w+)\s+extends\s+(\w*Error)\b/g)].map(
+        (m) => ({ at: `${file}: ${m[1]}`, name: m[1]!, base: m[2]! }),
+      ),
+    ),
+  );
+  // Each base must itself be CommandError or a class found here that leads back to it.
+  const leadsToBase = (name: string, seen = new Set<string>()): boolean => {
+    if (name === "CommandError") return true;
+    const found = classes.find((c) => c.name === name);
+    if (!found || seen.has(name)) return false;
+    return leadsToBase(found.base, seen.add(name));
+  };
+  const outside = classes.filter(
+    (c) => c.name !== "CommandError" && !leadsToBase(c.base) && !LAMBDA_ERRORS.includes(c.at),
+  );
+  expect(classes.length).toBeGreaterThan(LAMBDA_ERRORS.length + 1);
+  expect(outside.map((c) => `${c.at} extends ${c.base}`)).toEqual([]);
+  expect(classes.filter((c) => LAMBDA_ERRORS.includes(c.at)).map((c) => c.at)).toEqual(LAMBDA_ERRORS);
 });

@@ -11,6 +11,7 @@ import {
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CommandError } from "../../command-kit/command-shell";
 import { localSigningSecret } from "../../local/data-folder";
 import { type Sandbox, startSandbox } from "../../local/sandbox";
 import { materializationsInOrder, materializedTarget } from "../../tinybird-model/chdb-project";
@@ -311,9 +312,12 @@ describe("a datafile change on a store holding data", () => {
       const view = join(root, "tinybird/materializations/events_daily_kinds_mv.pipe");
       const viewText = readFileSync(view, "utf8");
       writeFileSync(view, viewText.replace("sum(amount) AS amount", "sum(no_such_column) AS amount"));
-      await expect(sandbox.store.reload(loadProject(root))).rejects.toThrow(
-        /^the datafiles do not build on ClickHouse \(.*no_such_column.*\); nothing was changed$/,
+      const refused = await sandbox.store.reload(loadProject(root)).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(CommandError);
+      expect((refused as Error).message).toMatch(
+        /^the datafiles do not build on ClickHouse \(.*no_such_column.*\); nothing was changed\. Fix: correct tinybird\/materializations\/events_daily_kinds_mv\.pipe, which ClickHouse refused$/,
       );
+      expect(String((refused as Error).cause)).toContain("no_such_column");
       expect([
         (await get(sandbox, "/v0/pipes/kinds.json")).body.data,
         (await get(sandbox, "/v0/pipes/months.json")).body.data,

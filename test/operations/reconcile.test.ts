@@ -148,6 +148,44 @@ describe("npm run reconcile over a busy day", () => {
 });
 
 describe("npm run reconcile at the edges", () => {
+  it("run twice with --repair before Svix delivers the resends: the second counts them pending and asks nothing again", async () => {
+    world.send("stored", 5, dayStart(10) + HOUR);
+    const gaps = [
+      ...world.send("failed", 2, dayStart(10) + 2 * HOUR),
+      ...world.send("neverAttempted", 2, dayStart(10) + 3 * HOUR),
+      ...world.send("lost", 2, dayStart(10) + 4 * HOUR),
+      ...world.send("canceled", 1, dayStart(10) + 5 * HOUR),
+    ];
+    const first = await world.run([...window(10), "--repair"]);
+    expect(first.result).toMatchObject({ gaps: 7, repaired: { recover: 2, replayMissing: 2, resend: 3 } });
+    // Svix has queued them all ("sending") and delivered none yet.
+    expect(gaps.map((m) => world.fake.log.statusOf(ENDPOINT.id, m.id))).toEqual(gaps.map(() => 3));
+
+    const resent = world.fake.log.resent.length;
+    const tasks = world.fake.log.recoveries.length + world.fake.log.replays.length;
+    const second = await world.run([...window(10), "--repair"]);
+    expect(second.code).toBe(0);
+    expect(second.result).toMatchObject({
+      messages: 12,
+      stored: 5,
+      pending: 7,
+      gaps: 0,
+      repaired: { recover: 0, replayMissing: 0, resend: 0 },
+      tasks: [],
+      unrepaired: 0,
+      complete: true,
+    });
+    expect(world.fake.log.resent.length).toBe(resent);
+    expect(world.fake.log.recoveries.length + world.fake.log.replays.length).toBe(tasks);
+    expect(second.stdout.join("\n")).toMatch(
+      /Complete: every message is stored or still inside Svix's retries \(7\)/,
+    );
+
+    world.deliverQueued();
+    const third = await world.run(window(10));
+    expect(third.result).toMatchObject({ messages: 12, stored: 12, pending: 0, gaps: 0, complete: true });
+  });
+
   it("says plainly when the window reaches past Svix's retention, and proves the rest", async () => {
     // Stored, but gone from Svix: only the part of the window Svix still holds can be proven.
     world.send("stored", 5, NOW - 92 * DAY);

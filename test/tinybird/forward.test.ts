@@ -25,6 +25,18 @@ const datasourceText = () =>
   readFileSync(join(ws.root, "tinybird/datasources/clerk_events.datasource"), "utf8");
 const editPipe = (from: string, to: string) =>
   writeFileSync(join(ws.root, "tinybird/endpoints/signups.pipe"), PIPES["signups.pipe"].replace(from, to));
+/** Another client (a teammate's `tb deploy`, `tb deployment …`) calls the workspace with the project as it is now. */
+async function anotherClient(call: string): Promise<void> {
+  const [method, path] = call.split(" ");
+  const form = new FormData();
+  for (const f of projectDatafiles(loadProject(ws.root)))
+    form.append("data_project://", new Blob([f.text]), f.path);
+  await fetch(`${ws.fake.url}${path}`, {
+    method,
+    ...(path!.startsWith("/v1/deploy?") || path === "/v1/deploy" ? { body: form } : {}),
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+}
 
 describe("Forward create", () => {
   it("checks the datafiles, deploys them to promote themselves, waits until live and reads back the declared tokens", async () => {
@@ -234,14 +246,7 @@ describe("deployments that outlive a run", () => {
     await ws.run("create");
     editPipe("count()", "uniq(user_id)");
     // `tb deployment create --wait` without --auto: a staging deployment of the new datafiles, left ready.
-    const form = new FormData();
-    for (const f of projectDatafiles(loadProject(ws.root)))
-      form.append("data_project://", new Blob([f.text]), f.path);
-    await fetch(`${ws.fake.url}/v1/deploy`, {
-      method: "POST",
-      body: form,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-    });
+    await anotherClient("POST /v1/deploy");
     ws.fake.advance(10);
     expect(ws.fake.deployments.map((d) => d.status)).toEqual(["live", "data_ready"]);
     ws.fake.requests.length = 0;
@@ -285,6 +290,101 @@ describe("deployments that outlive a run", () => {
     await expect(ws.run("create")).rejects.toThrow(
       /Tinybird deployment 1 \(this run's\) was deleted before it went live, and reported no error: someone discarded it/,
     );
+  });
+});
+
+describe("what other clients leave in the workspace", () => {
+  // Each begins with deployment 1 live, then a teammate deploys the changed pipe as 2 with tb.
+  beforeEach(async () => {
+    await ws.run("create");
+    editPipe("count()", "uniq(user_id)");
+    ws.progress.length = 0;
+    ws.clock.reset();
+  });
+  const states = () => ws.fake.deployments.map((d) => [d.id, d.status]);
+
+  it("waits while Tinybird is still removing the deployment a promotion replaced, deleting nothing itself", async () => {
+    ws.fake.deleteSteps = 8;
+    await anotherClient("POST /v1/deploy?auto_promote=true");
+    ws.fake.advance(4);
+    expect(states()).toEqual([
+      ["1", "deleting"],
+      ["2", "live"],
+    ]);
+    ws.fake.requests.length = 0;
+    await ws.run("update");
+    const deployments = ws.fake.calls().filter((c) => c.includes("/v1/deploy"));
+    expect(deployments).toEqual([
+      "GET /v1/deployments",
+      "GET /v1/deployments/1",
+      "GET /v1/deployments/1",
+      "GET /v1/deployments/1",
+      "GET /v1/deployments/1",
+      "GET /v1/deployments",
+      "POST /v1/deploy?check=true",
+    ]);
+    expect(ws.clock.waits).toEqual([5_000, 5_000, 5_000, 5_000]);
+    expect(ws.progress).toEqual([
+      "waiting for Tinybird to finish removing deployment 1",
+      "Tinybird: the workspace already runs these datafiles",
+    ]);
+    expect(states()).toEqual([
+      ["1", "deleted"],
+      ["2", "live"],
+    ]);
+  });
+
+  it("goes back to waiting when another deployment starts between its check and its own, and deploys nothing twice", async () => {
+    ws.fake.requests.length = 0;
+    ws.fake.beforeNext("POST /v1/deploy?auto_promote=true", () =>
+      anotherClient("POST /v1/deploy?auto_promote=true"),
+    );
+    expect(await ws.run("update")).toMatchObject({ pipes: ["active_users", "signups"] });
+    expect(ws.fake.calls().filter((c) => c.startsWith("POST /v1/deploy"))).toEqual([
+      "POST /v1/deploy?check=true",
+      "POST /v1/deploy?auto_promote=true",
+      "POST /v1/deploy?auto_promote=true",
+      "POST /v1/deploy?check=true",
+    ]);
+    expect(ws.progress).toEqual([
+      "another Tinybird deployment started meanwhile: waiting for it first",
+      "Tinybird deployment 2 is already schema_ready (an earlier pulumi up, or tb deploy): waiting for it and promoting it, so its work is not redone; the datafiles are checked against it next",
+      "waiting for Tinybird deployment 2 (started earlier): schema_ready, 5s elapsed",
+      "waiting for Tinybird deployment 2 (started earlier): data_ready, 10s elapsed",
+      "Tinybird deployment 2 (started earlier) is live, after 15s",
+      "Tinybird: the workspace already runs these datafiles",
+    ]);
+    expect(states()).toEqual([
+      ["1", "deleted"],
+      ["2", "live"],
+    ]);
+  });
+
+  it("removes a deployment an interrupted promotion left behind the live one, and never promotes it back", async () => {
+    // `tb deployment create` then `tb deployment promote`, stopped after set-live: 1 is left data_ready.
+    await anotherClient("POST /v1/deploy");
+    ws.fake.advance(5);
+    await anotherClient("POST /v1/deployments/2/set-live");
+    expect(states()).toEqual([
+      ["1", "data_ready"],
+      ["2", "live"],
+    ]);
+    ws.fake.requests.length = 0;
+    await ws.run("update");
+    expect(ws.fake.calls().filter((c) => c.includes("/v1/deploy"))).toEqual([
+      "GET /v1/deployments",
+      "DELETE /v1/deployments/1",
+      "GET /v1/deployments",
+      "POST /v1/deploy?check=true",
+    ]);
+    expect(ws.progress).toEqual([
+      "removing Tinybird deployment 1, replaced by live deployment 2",
+      "Tinybird: the workspace already runs these datafiles",
+    ]);
+    expect(states()).toEqual([
+      ["1", "deleted"],
+      ["2", "live"],
+    ]);
   });
 });
 

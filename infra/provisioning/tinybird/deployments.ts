@@ -10,13 +10,15 @@
  * 1. settles what is in flight: a deployment still being prepared or `data_ready` is waited for and
  *    promoted, never deleted (its populate is the work a re-run must not redo; if it holds other
  *    datafiles, step 3 deploys only what differs from it); one that failed is reported and
- *    discarded (Tinybird deletes failed ones anyway), one being deleted is waited out;
+ *    discarded (Tinybird deletes failed ones anyway), one being deleted is waited out, and one older
+ *    than the live one (a promotion stopped before it removed what it replaced) is removed;
  * 2. asks Tinybird to check the datafiles (`check=true`, as `tb deploy --check`): its errors stop the
  *    run, its warnings are printed, and a deployment that would remove resources this stack does not
  *    own is refused unless allowed; `no_changes` ends the run;
  * 3. creates the deployment with `auto_promote=true`, so Tinybird promotes it once its data is ready
  *    even if this run is interrupted (Ctrl-C, a CI timeout), and waits for it, printing its status
- *    and the elapsed time on stderr (which `pulumi up` shows; stdout carries the tokens).
+ *    and the elapsed time on stderr (which `pulumi up` shows; stdout carries the tokens). Told that
+ *    another deployment is in progress (one started since step 1), it goes back to step 1.
  * Running out of the wait fails with a message saying the deployment goes on and the next run picks
  * it up (step 1), so a change to a rollup is populated exactly once however many runs it spans.
  *
@@ -182,7 +184,12 @@ function multipart(files: Datafile[]): FormData {
   return form;
 }
 
-/** Tinybird's refusal to start a deployment while another one is in flight (one staging at a time). */
+/**
+ * Tinybird's refusal to start a deployment while another one is in flight (one staging at a time):
+ * "There's already a deployment in progress", as a Tinybird engineer quotes it in the TypeScript SDK
+ * (tinybirdco/tinybird-sdk-typescript b520c13, "Fix deploy to clean up stale deployments"); `tb deploy`
+ * prints the answer's `error` as it comes. No source gives the status code, hence 400/409/422 below.
+ */
 const BUSY = /in progress|already (a|another) deployment|another deployment/i;
 
 async function postDeploy(

@@ -17,7 +17,8 @@
  * - Tokens declared in the datafiles (`TOKEN <name> APPEND|READ`) exist while a live deployment
  *   declares them, keeping their values; `GET /v0/tokens/<name>` reads them.
  * - A `classic` workspace has no /v1 API, as Tinybird's retired Classic workspaces.
- * Every request is recorded, and one-shot faults can be queued in front of any route.
+ * Every request is recorded, one-shot faults can be queued in front of any route, and `beforeNext`
+ * lets another client act just before one request (a teammate's `tb deploy` between two calls).
  */
 import type { ServerResponse } from "node:http";
 import type { Session } from "chdb";
@@ -65,6 +66,8 @@ export interface FakeTinybird {
   tokens: Map<string, FakeToken>;
   /** Steps a deployment spends populating when a view has to re-run (default 6). */
   populateSteps: number;
+  /** Steps Tinybird spends removing a deployment (dropping its tables; default 1). */
+  deleteSteps: number;
   /** Rollups populated by promoted deployments, in order, with the deployment's id. */
   populates: { deployment: string; datasource: string }[];
   live(): FakeDeployment | undefined;
@@ -85,6 +88,8 @@ export interface FakeTinybird {
   query<T = Record<string, unknown>>(sql: string): T[];
   count(table: string): number;
   fault(method: string, path: string | RegExp, reply: Fault["reply"]): void;
+  /** Runs `action` just before the next request `call` (`METHOD /path?query`, as `calls()` lists it) is answered. */
+  beforeNext(call: string, action: () => unknown): void;
   /** Every request so far as `METHOD /path?query`, in order. */
   calls(): string[];
   close(): Promise<void>;
@@ -95,6 +100,9 @@ const error = (status: number, message: string) => json(status, { error: message
 
 let counter = 0;
 const newToken = (name: string) => `p.${name}-eyJpZCI6${++counter}In0-value`;
+
+/** A request as `calls()` lists it: `METHOD /path?query`. */
+const callOf = (r: RecordedRequest) => `${r.method} ${r.path}${r.query.size ? `?${r.query}` : ""}`;
 
 /** The file parts of a multipart request, as a deployment receives them. */
 export async function multipartFiles(req: RecordedRequest): Promise<DeployedFile[]> {
@@ -112,6 +120,7 @@ export async function startFakeTinybird(options: FakeOptions = {}): Promise<Fake
   const kind = options.kind ?? "forward";
   const tables = options.session ? new FakeTables(options.session) : undefined;
   const faults: Fault[] = [];
+  const hooks: { call: string; action: () => unknown }[] = [];
   const warnings: Feedback[] = [];
   let failure: FakeDeployment["failWith"];
   let nextId = 1;
@@ -121,6 +130,7 @@ export async function startFakeTinybird(options: FakeOptions = {}): Promise<Fake
     deployments: [] as FakeDeployment[],
     tokens: new Map<string, FakeToken>(),
     populateSteps: 6,
+    deleteSteps: 1,
     populates: [] as { deployment: string; datasource: string }[],
   };
   const live = () => fake.deployments.find((d) => d.live);
@@ -157,7 +167,7 @@ export async function startFakeTinybird(options: FakeOptions = {}): Promise<Fake
       previous.live = false;
       previous.status = removeReplaced ? "deleting" : "data_ready";
       previous.autoPromote = false;
-      previous.stepsLeft = 1;
+      previous.stepsLeft = removeReplaced ? fake.deleteSteps : 1;
     }
     if (tables) tables.promote(d.plan, previous?.plan);
     for (const target of d.plan.populate.map((p) => p.target)) {
@@ -204,7 +214,7 @@ export async function startFakeTinybird(options: FakeOptions = {}): Promise<Fake
       } else if (d.status === "schema_ready") move("data_ready");
       else if (d.status === "data_ready") promote(d, true);
       // Tinybird discards a failed deployment by itself.
-      else if (d.status === "failed") move("deleting");
+      else if (d.status === "failed") move("deleting", fake.deleteSteps);
       else if (d.status === "deleting") move("deleted");
     }
   }
@@ -212,12 +222,8 @@ export async function startFakeTinybird(options: FakeOptions = {}): Promise<Fake
   async function deploy(req: RecordedRequest): Promise<StubReply> {
     const files = await multipartFiles(req);
     const check = req.query.get("check") === "true";
-    if (!check && staging()) {
-      return error(
-        400,
-        `Deployment ${staging()!.id} is still in progress (${staging()!.status}): wait for it, or discard it with tb deployment discard`,
-      );
-    }
+    // Tinybird's words, as quoted by its TypeScript SDK (tinybirdco/tinybird-sdk-typescript b520c13).
+    if (!check && staging()) return error(400, "There's already a deployment in progress");
     const planned = plan(files);
     const destructive = req.query.get("allow_destructive_operations") === "true";
     if (planned.changes.deleted_datasource_names.length > 0 && !destructive) {
@@ -301,7 +307,7 @@ export async function startFakeTinybird(options: FakeOptions = {}): Promise<Fake
         if (d.live) return error(400, "Cannot delete the live deployment");
         if (d.status !== "deleted") {
           d.status = "deleting";
-          d.stepsLeft = 1;
+          d.stepsLeft = fake.deleteSteps;
         }
         return json(200, { result: "success" });
       },
@@ -338,6 +344,8 @@ export async function startFakeTinybird(options: FakeOptions = {}): Promise<Fake
   }
 
   const server: StubServer = await startStub(async (req, res) => {
+    const hook = hooks.findIndex((h) => h.call === callOf(req));
+    if (hook >= 0) await hooks.splice(hook, 1)[0]!.action();
     const index = faults.findIndex(
       (f) =>
         f.method === req.method && (typeof f.path === "string" ? f.path === req.path : f.path.test(req.path)),
@@ -402,7 +410,10 @@ export async function startFakeTinybird(options: FakeOptions = {}): Promise<Fake
     fault(method: string, path: string | RegExp, reply: Fault["reply"]) {
       faults.push({ method, path, reply });
     },
-    calls: () => server.requests.map((r) => `${r.method} ${r.path}${r.query.size ? `?${r.query}` : ""}`),
+    beforeNext(call: string, action: () => unknown) {
+      hooks.push({ call, action });
+    },
+    calls: () => server.requests.map(callOf),
     close: async () => {
       tables?.close();
       await server.close();
