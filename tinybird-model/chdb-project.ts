@@ -51,7 +51,10 @@ export function dataSourceHash(ds: DataSourceDefinition): string {
 /** The data source a `TYPE materialized` pipe writes into. */
 export function materializedTarget(pipe: PipeDefinition): string {
   const node = pipe.nodes.find((n) => n.name === pipe.materializedNode);
-  if (!node?.datasource) throw new Error(`pipe ${pipe.name} has no TYPE materialized node with a DATASOURCE`);
+  if (!node?.datasource)
+    throw new ProjectSyncError(
+      `pipe ${pipe.name} has no TYPE materialized node with a DATASOURCE. Fix: name its target data source in tinybird/materializations/${pipe.name}.pipe`,
+    );
   return node.datasource;
 }
 
@@ -88,7 +91,10 @@ export function materializationsInOrder(project: TinybirdProject): PipeDefinitio
   const visiting = new Set<PipeDefinition>();
   const visit = (view: PipeDefinition) => {
     if (ordered.includes(view)) return;
-    if (visiting.has(view)) throw new Error(`materialized pipes ${view.name} form a cycle`);
+    if (visiting.has(view))
+      throw new ProjectSyncError(
+        `materialized pipe ${view.name} reads, through other materialized pipes, the data source it writes (a cycle). Fix: make one of them read the landing data source instead`,
+      );
     visiting.add(view);
     for (const other of views)
       if (other !== view && reads(materializedSelect(view), materializedTarget(other))) visit(other);
@@ -243,8 +249,9 @@ export function* syncProject(project: TinybirdProject, options: SyncOptions): Sq
   try {
     yield* rebuild();
   } catch (error) {
-    throw new Error(
-      `rebuilding stopped part-way (${(error as Error).message.split("\n")[0]}): the rollups may be incomplete until it finishes; it runs again at the next start`,
+    throw new ProjectSyncError(
+      `rebuilding stopped part-way (${firstLine(error)}): the rollups may be incomplete until it finishes; it runs again at the next start`,
+      { cause: error },
     );
   }
   return report;
