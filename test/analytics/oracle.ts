@@ -54,13 +54,14 @@ export function reportRange(params: Params, defaultDays: number, now: Date): Ran
   const start = params.start_date ?? addDays(end, -(defaultDays - 1));
   const granularity = (params.granularity ?? "day") as Granularity;
   const days: string[] = [];
-  for (let d = start; d <= end; d = addDays(d, 1)) days.push(d);
+  const [first, last] = [Date.parse(`${start}T00:00:00Z`), Date.parse(`${end}T00:00:00Z`)];
+  for (let t = first; t <= last; t += DAY) days.push(dayOf(t));
   const periods = [...new Set(days.map((d) => periodOf(d, granularity)))];
   return { start, end, today, granularity, days, periods };
 }
 
 /** A period is complete when all its days are inside the range and over (before today). */
-function isComplete(range: Range, period: string): boolean {
+export function isComplete(range: Range, period: string): boolean {
   const last = periodEnd(period, range.granularity);
   return period >= range.start && last <= range.end && last < range.today;
 }
