@@ -5,7 +5,7 @@
  * sums, window functions) is checked against this; nothing here reads SQL or the stored rows.
  */
 import type { StoredEvent } from "../../local/synthetic-history";
-import { addDays, dayOf, type Params, periodOf, type Range, reportRange } from "./oracle";
+import { addDays, dayOf, isComplete, type Params, periodOf, type Range, reportRange } from "./oracle";
 
 // A final status sorts after a non-final one stamped at the same millisecond.
 const STATUS_ORDER = [
@@ -117,10 +117,13 @@ export function items(events: StoredEvent[]): Item[] {
   return [...byId.values()];
 }
 
-/** The item's state at the end of `day` (its last state that day or before). */
+/** The item's state at the end of `day` (its last state that day or before; states are in day order). */
 function stateAt(item: Item, day: string): State | undefined {
   let found: State | undefined;
-  for (const s of item.states) if (s.day <= day) found = s;
+  for (const s of item.states) {
+    if (s.day > day) break;
+    found = s;
+  }
   return found;
 }
 
@@ -148,19 +151,25 @@ function periodsOf(range: Range): { period: string; first: string; last: string 
 
 const dayBefore = (day: string) => addDays(day, -1);
 
-/** The items live at the end of `day` among those whose state then passes `keep`: by kind, and their MRR. */
-function liveAt(items: Item[], day: string, keep: (s: State) => boolean) {
-  const counts = { paid_items: 0, trialing_items: 0, free_items: 0, mrr: 0 };
+type Live = { paid_items: number; trialing_items: number; free_items: number; mrr: number };
+const noneLive = (): Live => ({ paid_items: 0, trialing_items: 0, free_items: 0, mrr: 0 });
+
+/** The items live at the end of `day`, by kind, and their MRR, per `keyOf` of their state then. */
+function liveAt(items: Item[], day: string, keyOf: (s: State) => string): Map<string, Live> {
+  const byKey = new Map<string, Live>();
   for (const item of items) {
     const s = stateAt(item, day);
-    if (!live(s) || !keep(s!)) continue;
+    if (!live(s)) continue;
+    const key = keyOf(s!);
+    if (!byKey.has(key)) byKey.set(key, noneLive());
+    const counts = byKey.get(key)!;
     if (paying(s)) {
       counts.paid_items++;
       counts.mrr += s!.amount;
     } else if (s!.trial) counts.trialing_items++;
     else counts.free_items++;
   }
-  return counts;
+  return byKey;
 }
 
 export function subscriptions(events: StoredEvent[], params: Params, now: Date) {
@@ -173,25 +182,45 @@ export function subscriptions(events: StoredEvent[], params: Params, now: Date) 
   const payers = new Map<string, Item[]>();
   for (const item of known) payers.set(item.payer, [...(payers.get(item.payer) ?? []), item]);
   const payerType = new Map(known.map((i) => [i.payer, i.payerType]));
-  const memo = new Map<string, number>();
-  const mrrOf = (payer: string, currency: string, day: string) => {
-    const k = `${payer}\u0000${currency}\u0000${day}`;
-    if (!memo.has(k)) memo.set(k, payerMrr(payers.get(payer)!, currency, day));
-    return memo.get(k)!;
-  };
-  // The days on which a payer's MRR in a currency is worth checking: its items' change days.
+  // The days on which a payer's MRR can change: its items' change days. At the end of any other day
+  // it is what it was at the end of the last of them before (0 before the first).
   const changeDays = new Map(
     [...payers].map(([payer, its]) => [
       payer,
       [...new Set(its.flatMap((i) => i.states.map((s) => s.day)))].sort(),
     ]),
   );
+  const steps = new Map<string, Map<string, number[]>>();
+  const mrrOf = (payer: string, currency: string, day: string) => {
+    const days = changeDays.get(payer)!;
+    let i = days.length - 1;
+    while (i >= 0 && days[i]! > day) i--;
+    if (i < 0) return 0;
+    if (!steps.has(currency)) steps.set(currency, new Map());
+    const byPayer = steps.get(currency)!;
+    if (!byPayer.has(payer))
+      byPayer.set(
+        payer,
+        days.map((d) => payerMrr(payers.get(payer)!, currency, d)),
+      );
+    return byPayer.get(payer)![i]!;
+  };
+  // Every state in the range, with the item's state before it, by period.
+  const changes = new Map<string, { item: Item; s: State; prev: State | undefined }[]>();
+  for (const item of known)
+    item.states.forEach((s, i) => {
+      if (s.day < range.start) return;
+      const period = periodOf(s.day, range.granularity);
+      if (!changes.has(period)) changes.set(period, []);
+      changes.get(period)!.push({ item, s, prev: item.states[i - 1] });
+    });
   const paidBefore = (payer: string, currency: string, day: string) =>
     changeDays.get(payer)!.some((d) => d < day && mrrOf(payer, currency, d) > 0);
 
   const rows = [];
   for (const { period, first, last } of periodsOf(range)) {
-    // No row at all before the first billing event.
+    const liveThen = liveAt(known, last, (s) => s.currency);
+    // No row at all before the first billing event (no currency yet).
     for (const currency of currencies) {
       const row = {
         period,
@@ -216,12 +245,14 @@ export function subscriptions(events: StoredEvent[], params: Params, now: Date) 
         canceled_items: 0,
         past_due_items: 0,
         ended_items: 0,
+        complete: isComplete(range, period),
       };
-      const { paid_items, trialing_items, free_items } = liveAt(known, last, (s) => s.currency === currency);
+      const { paid_items, trialing_items, free_items } = liveThen.get(currency) ?? noneLive();
       Object.assign(row, { paid_items, trialing_items, free_items });
+      const before = dayBefore(first);
       for (const payer of payers.keys()) {
         const end = mrrOf(payer, currency, last);
-        const start = mrrOf(payer, currency, dayBefore(first));
+        const start = mrrOf(payer, currency, before);
         row.mrr += end;
         if (end > 0) {
           row.paying_payers++;
@@ -243,24 +274,21 @@ export function subscriptions(events: StoredEvent[], params: Params, now: Date) 
         ended: new Set<string>(),
         resumed: new Set<string>(),
       };
-      for (const item of known) {
-        item.states.forEach((s, i) => {
-          if (s.day < first || s.day > last || s.currency !== currency) return;
-          const prev = item.states[i - 1];
-          // An item starts paying when its previous state did not pay.
-          if (paying(s) && !paying(prev)) {
-            const before = mrrOf(item.payer, currency, dayBefore(s.day));
-            if (before === 0) {
-              if (paidBefore(item.payer, currency, s.day)) row.reactivated_items++;
-              else row.new_items++;
-            } else if (s.amount > before) row.upgraded_items++;
-            else if (s.amount < before) row.downgraded_items++;
-          }
-          if (paying(s) && s.status === "canceled" && prev?.status !== "canceled") once.canceled.add(item.id);
-          if (paying(s) && s.status === "past_due" && prev?.status !== "past_due") once.pastDue.add(item.id);
-          if (paying(prev) && (s.status === "ended" || s.status === "expired")) once.ended.add(item.id);
-          if (paying(s) && s.status === "active" && prev?.status === "canceled") once.resumed.add(item.id);
-        });
+      for (const { item, s, prev } of changes.get(period) ?? []) {
+        if (s.currency !== currency) continue;
+        // An item starts paying when its previous state did not pay.
+        if (paying(s) && !paying(prev)) {
+          const before = mrrOf(item.payer, currency, dayBefore(s.day));
+          if (before === 0) {
+            if (paidBefore(item.payer, currency, s.day)) row.reactivated_items++;
+            else row.new_items++;
+          } else if (s.amount > before) row.upgraded_items++;
+          else if (s.amount < before) row.downgraded_items++;
+        }
+        if (paying(s) && s.status === "canceled" && prev?.status !== "canceled") once.canceled.add(item.id);
+        if (paying(s) && s.status === "past_due" && prev?.status !== "past_due") once.pastDue.add(item.id);
+        if (paying(prev) && (s.status === "ended" || s.status === "expired")) once.ended.add(item.id);
+        if (paying(s) && s.status === "active" && prev?.status === "canceled") once.resumed.add(item.id);
       }
       row.canceled_items = once.canceled.size;
       row.past_due_items = once.pastDue.size;
@@ -273,9 +301,10 @@ export function subscriptions(events: StoredEvent[], params: Params, now: Date) 
 }
 
 function byPlan(known: Item[], range: Range) {
+  const comboOf = (s: State) => `${s.currency}\u0000${s.planId}\u0000${s.interval}`;
   const combos = new Map<string, { currency: string; planId: string; interval: string }>();
   for (const s of known.flatMap((i) => i.states))
-    combos.set(`${s.currency}\u0000${s.planId}\u0000${s.interval}`, {
+    combos.set(comboOf(s), {
       currency: s.currency,
       planId: s.planId,
       interval: s.interval,
@@ -296,10 +325,12 @@ function byPlan(known: Item[], range: Range) {
     trialing_items: number;
     free_items: number;
     mrr: number;
+    complete: boolean;
   }
   const rows: PlanRow[] = [];
   for (const { period, last } of periodsOf(range)) {
-    for (const { currency, planId, interval } of combos.values()) {
+    const liveThen = liveAt(known, last, comboOf);
+    for (const [combo, { currency, planId, interval }] of combos) {
       rows.push({
         period,
         currency,
@@ -307,11 +338,8 @@ function byPlan(known: Item[], range: Range) {
         plan: latest.get(planId)!.slug,
         plan_name: latest.get(planId)!.name,
         billing_interval: interval,
-        ...liveAt(
-          known,
-          last,
-          (s) => s.currency === currency && s.planId === planId && s.interval === interval,
-        ),
+        ...(liveThen.get(combo) ?? noneLive()),
+        complete: isComplete(range, period),
       });
     }
   }
@@ -351,6 +379,7 @@ export function trials(events: StoredEvent[], params: Params, now: Date) {
     trials_ended_unpaid: c.endedUnpaid,
     trials_open: c.started - c.converted - c.endedUnpaid,
     conversion_rate: c.started === 0 ? 0 : Math.round((c.converted / c.started) * 10_000) / 10_000,
+    complete: isComplete(range, period),
   }));
 }
 
@@ -441,6 +470,7 @@ export function payments(events: StoredEvent[], params: Params, now: Date) {
         currency,
         ...f,
         failure_reasons: Object.fromEntries(Object.entries(f.failure_reasons).sort()),
+        complete: isComplete(range, period),
       });
     }
   }

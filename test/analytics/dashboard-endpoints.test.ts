@@ -1,7 +1,7 @@
 /**
  * What the dashboard's analytics product asks of the endpoints (issue 23), on chDB against the
- * oracle: every endpoint over edge ranges (1970-01-01 to 2149-06-06, before the first event, one
- * day, across years) and bad ones; retention cohorts and the users behind a cell; the headline
+ * oracles: every endpoint, the Clerk Billing ones included, over edge ranges (1970-01-01 to
+ * 2149-06-06, before the first event, one day, across years) and bad ones; retention cohorts and the users behind a cell; the headline
  * figures beside the previous period; the users section's search, filters, sorts and keyset pages.
  *
  * The generated history gets a few e-mail domains instead of one, a user who never signs in and
@@ -21,6 +21,7 @@ import {
   queryPipe,
   querySql,
 } from "../../tinybird-model/chdb-project";
+import * as billing from "./billing-oracle";
 import { expectSameFigures } from "./expect-figures";
 import * as oracle from "./oracle";
 
@@ -29,8 +30,9 @@ const DOMAINS = ["example.com", "acme.io", "Globex.example", "initech.co"];
 
 /**
  * The default history with e-mail domains spread over DOMAINS, plus users at the edges: one who
- * never signs in, one whose creation never arrived, and sign-ins in January 1970 and June 2149 (so
- * that a range starting on 1970-01-01 or ending on 2149-06-06 has figures a wrap would lose).
+ * never signs in, one whose creation never arrived, and sign-ins, a paid subscription item and a
+ * paid payment attempt in January 1970 and June 2149 (so that a range starting on 1970-01-01 or
+ * ending on 2149-06-06 has figures a wrap would lose).
  */
 function historyForTheDashboard() {
   const base = generateHistory();
@@ -42,6 +44,24 @@ function historyForTheDashboard() {
   const template = (type: string) => base.events.find((e) => e.type === type)!;
   const signUp = template("user.created");
   const signIn = template("session.created");
+  const paidItem = base.events.find((e) => e.type === "subscriptionItem.active" && e.data.plan.amount > 0)!;
+  const paidAttempt = base.events.find(
+    (e) => e.type === "paymentAttempt.updated" && e.data.status === "paid",
+  )!;
+  /** A copy of `event` at `at`, its data changed by `data`, from the edge user `i`. */
+  const atEdge = (event: StoredEvent, at: number, i: number, data: Record<string, unknown>): StoredEvent => ({
+    ...structuredClone(event),
+    event_id: `msg_edge_${event.type}_${at}`,
+    timestamp: at,
+    received_at: at + 1000,
+    data: {
+      ...structuredClone(event.data),
+      payer: { ...event.data.payer, id: `cpayer_edge_${i}`, user_id: `user_zz_edge_${i}` },
+      created_at: at,
+      updated_at: at,
+      ...data,
+    },
+  });
   const extra: StoredEvent[] = [
     {
       ...structuredClone(signUp),
@@ -61,6 +81,15 @@ function historyForTheDashboard() {
       received_at: at + 1000,
       data: { ...structuredClone(signIn.data), id: `sess_edge_${i}`, user_id: `user_zz_edge_${i}` },
     })),
+    ...[Date.UTC(1970, 0, 15, 9), Date.UTC(2149, 5, 2, 9)].flatMap((at, i) => [
+      atEdge(paidItem, at, i, { id: `csub_item_edge_${i}`, period_start: at }),
+      atEdge(paidAttempt, at, i, { id: `pa_edge_${i}`, payment_id: `cpa_edge_${i}`, paid_at: at }),
+    ]),
+    // The 1970 item ends within weeks: a range from 1970 sees it come and go.
+    atEdge({ ...paidItem, type: "subscriptionItem.ended" }, Date.UTC(1970, 1, 10, 9), 0, {
+      id: "csub_item_edge_0",
+      status: "ended",
+    }),
     {
       ...structuredClone(signIn),
       event_id: "msg_unknown_creation",
@@ -154,6 +183,9 @@ describe("every endpoint over edge ranges", () => {
       (p) => oracle.headline(history.events, p, history.now),
       ["value", "previous_value", "change", "change_ratio"],
     ],
+    ["billing_subscriptions", (p) => billing.subscriptions(history.events, p, history.now), []],
+    ["billing_trials", (p) => billing.trials(history.events, p, history.now), ["conversion_rate"]],
+    ["billing_payments", (p) => billing.payments(history.events, p, history.now), []],
   ];
 
   it.each(ENDPOINTS)("%s gives the oracle's figures over each edge range", (name, expected, ratios) => {
@@ -163,6 +195,19 @@ describe("every endpoint over edge ranges", () => {
       } catch (error) {
         throw new Error(`${name}, ${label} (${JSON.stringify(params)}): ${(error as Error).message}`);
       }
+    }
+  });
+
+  it("billing_subscriptions by plan gives the oracle's figures from 1970-01-01 and to 2149-06-06", () => {
+    const edges = RANGES.filter(
+      ([label]) => label.startsWith("the first weeks of 1970") || label.endsWith("to 2149-06-06, by month"),
+    );
+    expect(edges.length).toBe(2);
+    for (const [label, range] of edges) {
+      const params = { ...range, by: "plan" };
+      expect(call("billing_subscriptions", params), label).toEqual(
+        billing.subscriptions(history.events, params, history.now),
+      );
     }
   });
 

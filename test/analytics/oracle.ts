@@ -44,7 +44,16 @@ export interface Range {
   periods: string[];
 }
 
+/** Ranges already built: the edge-range sweep asks every oracle for the same ones, two of 65,536 days. */
+const builtRanges = new Map<string, Range>();
+
 export function reportRange(params: Params, defaultDays: number, now: Date): Range {
+  const key = JSON.stringify([params.start_date, params.end_date, params.granularity, defaultDays, +now]);
+  if (!builtRanges.has(key)) builtRanges.set(key, buildRange(params, defaultDays, now));
+  return builtRanges.get(key)!;
+}
+
+function buildRange(params: Params, defaultDays: number, now: Date): Range {
   const today = dayOf(now.getTime());
   // Defaults: the range ends today, or on start_date when that is later; it starts defaultDays
   // before its end.
@@ -54,13 +63,22 @@ export function reportRange(params: Params, defaultDays: number, now: Date): Ran
   const start = params.start_date ?? addDays(end, -(defaultDays - 1));
   const granularity = (params.granularity ?? "day") as Granularity;
   const days: string[] = [];
-  for (let d = start; d <= end; d = addDays(d, 1)) days.push(d);
+  const [first, last] = [Date.parse(`${start}T00:00:00Z`), Date.parse(`${end}T00:00:00Z`)];
+  for (let t = first; t <= last; t += DAY) days.push(dayOf(t));
   const periods = [...new Set(days.map((d) => periodOf(d, granularity)))];
-  return { start, end, today, granularity, days, periods };
+  // Shared between callers: frozen, so that one changing it fails rather than misleads the next.
+  return Object.freeze({
+    start,
+    end,
+    today,
+    granularity,
+    days: Object.freeze(days),
+    periods: Object.freeze(periods),
+  }) as Range;
 }
 
 /** A period is complete when all its days are inside the range and over (before today). */
-function isComplete(range: Range, period: string): boolean {
+export function isComplete(range: Range, period: string): boolean {
   const last = periodEnd(period, range.granularity);
   return period >= range.start && last <= range.end && last < range.today;
 }
