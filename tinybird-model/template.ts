@@ -500,10 +500,13 @@ export function renderSql(sql: string, params: TemplateParams = {}): string {
 // ---------------------------------------------------------------------------------------------
 // Test seam: chDB's now() is the machine's clock; a generated history has its own "now".
 
-/** Splits SQL into code and quoted parts, so rewrites never touch string literals or identifiers. */
+/**
+ * Splits SQL into code and quoted or commented parts, so rewrites never touch string literals,
+ * identifiers or `--` comments (an apostrophe in a comment, `month's`, is not a string's start).
+ */
 function mapCode(sql: string, rewrite: (code: string) => string): string {
   return sql
-    .split(/('(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`|"(?:[^"\\]|\\.)*")/)
+    .split(/(--[^\n]*|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`|"(?:[^"\\]|\\.)*")/)
     .map((part, i) => (i % 2 === 1 ? part : rewrite(part)))
     .join("");
 }

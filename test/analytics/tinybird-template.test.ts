@@ -127,6 +127,12 @@ describe("pinClock", () => {
     );
   });
 
+  it("reads an apostrophe in a -- comment as part of the comment, not as a string's start", () => {
+    expect(pinClock("SELECT 1 -- the month's days\n, today() -- it's 'today()'\n", now)).toBe(
+      "SELECT 1 -- the month's days\n, toDate('2025-03-31') -- it's 'today()'\n",
+    );
+  });
+
   it("refuses other clock functions so no query reads the machine's clock", () => {
     expect(() => pinClock("SELECT yesterday()", now)).toThrow(/now\(\) and today\(\) only/);
     expect(() => pinClock("SELECT now64(3)", now)).toThrow(/now64/);
