@@ -58,6 +58,13 @@ async function tableOf(page: Page, endpoint: string) {
   );
 }
 
+/** A table cell as the page must show it: ratios as percents, `complete` in words, counts as they are. */
+function cellOf(panel: Panel, row: Record<string, unknown>, column: string): string {
+  if (column === "complete") return row.complete === false ? "no, so far" : "yes";
+  if (panel.series.find((s) => s.key === column)?.percent) return `${(Number(row[column]) * 100).toFixed(1)}%`;
+  return String(row[column]);
+}
+
 async function chartOf(page: Page, endpoint: string) {
   return page.$eval(`[data-endpoint="${endpoint}"] canvas`, (canvas) => ({
     labels: JSON.parse(canvas.getAttribute("data-labels") ?? "null") as string[],
@@ -72,7 +79,7 @@ describe("the dashboard on npm start", () => {
     for (const panel of PANELS.filter((p) => p.section === undefined)) {
       const rows = await endpointRows(sandbox.url, panel.endpoint, RANGE);
       expect(rows.length, panel.endpoint).toBeGreaterThan(0);
-      expect(await page.getAttribute(`[data-endpoint="${panel.endpoint}"]`, "data-state")).toBe("ready");
+      expect(await page.getAttribute(`[data-endpoint="${panel.endpoint}"]`, "data-state")).toBe("data");
       const chart = await chartOf(page, panel.endpoint);
       expect(chart.width).toBeGreaterThan(0);
       expect(chart.series.map((s) => s.label)).toEqual(panel.series.map((s) => s.label));
@@ -88,7 +95,7 @@ describe("the dashboard on npm start", () => {
       const table = await tableOf(page, panel.endpoint);
       expect(table.length).toBe(rows.length);
       table.forEach((cells, i) => {
-        for (const [column, text] of Object.entries(cells)) expect(text).toBe(String(rows[i]![column]));
+        for (const [column, text] of Object.entries(cells)) expect(text).toBe(cellOf(panel, rows[i]!, column));
       });
     }
     await page.close();
@@ -170,7 +177,7 @@ describe("the dashboard on npm start", () => {
     expect(await page.textContent(`${card} [role="alert"]`)).toContain("inactive_days must be at least 1");
     expect(await page.$$(`${card} tbody tr`)).toEqual([]);
     expect(await page.getAttribute(`${card} canvas`, "data-series")).toBeNull();
-    expect(await page.getAttribute('[data-endpoint="user_growth"]', "data-state")).toBe("ready");
+    expect(await page.getAttribute('[data-endpoint="user_growth"]', "data-state")).toBe("data");
     await page.close();
   });
 
@@ -258,7 +265,7 @@ describe("the dashboard on npm run dashboard (a deployed workspace)", () => {
     });
     await page.goto(`${proxy.url}/?start_date=${RANGE.start}&end_date=${RANGE.end}&granularity=week`);
     await page.waitForSelector('body[data-loaded="true"]');
-    expect(await page.getAttribute('[data-endpoint="user_growth"]', "data-state")).toBe("ready");
+    expect(await page.getAttribute('[data-endpoint="user_growth"]', "data-state")).toBe("data");
     expect((await chartOf(page, "user_growth")).series[0]!.data).toEqual(
       (await endpointRows(sandbox.url, "user_growth", RANGE)).map((r) => Number(r.signups)),
     );
