@@ -42,6 +42,7 @@ export function serveDashboardAsset(assets: DashboardAssets, path: string, res: 
     res.writeHead(200, {
       "content-type": "image/svg+xml",
       "cache-control": "max-age=86400",
+      "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
       ...SECURITY_HEADERS,
     });
     res.end(FAVICON);

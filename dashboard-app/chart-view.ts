@@ -118,7 +118,7 @@ export const chartView: CardView = {
     charts.get(panelId(panel))?.destroy();
     charts.delete(panelId(panel));
     const canvas = $<HTMLCanvasElement>("canvas", area);
-    for (const name of ["labels", "series", "incomplete"]) delete canvas.dataset[name];
+    for (const name of ["labels", "series", "incomplete", "ticks"]) delete canvas.dataset[name];
   },
   draw(area, panel, rows, currency) {
     charts.get(panelId(panel))?.destroy();
@@ -234,8 +234,11 @@ export const chartView: CardView = {
     // What the chart was given, readable by tests and assistive tools alike.
     canvas.dataset.labels = JSON.stringify(chart.data.labels);
     canvas.dataset.series = JSON.stringify(
-      chart.data.datasets.map((d) => ({ label: d.label, data: d.data })),
+      chart.data.datasets.map((d) => ({ label: d.label, data: d.data, color: d.borderColor })),
     );
     canvas.dataset.incomplete = JSON.stringify(incomplete);
+    canvas.dataset.ticks = JSON.stringify(
+      Object.fromEntries(Object.entries(chart.scales).map(([id, scale]) => [id, scale.ticks.map((t) => t.value)])),
+    );
   },
 };
