@@ -238,7 +238,9 @@ export const chartView: CardView = {
     );
     canvas.dataset.incomplete = JSON.stringify(incomplete);
     canvas.dataset.ticks = JSON.stringify(
-      Object.fromEntries(Object.entries(chart.scales).map(([id, scale]) => [id, scale.ticks.map((t) => t.value)])),
+      Object.fromEntries(
+        Object.entries(chart.scales).map(([id, scale]) => [id, scale.ticks.map((t) => t.value)]),
+      ),
     );
   },
 };
