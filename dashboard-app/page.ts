@@ -46,6 +46,17 @@ let view: ViewState;
 /** The Tinybird host the relay calls, for each card's endpoint URL and curl line. */
 let host: Promise<string>;
 
+/**
+ * Where the frame places each section's cards; a panel of another section (a view that fetches and
+ * draws on its own, as the users list) gets no card here and is not loaded by `refresh`.
+ */
+const PLACES: Record<string, string> = {
+  headline: "#headline",
+  overview: "#cards",
+  billing: "#billing-cards",
+};
+const placeOf = (panel: Panel) => PLACES[panel.section ?? "overview"];
+const CARDED = PANELS.filter((p) => placeOf(p) !== undefined);
 const BILLING = PANELS.filter((p) => p.section === "billing");
 const rangeOf = (state: ViewState): Range => ({
   start: state.start,
@@ -119,7 +130,7 @@ async function refresh(): Promise<void> {
   const run = ++generation;
   document.body.dataset.loaded = "false";
   const range = rangeOf(view);
-  await Promise.all(PANELS.map((panel) => load(panel, range, run)));
+  await Promise.all(CARDED.map((panel) => load(panel, range, run)));
   if (run !== generation) return;
   showBilling();
   if (view.section) document.getElementById(view.section)?.scrollIntoView();
@@ -195,10 +206,10 @@ function start(): void {
     .then((answer) => answer.json() as Promise<{ host?: string }>)
     .then((config) => config.host ?? "(the Tinybird host)")
     .catch(() => "(the Tinybird host)");
-  const place = (panel: Panel) => cardFor(panel, viewOf(panel));
-  $("#headline").replaceChildren(...PANELS.filter((p) => p.section === "headline").map(place));
-  $("#cards").replaceChildren(...PANELS.filter((p) => p.section === undefined).map(place));
-  $("#billing-cards").replaceChildren(...BILLING.map(place));
+  for (const [section, place] of Object.entries(PLACES)) {
+    const panels = CARDED.filter((p) => (p.section ?? "overview") === section);
+    $(place).replaceChildren(...panels.map((panel) => cardFor(panel, viewOf(panel))));
+  }
   sectionLinks();
   $<HTMLSelectElement>("#currency").addEventListener("change", (event) => {
     go({ ...view, currency: (event.target as HTMLSelectElement).value }, false);
@@ -218,7 +229,7 @@ function start(): void {
   window.addEventListener("popstate", fromUrl);
   // The system's colour scheme changed: redraw the charts in its colours.
   matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
-    for (const panel of PANELS) if (cardOf(panel).dataset.state === "data") render(panel);
+    for (const panel of CARDED) if (cardOf(panel).dataset.state === "data") render(panel);
   });
   fromUrl();
 }
