@@ -21,7 +21,9 @@ import {
 import { chartView } from "./chart-view";
 import { headlineView } from "./headline-view";
 import {
+  CONFIG_PATH,
   currencies,
+  type DashboardConfig,
   type Granularity,
   isEmpty,
   PANELS,
@@ -126,14 +128,15 @@ function showBilling(): void {
     view.section !== "billing" && BILLING.every((p) => cardOf(p).dataset.state === "empty");
 }
 
-async function refresh(): Promise<void> {
+/** Fetches and draws every card for the view; `scroll` to its section once loaded (a URL's view). */
+async function refresh(scroll = false): Promise<void> {
   const run = ++generation;
   document.body.dataset.loaded = "false";
   const range = rangeOf(view);
   await Promise.all(CARDED.map((panel) => load(panel, range, run)));
   if (run !== generation) return;
   showBilling();
-  if (view.section) document.getElementById(view.section)?.scrollIntoView();
+  if (scroll && view.section) document.getElementById(view.section)?.scrollIntoView();
   $("#announce").textContent = `Showing ${range.start} to ${range.end} by ${range.granularity}.`;
   document.body.dataset.loaded = "true";
 }
@@ -170,7 +173,7 @@ function fromUrl(): void {
   view = read.state;
   showProblems(read.problems);
   showControls();
-  void refresh();
+  void refresh(true);
 }
 
 function onDateChange(): void {
@@ -202,8 +205,8 @@ function sectionLinks(): void {
 }
 
 function start(): void {
-  host = fetch("dashboard-config.json")
-    .then((answer) => answer.json() as Promise<{ host?: string }>)
+  host = fetch(CONFIG_PATH.slice(1))
+    .then((answer) => answer.json() as Promise<Partial<DashboardConfig>>)
     .then((config) => config.host ?? "(the Tinybird host)")
     .catch(() => "(the Tinybird host)");
   for (const [section, place] of Object.entries(PLACES)) {

@@ -257,6 +257,12 @@ export function panelUrl(panel: Panel, range: Range): string {
   return `panels/${panelId(panel)}.json?${panelQuery(panel, range)}`;
 }
 
+/** What the page learns from its server: the Tinybird host the relay calls (never a token). */
+export interface DashboardConfig {
+  host: string;
+}
+export const CONFIG_PATH = "/dashboard-config.json";
+
 /** The path of a panel's rows on the server: `/panels/<panel id>.json`. */
 export const PANEL_PATH = /^\/panels\/([A-Za-z_][A-Za-z0-9_]*)\.json$/;
 

@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { sendJson } from "../command-kit/local-http";
 import { type DashboardAssets, serveDashboardAsset } from "./assets";
-import { PANEL_PATH, PANELS, panelId } from "./panels";
+import { CONFIG_PATH, type DashboardConfig, PANEL_PATH, PANELS, panelId } from "./panels";
 
 /** Where the panels' rows come from: Tinybird's Pipes API and a token that may read the endpoints. */
 export interface DashboardUpstream {
@@ -23,12 +23,6 @@ export interface DashboardRoutesOptions {
   /** One line per relayed call: endpoint, status, milliseconds (never the token or the query). */
   log?: (line: string) => void;
 }
-
-/** What the page learns from its server: the Tinybird host the relay calls (no token). */
-export interface DashboardConfig {
-  host: string;
-}
-export const CONFIG_PATH = "/dashboard-config.json";
 
 const TIMEOUT_MS = 30_000;
 /** A declared parameter's value is a date or a granularity: anything longer is not the page's. */
