@@ -178,7 +178,21 @@ export const chartView: CardView = {
         indexAxis: panel.categories ? "y" : "x",
         interaction: { mode: "index", intersect: false },
         plugins: {
-          legend: { position: "bottom", labels: { boxWidth: 12, color: colors.text } },
+          legend: {
+            position: "bottom",
+            labels: {
+              boxWidth: 12,
+              color: colors.text,
+              // A series' own colour in the legend, not its incomplete period's hatching.
+              generateLabels: (chart) =>
+                Chart.defaults.plugins.legend.labels
+                  .generateLabels(chart)
+                  .map((item) => ({
+                    ...item,
+                    fillStyle: colors.series[(item.datasetIndex ?? 0) % colors.series.length],
+                  })),
+            },
+          },
           tooltip: {
             callbacks: {
               title: (items) => {
