@@ -185,12 +185,10 @@ export const chartView: CardView = {
               color: colors.text,
               // A series' own colour in the legend, not its incomplete period's hatching.
               generateLabels: (chart) =>
-                Chart.defaults.plugins.legend.labels
-                  .generateLabels(chart)
-                  .map((item) => ({
-                    ...item,
-                    fillStyle: colors.series[(item.datasetIndex ?? 0) % colors.series.length],
-                  })),
+                Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item) => ({
+                  ...item,
+                  fillStyle: colors.series[(item.datasetIndex ?? 0) % colors.series.length],
+                })),
             },
           },
           tooltip: {
