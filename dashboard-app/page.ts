@@ -1,199 +1,77 @@
 /**
- * The dashboard page (runs in the browser, bundled by esbuild): a range and granularity control,
- * and one card per analytics endpoint with its chart, its numbers as a table, and a loading, empty
- * or error state; the Billing cards in a section of their own, shown when billing events exist for
- * the range, with a currency choice (amounts are per currency). It asks its own origin for each
- * panel's rows (`panels/<panel id>.json`); the server behind it (npm start, or npm run dashboard's
- * proxy) relays that to the endpoint with the token it keeps, so no token is ever here.
+ * The dashboard page (runs in the browser, bundled by esbuild): headline tiles, a range and
+ * granularity control, one card per panel (its frame in card.ts, its view a chart or tiles), and the
+ * Billing cards in a section of their own, shown when billing events exist for the range, with a
+ * currency choice. The view (range, granularity, section, currency) lives in the URL, so reload,
+ * links and back restore it; a bad parameter is said in place and its default used. It asks its own
+ * origin for each panel's rows (`panels/<panel id>.json`); the server behind it relays that to the
+ * endpoint with the token it keeps, so no token is ever here.
  */
 import {
-  BarController,
-  BarElement,
-  CategoryScale,
-  Chart,
-  type ChartDataset,
-  Legend,
-  LinearScale,
-  LineController,
-  LineElement,
-  PointElement,
-  Tooltip,
-} from "chart.js";
+  $,
+  type CardView,
+  cardFor,
+  cardOf,
+  clearNumbers,
+  element,
+  setState,
+  showNumbers,
+  showSource,
+} from "./card";
+import { chartView } from "./chart-view";
+import { headlineView } from "./headline-view";
 import {
+  CONFIG_PATH,
   currencies,
+  type DashboardConfig,
   type Granularity,
   isEmpty,
-  labels,
-  lastDays,
-  minorDigits,
   PANELS,
   type Panel,
   panelId,
+  panelQuery,
   panelRows,
   panelUrl,
   type Range,
   type Row,
-  values,
 } from "./panels";
+import { calendarDay, lastDays, readViewState, type ViewState, viewSearch } from "./url-state";
 
-Chart.register(
-  BarController,
-  BarElement,
-  CategoryScale,
-  Legend,
-  LinearScale,
-  LineController,
-  LineElement,
-  PointElement,
-  Tooltip,
-);
+/** What draws each kind of panel inside the card frame. */
+const VIEWS: Record<NonNullable<Panel["view"]>, CardView> = { chart: chartView, tiles: headlineView };
+const viewOf = (panel: Panel) => VIEWS[panel.view ?? "chart"];
 
-const COLORS = ["#4f46e5", "#e11d48", "#0d9488", "#d97706", "#7c3aed", "#0284c7"];
-const charts = new Map<string, Chart>();
-/** Each panel's rows as the endpoint gave them (a currency change redraws from these). */
+/** Each panel's rows as the endpoint gave them (a currency change or a colour scheme redraws from these). */
 const fetched = new Map<string, Row[]>();
 let generation = 0;
-/** The currency the Billing section shows (its amounts are per currency). */
-let currency = "";
+let view: ViewState;
+/** The Tinybird host the relay calls, for each card's endpoint URL and curl line. */
+let host: Promise<string>;
 
-const $ = <T extends HTMLElement>(selector: string, root: ParentNode = document) =>
-  root.querySelector(selector) as T;
-
-function element(tag: string, attributes: Record<string, string> = {}, text?: string): HTMLElement {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function cardFor(panel: Panel): HTMLElement {
-  const card = element("section", { class: "card", "data-endpoint": panelId(panel), "aria-busy": "true" });
-  card.append(
-    element("h2", {}, panel.title),
-    element("p", { class: "subtitle" }, panel.subtitle),
-    element("p", { class: "state", role: "status" }),
-  );
-  const canvasBox = element("div", { class: "chart" });
-  canvasBox.append(element("canvas", { role: "img", "aria-label": panel.title }));
-  const details = element("details", { class: "numbers" });
-  details.append(element("summary", {}, "Numbers"), element("table"));
-  card.append(canvasBox, details);
-  return card;
-}
-
-function formatted(value: number, percent?: boolean, money?: boolean): string {
-  if (percent) return `${(value * 100).toFixed(1)}%`;
-  if (money && currency !== "") {
-    const digits = minorDigits(currency);
-    return value.toLocaleString("en-US", {
-      style: "currency",
-      currency,
-      minimumFractionDigits: 0,
-      maximumFractionDigits: digits,
-    });
-  }
-  return value.toLocaleString("en-US");
-}
-
-function fillTable(card: HTMLElement, panel: Panel, rows: Row[]): void {
-  const table = $<HTMLTableElement>("table", card);
-  const columns = [...(panel.categories ?? [panel.x]), ...panel.series.map((s) => s.key)];
-  const head = element("tr");
-  for (const column of columns) head.append(element("th", { scope: "col" }, column));
-  const body = rows.map((row) => {
-    const tr = element("tr");
-    for (const column of columns) tr.append(element("td", { "data-column": column }, String(row[column])));
-    return tr;
-  });
-  table.replaceChildren(element("thead"), element("tbody"));
-  table.tHead!.append(head);
-  table.tBodies[0]!.append(...body);
-}
-
-function drawChart(card: HTMLElement, panel: Panel, rows: Row[]): void {
-  charts.get(panelId(panel))?.destroy();
-  const canvas = $<HTMLCanvasElement>("canvas", card);
-  const right = panel.series.some((s) => s.right);
-  const datasets = panel.series.map(
-    (series, i): ChartDataset<"bar" | "line", number[]> => ({
-      type: series.kind,
-      label: series.label,
-      data: values(series, rows, currency),
-      backgroundColor: COLORS[i % COLORS.length],
-      borderColor: COLORS[i % COLORS.length],
-      yAxisID: series.right ? "right" : "y",
-      ...(series.stack ? { stack: series.stack } : {}),
-      ...(series.kind === "line"
-        ? { pointRadius: rows.length > 40 ? 0 : 2, borderWidth: 2, tension: 0.2 }
-        : {}),
-    }),
-  );
-  const percentRight = panel.series.some((s) => s.right && s.percent);
-  const moneyRight = panel.series.some((s) => s.right && s.money);
-  const moneyLeft = panel.series.some((s) => !s.right && s.money);
-  const chart = new Chart(canvas, {
-    type: "bar",
-    data: { labels: labels(panel, rows), datasets },
-    options: {
-      animation: false,
-      maintainAspectRatio: false,
-      indexAxis: panel.categories ? "y" : "x",
-      interaction: { mode: "index", intersect: false },
-      plugins: {
-        legend: { position: "bottom", labels: { boxWidth: 12 } },
-        tooltip: {
-          callbacks: {
-            label: (item) => {
-              const series = panel.series[item.datasetIndex];
-              return `${item.dataset.label}: ${formatted(Number(item.raw), series?.percent, series?.money)}`;
-            },
-          },
-        },
-      },
-      scales: {
-        x: {
-          stacked: panel.series.some((s) => s.stack) && !panel.categories,
-          ticks: { maxRotation: 0, autoSkipPadding: 12 },
-        },
-        y: {
-          stacked: panel.series.some((s) => s.stack),
-          beginAtZero: true,
-          // Every method named: a category axis would skip every other label.
-          ...(panel.categories ? { ticks: { autoSkip: false } } : {}),
-          ...(moneyLeft
-            ? { ticks: { callback: (v: string | number) => formatted(Number(v), false, true) } }
-            : {}),
-        },
-        ...(right
-          ? {
-              right: {
-                position: "right" as const,
-                beginAtZero: true,
-                grid: { drawOnChartArea: false },
-                ticks: { callback: (v: string | number) => formatted(Number(v), percentRight, moneyRight) },
-              },
-            }
-          : {}),
-      },
-    },
-  });
-  charts.set(panelId(panel), chart);
-  // What the chart was given, readable by tests and assistive tools alike.
-  canvas.dataset.labels = JSON.stringify(chart.data.labels);
-  canvas.dataset.series = JSON.stringify(chart.data.datasets.map((d) => ({ label: d.label, data: d.data })));
-}
-
-function setState(card: HTMLElement, state: "loading" | "ready" | "empty" | "error", message = ""): void {
-  card.dataset.state = state;
-  card.setAttribute("aria-busy", String(state === "loading"));
-  const status = $<HTMLElement>(".state", card);
-  status.textContent = message;
-  status.setAttribute("role", state === "error" ? "alert" : "status");
-}
+/**
+ * Where the frame places each section's cards; a panel of another section (a view that fetches and
+ * draws on its own, as the users list) gets no card here and is not loaded by `refresh`.
+ */
+const PLACES: Record<string, string> = {
+  headline: "#headline",
+  overview: "#cards",
+  billing: "#billing-cards",
+};
+const placeOf = (panel: Panel) => PLACES[panel.section ?? "overview"];
+const CARDED = PANELS.filter((p) => placeOf(p) !== undefined);
+const BILLING = PANELS.filter((p) => p.section === "billing");
+const rangeOf = (state: ViewState): Range => ({
+  start: state.start,
+  end: state.end,
+  granularity: state.granularity,
+});
+/** The ids `section=` may name: the page's top-level sections. */
+const sections = () => [...document.querySelectorAll<HTMLElement>("main > section[id]")].map((s) => s.id);
 
 async function load(panel: Panel, range: Range, run: number): Promise<void> {
-  const card = $<HTMLElement>(`[data-endpoint="${panelId(panel)}"]`);
+  const card = cardOf(panel);
   setState(card, "loading", "Loading…");
+  void host.then((h) => showSource(card, panel, h, panelQuery(panel, range)));
   let rows: Row[];
   try {
     const response = await fetch(panelUrl(panel, range));
@@ -205,9 +83,8 @@ async function load(panel: Panel, range: Range, run: number): Promise<void> {
   } catch (cause) {
     if (run !== generation) return;
     fetched.delete(panelId(panel));
-    charts.get(panelId(panel))?.destroy();
-    charts.delete(panelId(panel));
-    $<HTMLTableElement>("table", card).replaceChildren();
+    viewOf(panel).clear($(".view", card), panel);
+    clearNumbers(card);
     setState(card, "error", `Could not load ${panel.endpoint}: ${(cause as Error).message}`);
     return;
   }
@@ -218,84 +95,146 @@ async function load(panel: Panel, range: Range, run: number): Promise<void> {
 
 /** Draws a panel from its fetched rows (the chosen currency's, for a per-currency panel). */
 function render(panel: Panel): void {
-  const card = $<HTMLElement>(`[data-endpoint="${panelId(panel)}"]`);
+  const card = cardOf(panel);
+  const currency = view.currency ?? "";
   const rows = panelRows(panel, fetched.get(panelId(panel)) ?? [], currency);
-  fillTable(card, panel, rows);
+  const area = $<HTMLElement>(".view", card);
   if (isEmpty(panel, rows)) {
-    charts.get(panelId(panel))?.destroy();
-    charts.delete(panelId(panel));
+    viewOf(panel).clear(area, panel);
+    clearNumbers(card);
     setState(card, "empty", "No events in this range.");
     return;
   }
-  drawChart(card, panel, rows);
-  setState(card, "ready");
+  const name = [panelId(panel), view.start, view.end, ...(panel.perCurrency ? [currency] : [])].join("_");
+  setState(card, "data");
+  showNumbers(card, panel, rows, currency, name);
+  viewOf(panel).draw(area, panel, rows, currency);
 }
-
-const BILLING = PANELS.filter((p) => p.section === "billing");
 
 /**
  * The Billing section once its endpoints answered: hidden while no billing event is stored for the
- * range, else shown with a currency choice (the one with the most MRR first) when there are several.
+ * range (unless the URL asks for it), else shown with a currency choice (the URL's, or the one with
+ * the most MRR) when there are several.
  */
 function showBilling(): void {
-  const section = $<HTMLElement>("#billing");
-  const cards = BILLING.map((p) => $<HTMLElement>(`[data-endpoint="${panelId(p)}"]`));
   const found = currencies(BILLING.flatMap((p) => (p.perCurrency ? (fetched.get(panelId(p)) ?? []) : [])));
-  if (!found.includes(currency)) currency = found[0] ?? "";
+  if (!found.includes(view.currency ?? "")) view.currency = found[0];
   const select = $<HTMLSelectElement>("#currency");
   select.replaceChildren(...found.map((c) => element("option", { value: c }, c)));
-  select.value = currency;
+  select.value = view.currency ?? "";
   $<HTMLElement>("#currency-choice").hidden = found.length < 2;
   for (const panel of BILLING) if (fetched.has(panelId(panel))) render(panel);
-  section.hidden = cards.every((card) => card.dataset.state === "empty");
+  $<HTMLElement>("#billing").hidden =
+    view.section !== "billing" && BILLING.every((p) => cardOf(p).dataset.state === "empty");
 }
 
-function readRange(): Range {
-  return {
-    start: $<HTMLInputElement>("#start").value,
-    end: $<HTMLInputElement>("#end").value,
-    granularity: $<HTMLSelectElement>("#granularity").value as Granularity,
-  };
-}
-
-async function refresh(): Promise<void> {
-  const range = readRange();
-  const message = $<HTMLElement>("#range-error");
-  if (!range.start || !range.end || range.start > range.end) {
-    message.textContent = "Choose a start date on or before the end date.";
-    return;
-  }
-  message.textContent = "";
+/** Fetches and draws every card for the view; `scroll` to its section once loaded (a URL's view). */
+async function refresh(scroll = false): Promise<void> {
   const run = ++generation;
   document.body.dataset.loaded = "false";
-  await Promise.all(PANELS.map((panel) => load(panel, range, run)));
+  const range = rangeOf(view);
+  await Promise.all(CARDED.map((panel) => load(panel, range, run)));
   if (run !== generation) return;
   showBilling();
+  if (scroll && view.section) document.getElementById(view.section)?.scrollIntoView();
+  $("#announce").textContent = `Showing ${range.start} to ${range.end} by ${range.granularity}.`;
   document.body.dataset.loaded = "true";
 }
 
+function showControls(): void {
+  $<HTMLInputElement>("#start").value = view.start;
+  $<HTMLInputElement>("#end").value = view.end;
+  $<HTMLSelectElement>("#granularity").value = view.granularity;
+  for (const button of document.querySelectorAll<HTMLButtonElement>("[data-days]")) {
+    button.setAttribute("aria-pressed", String(Number(button.dataset.days) === view.days));
+  }
+  for (const link of document.querySelectorAll<HTMLAnchorElement>("#sections a")) {
+    if (link.dataset.section === view.section) link.setAttribute("aria-current", "true");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+function showProblems(problems: string[]): void {
+  $("#range-error").replaceChildren(...problems.map((p) => element("span", {}, p)));
+}
+
+/** A new view chosen on the page: into the history (back returns), onto the controls, then fetched. */
+function go(next: ViewState, refetch = true): void {
+  view = next;
+  history.pushState(null, "", viewSearch(view, location.search));
+  showProblems([]);
+  showControls();
+  if (refetch) void refresh();
+}
+
+/** The view the URL asks for (on load and on back/forward), its problems said in place. */
+function fromUrl(): void {
+  const read = readViewState(location.search, new Date(), sections());
+  view = read.state;
+  showProblems(read.problems);
+  showControls();
+  void refresh(true);
+}
+
+function onDateChange(): void {
+  const start = calendarDay($<HTMLInputElement>("#start").value);
+  const end = calendarDay($<HTMLInputElement>("#end").value);
+  if (!start || !end || start > end) {
+    showProblems(["Choose a start date on or before the end date, both from 1970-01-01 to 2149-06-06."]);
+    return;
+  }
+  const { days: _, ...fixed } = view;
+  go({ ...fixed, start, end });
+}
+
+function sectionLinks(): void {
+  const links = [...document.querySelectorAll<HTMLElement>("main > section[id]")].map((section) => {
+    const link = element(
+      "a",
+      { href: `#${section.id}`, "data-section": section.id },
+      section.dataset.title ?? section.id,
+    );
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      go({ ...view, section: section.id }, false);
+      section.scrollIntoView();
+    });
+    return link;
+  });
+  $("#sections").replaceChildren(...links);
+}
+
 function start(): void {
-  const params = new URLSearchParams(location.search);
-  const initial = lastDays(new Date(), Number(params.get("days") ?? 90));
-  $<HTMLInputElement>("#start").value = params.get("start_date") ?? initial.start;
-  $<HTMLInputElement>("#end").value = params.get("end_date") ?? initial.end;
-  $<HTMLSelectElement>("#granularity").value = params.get("granularity") ?? "day";
-  $<HTMLElement>("#cards").replaceChildren(...PANELS.filter((p) => p.section !== "billing").map(cardFor));
-  $<HTMLElement>("#billing-cards").replaceChildren(...BILLING.map(cardFor));
+  host = fetch(CONFIG_PATH.slice(1))
+    .then((answer) => answer.json() as Promise<Partial<DashboardConfig>>)
+    .then((config) => config.host ?? "(the Tinybird host)")
+    .catch(() => "(the Tinybird host)");
+  for (const [section, place] of Object.entries(PLACES)) {
+    const panels = CARDED.filter((p) => (p.section ?? "overview") === section);
+    $(place).replaceChildren(...panels.map((panel) => cardFor(panel, viewOf(panel))));
+  }
+  sectionLinks();
   $<HTMLSelectElement>("#currency").addEventListener("change", (event) => {
-    currency = (event.target as HTMLSelectElement).value;
+    go({ ...view, currency: (event.target as HTMLSelectElement).value }, false);
     for (const panel of BILLING) if (panel.perCurrency && fetched.has(panelId(panel))) render(panel);
   });
-  for (const id of ["#start", "#end", "#granularity"]) $(id).addEventListener("change", () => void refresh());
+  $("#start").addEventListener("change", onDateChange);
+  $("#end").addEventListener("change", onDateChange);
+  $("#granularity").addEventListener("change", (event) => {
+    go({ ...view, granularity: (event.target as HTMLSelectElement).value as Granularity });
+  });
   for (const button of document.querySelectorAll<HTMLButtonElement>("[data-days]")) {
     button.addEventListener("click", () => {
-      const range = lastDays(new Date(), Number(button.dataset.days));
-      $<HTMLInputElement>("#start").value = range.start;
-      $<HTMLInputElement>("#end").value = range.end;
-      void refresh();
+      const days = Number(button.dataset.days);
+      go({ ...view, ...lastDays(new Date(), days), days });
     });
   }
-  void refresh();
+  window.addEventListener("popstate", fromUrl);
+  // The system's colour scheme changed: redraw the charts in its colours.
+  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+    for (const panel of CARDED) if (cardOf(panel).dataset.state === "data") render(panel);
+  });
+  fromUrl();
 }
 
 start();

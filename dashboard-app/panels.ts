@@ -40,8 +40,19 @@ export interface Panel {
   id?: string;
   /** Parameters of fixed value the relay adds (e.g. `by=plan`): the page cannot change them. */
   fixed?: Record<string, string>;
-  /** Where the card goes: the auth cards, or the Billing section (shown when it has data). */
-  section?: "billing";
+  /** Where the card goes: the auth cards, the headline strip on top, or the Billing section (shown when it has data). */
+  section?: "headline" | "billing";
+  /**
+   * How the card draws its rows inside the card's frame (title, state, numbers, CSV, endpoint):
+   * a Chart.js chart (the default) or the headline's tiles; other views mount the same way.
+   */
+  view?: "chart" | "tiles";
+  /** The table's (and the CSV's) columns when they are not the x or categories and the series'. */
+  columns?: string[];
+  /** Columns holding a ratio (0..1) in every row besides the percent series': shown as a percent. */
+  ratios?: string[];
+  /** Where each row names its own unit (the headline's `unit`): these columns are ratios in a `ratio` row. */
+  rowUnit?: { column: string; columns: string[] };
   /** The rows carry a `currency`: the panel shows the currency chosen in its section. */
   perCurrency?: boolean;
   /** Only the rows of the range's last period: a snapshot at the range's end. */
@@ -51,6 +62,30 @@ export interface Panel {
 export const panelId = (panel: Panel) => panel.id ?? panel.endpoint;
 
 export const PANELS: Panel[] = [
+  {
+    endpoint: "headline",
+    section: "headline",
+    view: "tiles",
+    title: "Headline figures",
+    subtitle: "Each figure over the range, and its change against the previous period of equal length",
+    params: ["start_date", "end_date"],
+    x: "figure",
+    series: [{ key: "value", label: "Value", kind: "bar" }],
+    ratios: ["change_ratio"],
+    rowUnit: { column: "unit", columns: ["value", "previous_value", "change"] },
+    columns: [
+      "figure",
+      "unit",
+      "value",
+      "previous_value",
+      "change",
+      "change_ratio",
+      "start_date",
+      "end_date",
+      "previous_start_date",
+      "previous_end_date",
+    ],
+  },
   {
     endpoint: "user_growth",
     title: "Sign-ups and net growth",
@@ -222,6 +257,12 @@ export function panelUrl(panel: Panel, range: Range): string {
   return `panels/${panelId(panel)}.json?${panelQuery(panel, range)}`;
 }
 
+/** What the page learns from its server: the Tinybird host the relay calls (never a token). */
+export interface DashboardConfig {
+  host: string;
+}
+export const CONFIG_PATH = "/dashboard-config.json";
+
 /** The path of a panel's rows on the server: `/panels/<panel id>.json`. */
 export const PANEL_PATH = /^\/panels\/([A-Za-z_][A-Za-z0-9_]*)\.json$/;
 
@@ -284,9 +325,76 @@ export function isEmpty(panel: Panel, rows: Row[]): boolean {
   return rows.length === 0 || panel.series.every((s) => values(s, rows).every((v) => v === 0));
 }
 
-/** `YYYY-MM-DD` of `days` before `today` (inclusive range ending today, UTC). */
-export function lastDays(today: Date, days: number): Range {
-  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-  const end = day(today.getTime());
-  return { start: day(today.getTime() - (days - 1) * 86_400_000), end, granularity: "day" };
+/** A period's figures are final: the endpoint says `complete` (a row without it, as billing's, is). */
+export const isComplete = (row: Row) => row.complete !== false && row.complete !== 0;
+
+/** The columns of a card's table and CSV: the panel's, and `complete` where the rows carry it. */
+export function tableColumns(panel: Panel, rows: Row[]): string[] {
+  const columns = panel.columns ?? [...(panel.categories ?? [panel.x]), ...panel.series.map((s) => s.key)];
+  return rows.some((row) => "complete" in row) ? [...columns, "complete"] : columns;
 }
+
+type Unit = "ratio" | "money" | "plain";
+
+function unitOf(panel: Panel, column: string, row?: Row): Unit {
+  const series = panel.series.find((s) => s.key === column);
+  if (series?.percent || panel.ratios?.includes(column)) return "ratio";
+  if (series?.money) return "money";
+  if (row && panel.rowUnit?.columns.includes(column) && row[panel.rowUnit.column] === "ratio") return "ratio";
+  return "plain";
+}
+
+/** A column's header, saying its unit: the table's (`%`, the currency) or the CSV's (the raw values'). */
+export function columnHeader(panel: Panel, column: string, currency: string, raw: boolean): string {
+  const unit = unitOf(panel, column);
+  if (unit === "ratio") return raw ? `${column} (ratio)` : `${column} (%)`;
+  if (unit === "money" && currency !== "")
+    return raw ? `${column} (${currency} minor units)` : `${column} (${currency})`;
+  return column;
+}
+
+/** A number as the page shows it: a ratio as a percent, money in the currency's major units. */
+export function formatValue(value: number, unit: Unit, currency = ""): string {
+  if (unit === "ratio") return `${(value * 100).toFixed(1)}%`;
+  if (unit === "money") {
+    const digits = minorDigits(currency);
+    return (value / 10 ** digits).toLocaleString("en-US", {
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    });
+  }
+  return String(value);
+}
+
+/** A cell of a card's table: the value in the figure's one unit (the CSV keeps the raw value). */
+export function cellText(panel: Panel, row: Row, column: string, currency: string): string {
+  const value = row[column];
+  if (column === "complete") return isComplete(row) ? "yes" : "no, so far";
+  if (value === null || value === undefined) return "–";
+  const unit = unitOf(panel, column, row);
+  return unit === "plain" || typeof value !== "number" ? String(value) : formatValue(value, unit, currency);
+}
+
+const csvField = (value: unknown) => {
+  const text = value === null || value === undefined ? "" : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+};
+
+/** A card's numbers as CSV (RFC 4180): the rows drawn, the table's columns, the endpoint's raw values. */
+export function csv(panel: Panel, rows: Row[], currency: string): string {
+  const columns = tableColumns(panel, rows);
+  const lines = [
+    columns.map((c) => csvField(columnHeader(panel, c, currency, true))).join(","),
+    ...rows.map((row) => columns.map((c) => csvField(row[c])).join(",")),
+  ];
+  return `${lines.join("\r\n")}\r\n`;
+}
+
+/** The endpoint a card reads, as Tinybird serves it (what the relay calls, without the token). */
+export function endpointUrl(host: string, panel: Panel, query: string): string {
+  return `${host.replace(/\/+$/, "")}/v0/pipes/${panel.endpoint}.json?${query}`;
+}
+
+/** The same call from a shell: the read token from the environment, never written out. */
+export const curlLine = (url: string) =>
+  `curl -H "Authorization: Bearer $TINYBIRD_READ_TOKEN" '${url.replaceAll("'", "'\\''")}'`;

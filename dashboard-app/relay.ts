@@ -2,12 +2,13 @@
  * The dashboard's server side, the same behind `npm start` and `npm run dashboard`: the page, its
  * script, and each panel's rows relayed to its endpoint with the token the server keeps. Only the
  * panels' endpoints are relayed, with only the parameters each panel declares (never Tinybird's `q`,
- * which runs SQL with the token, nor a `token`), so the port cannot read anything else.
+ * which runs SQL with the token, nor a `token`), so the port cannot read anything else. The page also
+ * learns the Tinybird host (`/dashboard-config.json`) to show each card's endpoint URL and curl line.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { sendJson } from "../command-kit/local-http";
 import { type DashboardAssets, serveDashboardAsset } from "./assets";
-import { PANEL_PATH, PANELS, panelId } from "./panels";
+import { CONFIG_PATH, type DashboardConfig, PANEL_PATH, PANELS, panelId } from "./panels";
 
 /** Where the panels' rows come from: Tinybird's Pipes API and a token that may read the endpoints. */
 export interface DashboardUpstream {
@@ -36,6 +37,11 @@ export function dashboardRoutes(
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   return (req, res, url) => {
     if (req.method === "GET" && serveDashboardAsset(options.assets, url.pathname, res)) return true;
+    if (req.method === "GET" && url.pathname === CONFIG_PATH) {
+      // Where the endpoints are, for the page's URL and curl line per card: the host, never the token.
+      sendJson(res, 200, { host } satisfies DashboardConfig);
+      return true;
+    }
     const match = PANEL_PATH.exec(url.pathname);
     if (!match) return false;
     const panel = PANELS.find((p) => panelId(p) === match[1]);

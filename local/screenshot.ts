@@ -9,7 +9,6 @@ import { startSandbox } from "./sandbox";
 import { seed } from "./seed";
 
 const OUT = join(__dirname, "..", "docs", "dashboard.png");
-const DAY = 86_400_000;
 
 export const screenshotCommand: Command = {
   usage:
@@ -25,12 +24,9 @@ export const screenshotCommand: Command = {
     try {
       io.stderr("appending 180 days of synthetic history …");
       await seed({ url: sandbox.url, token: sandbox.storeToken, days: 180, seed: 7, now });
-      const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-      // Up to yesterday: today is a partial day, whose DAU would dip however late it is.
+      // Up to today: the week holding it is drawn apart (hatched, dashed), as a user sees it.
       const page = await browser.context.newPage();
-      await page.goto(
-        `${sandbox.url}/?start_date=${day(now.getTime() - 120 * DAY)}&end_date=${day(now.getTime() - DAY)}&granularity=week`,
-      );
+      await page.goto(`${sandbox.url}/?days=120&granularity=week`);
       await page.waitForSelector('body[data-loaded="true"]');
       await page.screenshot({ path: OUT, fullPage: true });
       io.stdout(`wrote ${OUT}`);

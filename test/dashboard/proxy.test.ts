@@ -38,12 +38,21 @@ describe("npm run dashboard against a deployed workspace", () => {
     expect(logs.at(-1)).toMatch(/^user_growth 200 \d+ ms$/);
   });
 
-  it("serves the page and its script without the token", async () => {
-    for (const path of ["/", "/dashboard.js"]) {
+  it("serves the page, its script and its icon without the token", async () => {
+    for (const path of ["/", "/dashboard.js", "/favicon.svg", "/favicon.ico"]) {
       const response = await fetch(`${proxy.url}${path}`);
-      expect(response.status).toBe(200);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get("content-security-policy"), path).toMatch(/frame-ancestors 'none'/);
       expect(await response.text()).not.toContain(TOKEN);
     }
+  });
+
+  it("tells the page the Tinybird host it relays to (for each card's curl line), never the token", async () => {
+    const response = await fetch(`${proxy.url}/dashboard-config.json`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({ host: world.tinybird.url.replace(/\/+$/, "") });
+    expect(text).not.toContain(TOKEN);
   });
 
   it("relays nothing but the dashboard's panels", async () => {
