@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import LongestFirstSequencer from "./test/support/longest-first-sequencer.mjs";
 
 /**
  * Test files that open chDB (embedded ClickHouse), which allows one session per process: each runs in
@@ -24,6 +25,8 @@ export default defineConfig({
     // in the forks (chDB, esbuild, the local servers), so one per core halves the wall time there.
     maxWorkers: "100%",
     reporters: ["default", "./test/support/summary-reporter.mts"],
+    // The longest files first, whatever vitest cached (CI starts from a clean clone).
+    sequence: { sequencer: LongestFirstSequencer },
     testTimeout: 20_000,
     hookTimeout: 30_000,
     projects: [
