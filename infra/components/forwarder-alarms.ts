@@ -1,4 +1,5 @@
-import * as aws from "@pulumi/aws";
+import * as cloudwatch from "@pulumi/aws/cloudwatch";
+import * as sns from "@pulumi/aws/sns";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface ForwarderAlarmsArgs {
@@ -237,8 +238,8 @@ export class ForwarderAlarms extends pulumi.ComponentResource {
     const topics: pulumi.Input<string>[] = [];
     if (args.email !== undefined) {
       // Unencrypted on purpose: CloudWatch cannot publish to a topic under the AWS-managed SNS key.
-      const topic = new aws.sns.Topic(`${name}-topic`, {}, { parent: this });
-      new aws.sns.TopicSubscription(
+      const topic = new sns.Topic(`${name}-topic`, {}, { parent: this });
+      new sns.TopicSubscription(
         `${name}-email`,
         { topic: topic.arn, protocol: "email", endpoint: args.email },
         { parent: this },
@@ -250,7 +251,7 @@ export class ForwarderAlarms extends pulumi.ComponentResource {
     const namespace = args.metricNamespace ?? `ClerkTinybird/${pulumi.getProject()}/${pulumi.getStack()}`;
     const metricOf = (
       source: MetricSource,
-    ): Pick<aws.cloudwatch.MetricAlarmArgs, "namespace" | "metricName" | "dimensions"> => {
+    ): Pick<cloudwatch.MetricAlarmArgs, "namespace" | "metricName" | "dimensions"> => {
       if ("api" in source) {
         return {
           namespace: "AWS/ApiGateway",
@@ -266,7 +267,7 @@ export class ForwarderAlarms extends pulumi.ComponentResource {
         };
       }
       const { filter, metricName, pattern } = source.log;
-      new aws.cloudwatch.LogMetricFilter(
+      new cloudwatch.LogMetricFilter(
         `${name}-${filter}`,
         {
           logGroupName: args.logGroupName,
@@ -280,7 +281,7 @@ export class ForwarderAlarms extends pulumi.ComponentResource {
 
     const alarms = [...ALARMS, ...deliveriesStopped(args.deliveryQuietHours ?? 0)].map(
       (row) =>
-        new aws.cloudwatch.MetricAlarm(
+        new cloudwatch.MetricAlarm(
           `${name}-${row.id}`,
           {
             alarmDescription: row.description,

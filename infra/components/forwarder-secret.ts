@@ -1,4 +1,4 @@
-import * as aws from "@pulumi/aws";
+import * as secretsmanager from "@pulumi/aws/secretsmanager";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ForwarderSecret as ForwarderSecretValue } from "../../lambda/secrets";
@@ -26,7 +26,7 @@ export class ForwarderSecret extends pulumi.ComponentResource {
   constructor(name: string, args: ForwarderSecretArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clerk-tinybird:forwarder:ForwarderSecret", name, {}, opts);
 
-    const secret = new aws.secretsmanager.Secret(
+    const secret = new secretsmanager.Secret(
       `${name}-secret`,
       {
         description:
@@ -51,7 +51,7 @@ export class ForwarderSecret extends pulumi.ComponentResource {
         pseudonymizationKey,
       }));
 
-    const version = new aws.secretsmanager.SecretVersion(
+    const version = new secretsmanager.SecretVersion(
       `${name}-value`,
       { secretId: secret.id, secretString: pulumi.secret(pulumi.jsonStringify(value)) },
       { parent: this },

@@ -1,4 +1,6 @@
-import * as aws from "@pulumi/aws";
+import * as apigatewayv2 from "@pulumi/aws/apigatewayv2";
+import * as cloudwatch from "@pulumi/aws/cloudwatch";
+import * as lambda from "@pulumi/aws/lambda";
 import * as pulumi from "@pulumi/pulumi";
 import { WEBHOOK_PATH } from "../../lambda/request";
 
@@ -44,13 +46,13 @@ export class WebhookApi extends pulumi.ComponentResource {
   constructor(name: string, args: WebhookApiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clerk-tinybird:api:WebhookApi", name, {}, opts);
 
-    const api = new aws.apigatewayv2.Api(
+    const api = new apigatewayv2.Api(
       `${name}-api`,
       { protocolType: "HTTP", description: "Receives Clerk webhooks for Tinybird" },
       { parent: this },
     );
 
-    const integration = new aws.apigatewayv2.Integration(
+    const integration = new apigatewayv2.Integration(
       `${name}-integration`,
       {
         apiId: api.id,
@@ -63,7 +65,7 @@ export class WebhookApi extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const route = new aws.apigatewayv2.Route(
+    const route = new apigatewayv2.Route(
       `${name}-route`,
       {
         apiId: api.id,
@@ -73,13 +75,13 @@ export class WebhookApi extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const accessLogs = new aws.cloudwatch.LogGroup(
+    const accessLogs = new cloudwatch.LogGroup(
       `${name}-access-logs`,
       { retentionInDays: args.logRetentionDays },
       { parent: this },
     );
 
-    const stage = new aws.apigatewayv2.Stage(
+    const stage = new apigatewayv2.Stage(
       `${name}-stage`,
       {
         apiId: api.id,
@@ -95,7 +97,7 @@ export class WebhookApi extends pulumi.ComponentResource {
     );
 
     // This API's webhook route only (any stage: there is one): no other API or route may invoke it.
-    const permission = new aws.lambda.Permission(
+    const permission = new lambda.Permission(
       `${name}-invoke`,
       {
         action: "lambda:InvokeFunction",

@@ -1,4 +1,6 @@
-import * as aws from "@pulumi/aws";
+import * as cloudwatch from "@pulumi/aws/cloudwatch";
+import * as iam from "@pulumi/aws/iam";
+import * as lambda from "@pulumi/aws/lambda";
 import * as pulumi from "@pulumi/pulumi";
 import { buildForwarderBundle } from "../../lambda/build";
 import { FORWARDER_ENVIRONMENT, type ForwarderSettings, writeVariable } from "../../lambda/config";
@@ -74,13 +76,13 @@ export class WebhookForwarder extends pulumi.ComponentResource {
 
     // Created before the function, which logs only here: Lambda never makes an unmanaged,
     // never-expiring /aws/lambda/<name> group, and the role can be scoped to this one.
-    const logGroup = new aws.cloudwatch.LogGroup(
+    const logGroup = new cloudwatch.LogGroup(
       `${name}-logs`,
       { retentionInDays: args.logRetentionDays },
       { parent: this },
     );
 
-    const role = new aws.iam.Role(
+    const role = new iam.Role(
       `${name}-role`,
       {
         description: "Clerk → Tinybird forwarder: writes its own logs, reads its own secret",
@@ -95,7 +97,7 @@ export class WebhookForwarder extends pulumi.ComponentResource {
     );
 
     // Not AWSLambdaBasicExecutionRole: that one may create and write any log group in the account.
-    const logsPolicy = new aws.iam.RolePolicy(
+    const logsPolicy = new iam.RolePolicy(
       `${name}-logs`,
       {
         role: role.id,
@@ -113,7 +115,7 @@ export class WebhookForwarder extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const secretPolicy = new aws.iam.RolePolicy(
+    const secretPolicy = new iam.RolePolicy(
       `${name}-read-secret`,
       {
         role: role.id,
@@ -141,13 +143,13 @@ export class WebhookForwarder extends pulumi.ComponentResource {
         .apply((value) => writeVariable(key, value as never));
     }
 
-    const fn = new aws.lambda.Function(
+    const fn = new lambda.Function(
       `${name}-fn`,
       {
         description: "Verifies Clerk (Svix) webhooks and appends them to Tinybird",
         code: args.code ?? forwarderArchive(),
         handler: "index.handler",
-        runtime: aws.lambda.Runtime.NodeJS24dX,
+        runtime: lambda.Runtime.NodeJS24dX,
         architectures: ["arm64"],
         memorySize: args.memoryMb,
         timeout: FORWARDER_TIMEOUT_SECONDS,

@@ -333,7 +333,8 @@ describe("a stack that names the data source differently", () => {
       const rows = queryPipe(renamed, definition.name, {}, { now: history.now });
       expect(rows, definition.name).toEqual(call(definition.name, {}));
     }
-  });
+    // The whole history through every view again (~6 s on a quiet machine, several times that on a loaded one).
+  }, 60_000);
 });
 
 describe("ClickHouse versions", () => {
@@ -346,7 +347,8 @@ describe("ClickHouse versions", () => {
     } finally {
       querySql(local, "SET enable_analyzer = 1");
     }
-  });
+    // Every pipe twice (~6 s on a quiet machine, several times that on a loaded one).
+  }, 60_000);
 });
 
 describe("parameter errors the endpoints answer with", () => {

@@ -190,7 +190,6 @@ beforeAll(async () => {
     signingSecret: SIGNING_SECRET,
     setTime: (at) => vi.setSystemTime(at),
     beforeTick: (tick) => pool.retireIdle((i) => draw(SEED, "retire", tick, i) < RETIRE_SHARE),
-    attemptTimeoutMs: 5_000,
   });
   pool.retireIdle(() => true);
   for (const attempt of run.attempts) {

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { load } from "js-yaml";
+import { vi } from "vitest";
 import { installMocks, type MockOptions, type RecordedResource } from "../support/pulumi-mocks";
 
 export const REGION = "eu-west-1";
@@ -137,6 +138,15 @@ export const stackCalls: NonNullable<MockOptions["call"]> = (token) => {
   }
   throw new Error(`unexpected call to ${token}`);
 };
+
+/**
+ * Runs the program (infra/index.ts), which declares the stack as it is imported: evaluated afresh,
+ * since test files share a worker process (vitest.config.mts) and one may have imported it already.
+ */
+export function runProgram(): Promise<Record<string, unknown>> {
+  vi.resetModules();
+  return import("../../infra/index.js");
+}
 
 /** Mocks for the whole program: the stack's config over Pulumi.yaml's defaults, as the CLI merges them. */
 export function installStackMocks(options: Omit<MockOptions, "state"> = {}) {

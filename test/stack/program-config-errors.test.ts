@@ -1,6 +1,6 @@
 /** The program with a broken configuration: it must stop before declaring anything, saying what to fix. */
 import { describe, expect, it } from "vitest";
-import { installStackMocks } from "./harness";
+import { installStackMocks, runProgram } from "./harness";
 
 const { resources } = installStackMocks({
   config: {
@@ -15,7 +15,7 @@ const { resources } = installStackMocks({
 
 describe("a stack with configuration problems", () => {
   it("fails at start-up listing every problem with its fix, declaring no resource and echoing no credential", async () => {
-    const failure = await import("../../infra/index.js").then(
+    const failure = await runProgram().then(
       () => undefined,
       (error: unknown) => error as Error,
     );

@@ -16,6 +16,7 @@ import {
   REGION,
   readSecretStatements,
   registrationsSettled,
+  runProgram,
   SECRET_ARN,
   stackOutputs,
   TINYBIRD_STDOUT,
@@ -46,7 +47,7 @@ const { resources } = installStackMocks({
 let outputs: Awaited<ReturnType<typeof stackOutputs>>;
 
 beforeAll(async () => {
-  outputs = await stackOutputs(await import("../../infra/index.js"));
+  outputs = await stackOutputs(await runProgram());
   await registrationsSettled();
 });
 

@@ -20,6 +20,7 @@ import {
   policyOf,
   registrationIndex,
   registrationsSettled,
+  runProgram,
   SECRET_ARN,
   stackOutputs,
   TINYBIRD_STDOUT,
@@ -31,7 +32,7 @@ const { resources } = installStackMocks({ config: VALID_CONFIG, secretConfig: VA
 let outputs: Awaited<ReturnType<typeof stackOutputs>>;
 
 beforeAll(async () => {
-  const program = await import("../../infra/index.js");
+  const program = await runProgram();
   outputs = await stackOutputs(program);
   await registrationsSettled();
 });

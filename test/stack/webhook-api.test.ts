@@ -1,4 +1,4 @@
-import * as aws from "@pulumi/aws";
+import * as ssm from "@pulumi/aws/ssm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ACCESS_LOG_FORMAT, WebhookApi } from "../../infra/components/webhook-api";
 import { only, unwrap } from "../support/pulumi-mocks";
@@ -25,7 +25,7 @@ beforeAll(async () => {
     logRetentionDays: 14,
   });
   // Stands in for Clerk's registration: anything handed the URL.
-  const consumer = new aws.ssm.Parameter("consumer", { type: "String", value: api.webhookUrl });
+  const consumer = new ssm.Parameter("consumer", { type: "String", value: api.webhookUrl });
   webhookUrl = await unwrap(api.webhookUrl);
   await unwrap(consumer.id);
 });

@@ -51,8 +51,8 @@ function unwrapSecrets(value: unknown): { value: any; secret: boolean } {
 
 /**
  * Installs Pulumi's in-process mocks and records every resource registration.
- * Call before importing or constructing the program. Each vitest file runs in its own
- * process, so the mocks never leak between files.
+ * Call before importing or constructing the program. Test files may share a process
+ * (vitest.config.mts): each installs its own, replacing the mocks, config and stack of the last.
  */
 export function installMocks(options: MockOptions = {}): { resources: RecordedResource[] } {
   const project = options.project ?? "clerk-tinybird";
