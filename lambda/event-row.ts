@@ -4,7 +4,9 @@
  *
  * - `event_id`: the Svix message id (a re-delivery repeats it);
  * - `event_time`: Clerk's `timestamp` (epoch milliseconds) as an ISO-8601 UTC string with
- *   milliseconds, omitted when the event carries no usable timestamp;
+ *   milliseconds; when Clerk's is unusable (missing, not a number, out of range), the time the
+ *   forwarder received the event: the row is kept (Tinybird would store it at the data source's
+ *   DEFAULT, 1970-01-01, which would move a sign-up to 1970) at the nearest time known;
  * - `received_at`: when the forwarder received the delivery, in the same form.
  *
  * Times travel as strings because ClickHouse and Tinybird read `2026-12-06T03:10:00.123Z` into a
@@ -37,11 +39,11 @@ export function eventRow(
   eventId: string,
   receivedAtMs: number,
 ): Record<string, unknown> {
-  const eventTime = isoMillis(event.timestamp);
+  const receivedAt = isoMillis(receivedAtMs);
   return {
     ...event,
     [ROW_FIELDS.eventId]: eventId,
-    ...(eventTime !== undefined ? { [ROW_FIELDS.eventTime]: eventTime } : {}),
-    [ROW_FIELDS.receivedAt]: isoMillis(receivedAtMs),
+    [ROW_FIELDS.eventTime]: isoMillis(event.timestamp) ?? receivedAt,
+    [ROW_FIELDS.receivedAt]: receivedAt,
   };
 }

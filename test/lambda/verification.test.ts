@@ -63,10 +63,11 @@ describe("the Standard Webhooks test vector", () => {
     const result = await h.handler(vectorEvent());
     expect(result.statusCode).toBe(200);
     expect(h.tinybird.requests).toHaveLength(1);
-    // The vector's payload carries no Clerk timestamp: no event_time, only the receipt time.
+    // The vector's payload carries no Clerk timestamp: its event_time is the receipt time.
     expect(JSON.parse(h.tinybird.requests[0]!.text)).toEqual({
       test: 2432232314,
       event_id: VECTOR.id,
+      event_time: new Date(START).toISOString(),
       received_at: new Date(START).toISOString(),
     });
   });

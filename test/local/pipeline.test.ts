@@ -175,3 +175,26 @@ describe("a datafile change while npm start runs", () => {
     for (const params of RANGES) await expectOracleFigures(params);
   }, 60_000);
 });
+
+describe("a signed event whose Clerk timestamp is unusable", () => {
+  it("is stored, at the time the forwarder received it (not 1970-01-01), and answered 200", async () => {
+    const stored = await sandbox.store.count("clerk_events");
+    const [first] = history.events;
+    const data = { ...(first!.data as Record<string, unknown>), id: "user_timestamp_soon" };
+    const event = {
+      ...first!,
+      data,
+      event_id: "msg_timestamp_soon",
+      timestamp: "soon",
+    } as unknown as StoredEvent;
+    const before = Date.now();
+    // Svix would retry a 503 for days: the event is kept, with the one time the forwarder knows.
+    expect(await deliver(event, new Webhook(sandbox.signingSecret))).toBe(200);
+    expect(await sandbox.store.count("clerk_events")).toBe(stored + 1);
+    const [row] = await sandbox.store.query<{ at: string; received: string }>(
+      "SELECT toUnixTimestamp64Milli(event_time) AS at, toUnixTimestamp64Milli(received_at) AS received FROM clerk_events WHERE event_id = 'msg_timestamp_soon'",
+    );
+    expect(Number(row!.at)).toBe(Number(row!.received));
+    expect(Number(row!.at)).toBeGreaterThanOrEqual(before - 1000);
+  });
+});
