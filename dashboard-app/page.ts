@@ -35,6 +35,8 @@ import {
   type Row,
   values,
 } from "./panels";
+import { mountRetention, type RetentionView } from "./retention-view";
+import { mountUsers, type UsersSection } from "./users-view";
 
 Chart.register(
   BarController,
@@ -229,6 +231,7 @@ function render(panel: Panel): void {
   }
   drawChart(card, panel, rows);
   setState(card, "ready");
+  if (panel.endpoint === "churn") users.offerChurned(card, rows, readRange());
 }
 
 const BILLING = PANELS.filter((p) => p.section === "billing");
@@ -250,6 +253,11 @@ function showBilling(): void {
   section.hidden = cards.every((card) => card.dataset.state === "empty");
 }
 
+// Retention and users: views of their own (retention-view.ts, users-view.ts), not charts.
+const CHARTED = PANELS.filter((p) => p.section !== "retention" && p.section !== "users");
+let retention: RetentionView;
+let users: UsersSection;
+
 function readRange(): Range {
   return {
     start: $<HTMLInputElement>("#start").value,
@@ -268,7 +276,11 @@ async function refresh(): Promise<void> {
   message.textContent = "";
   const run = ++generation;
   document.body.dataset.loaded = "false";
-  await Promise.all(PANELS.map((panel) => load(panel, range, run)));
+  await Promise.all([
+    ...CHARTED.map((panel) => load(panel, range, run)),
+    retention.load(range),
+    users.loaded,
+  ]);
   if (run !== generation) return;
   showBilling();
   document.body.dataset.loaded = "true";
@@ -280,7 +292,9 @@ function start(): void {
   $<HTMLInputElement>("#start").value = params.get("start_date") ?? initial.start;
   $<HTMLInputElement>("#end").value = params.get("end_date") ?? initial.end;
   $<HTMLSelectElement>("#granularity").value = params.get("granularity") ?? "day";
-  $<HTMLElement>("#cards").replaceChildren(...PANELS.filter((p) => p.section !== "billing").map(cardFor));
+  $<HTMLElement>("#cards").replaceChildren(...PANELS.filter((p) => p.section === undefined).map(cardFor));
+  users = mountUsers($<HTMLElement>("#users"));
+  retention = mountRetention($<HTMLElement>("#retention"), (filter) => users.open(filter));
   $<HTMLElement>("#billing-cards").replaceChildren(...BILLING.map(cardFor));
   $<HTMLSelectElement>("#currency").addEventListener("change", (event) => {
     currency = (event.target as HTMLSelectElement).value;
