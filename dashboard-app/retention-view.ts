@@ -24,7 +24,7 @@ const HINT = "Hover or focus a cell for its numbers; Enter or a click lists its 
 // The card's own styles, kept with the view (the page's CSP allows inline styles).
 const STYLE = `
   #retention > .card { grid-column: 1 / -1; }
-  .heatmap-box { overflow-x: auto; max-width: 100%; }
+  .heatmap-box { overflow-x: auto; max-width: 100%; position: relative; }
   .heatmap { border-collapse: separate; border-spacing: 2px; font-size: .75rem; font-variant-numeric: tabular-nums; }
   .heatmap th { font-weight: 600; white-space: nowrap; padding: 2px 6px; text-align: right; }
   .heatmap thead th { color: #6b7280; }

@@ -114,13 +114,13 @@ export function mountUsers(root: HTMLElement): UsersSection {
   );
   const chips = element("div", { class: "chips" });
   const status = element("p", { class: "state", role: "status" });
-  const table = element("table");
+  const table = element("table", { "aria-label": "Users" });
   const head = element("tr");
   for (const [, heading] of COLUMNS) head.append(element("th", { scope: "col" }, heading));
   const thead = element("thead");
   thead.append(head);
   const tbody = element("tbody");
-  table.append(element("caption", { class: "sr-only" }, "Users"), thead, tbody);
+  table.append(thead, tbody);
   const tableBox = element("div", { class: "users-table" });
   tableBox.append(table);
   const first = element(

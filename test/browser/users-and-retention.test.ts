@@ -154,14 +154,18 @@ describe("the retention heat map", () => {
     expect(await focused(page)).toMatchObject({ tag: "TD", cohort: grid.cohorts[0]!.cohort, n: "0" });
     await page.keyboard.press("ArrowRight");
     await page.keyboard.press("ArrowDown");
-    const cell = grid.cohorts[1]!.cells[1]!;
-    expect(await focused(page)).toMatchObject({ cohort: cell.cohort, n: "1" });
+    const passed = grid.cohorts[1]!.cells[1]!;
+    expect(await focused(page)).toMatchObject({ cohort: passed.cohort, n: "1" });
+    expect(await page.textContent("#retention .retention-detail")).toBe(cellSummary(passed, "week"));
+    // Week 0: the whole cohort, more users than a page.
+    await page.keyboard.press("ArrowLeft");
+    const cell = grid.cohorts[1]!.cells[0]!;
     expect(await page.textContent("#retention .retention-detail")).toBe(cellSummary(cell, "week"));
     // One tab stop: Tab leaves the grid.
     await page.keyboard.press("Tab");
     expect((await focused(page))?.cohort).toBeNull();
     await page.keyboard.press("Shift+Tab");
-    expect(await focused(page)).toMatchObject({ cohort: cell.cohort, n: "1" });
+    expect(await focused(page)).toMatchObject({ cohort: cell.cohort, n: "0" });
 
     await usersAfter(page, () => page.keyboard.press("Enter"));
     expect(await focused(page)).toMatchObject({ id: "users-title" });
