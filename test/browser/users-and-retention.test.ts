@@ -5,12 +5,13 @@
  * keyset pages list what the endpoint lists, the churned of a period likewise, all by keyboard too.
  */
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { type Chromium, launchChromium } from "../../dashboard-app/chromium";
 import { cellSummary, percent, retentionGrid } from "../../dashboard-app/retention-grid";
 import { filterLabel, periodDays, type UsersFilter } from "../../dashboard-app/users-query";
 import { type Sandbox, startSandbox } from "../../local/sandbox";
 import { seed } from "../../local/seed";
+import { startDashboardWorld } from "../support/dashboard-world";
 
 const NOW = new Date(Date.UTC(2025, 2, 31, 15));
 // Nine whole weeks of sign-ups, the last one's week 1 holding today: incomplete.
@@ -279,6 +280,42 @@ describe("the users section", () => {
     // Removing the filter brings the list back.
     await usersAfter(page, () => page.click("#users .chip button"));
     expect(await page.getAttribute("#users .card", "data-state")).toBe("ready");
+    await page.close();
+  });
+});
+
+describe("through npm run dashboard's proxy (a deployed workspace)", () => {
+  it("lists a cell's users with the read token in no request, answer, page, URL or log line", async () => {
+    const TOKEN = "p.eyJ1IjogInVzZXJzLXJlYWQtdG9rZW4tbm90LWluLXRoZS1wYWdlIn0";
+    const world = await startDashboardWorld(TOKEN, async (req) => {
+      const answer = await fetch(`${sandbox.url}${req.url}`, {
+        headers: { authorization: `Bearer ${sandbox.storeToken}` },
+      });
+      return {
+        status: answer.status,
+        headers: { "content-type": "application/json" },
+        body: await answer.text(),
+      };
+    });
+    onTestFinished(() => world.close());
+    const page = await browser.context.newPage();
+    const seen: string[] = [];
+    page.on("request", (request) => seen.push(request.url(), JSON.stringify(request.headers())));
+    page.on("response", async (response) => seen.push(await response.text().catch(() => "")));
+    await page.goto(`${world.proxy.url}/?${RANGE_QUERY}`);
+    await page.waitForSelector('body[data-loaded="true"]');
+    const cell = retentionGrid(
+      await endpoint("retention", { start_date: RANGE.start, end_date: RANGE.end, granularity: "week" }),
+    ).cohorts[0]!.cells[1]!;
+    await usersAfter(page, () =>
+      page.click(`#retention td[data-cohort="${cell.cohort}"][data-period-number="1"]`),
+    );
+    expect(await everyPage(page)).toEqual(await usersOf(cell.filter as Record<string, string>));
+    seen.push(await page.content(), page.url());
+    expect(seen.some((text) => text.includes("users.json?"))).toBe(true);
+    expect(seen.filter((text) => text.includes(TOKEN))).toEqual([]);
+    expect(world.logs.some((line) => line.startsWith("users 200"))).toBe(true);
+    expect(world.logs.filter((line) => line.includes(TOKEN))).toEqual([]);
     await page.close();
   });
 });
