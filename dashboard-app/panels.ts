@@ -169,6 +169,7 @@ export const PANELS: Panel[] = [
     categories: ["dimension", "method"],
     series: [{ key: "users", label: "Users", kind: "bar" }],
   },
+  // Drawn by retention-view.ts as a heat map (no chart): its columns, the numbers of each cell.
   {
     endpoint: "retention",
     section: "retention",
@@ -184,6 +185,7 @@ export const PANELS: Panel[] = [
       { key: "retention", label: "Retention", kind: "bar", percent: true },
     ],
   },
+  // Listed by users-view.ts as a table (no chart); it sends its own parameters, not the range.
   {
     endpoint: "users",
     section: "users",
