@@ -9,28 +9,23 @@ import type { DashboardProxy } from "../../dashboard/proxy-server";
 import { type Chromium, launchChromium } from "../../dashboard-app/chromium";
 import { PANELS, type Panel, panelId, panelQuery, type Range } from "../../dashboard-app/panels";
 import { lastDays } from "../../dashboard-app/url-state";
-import { type Sandbox, startSandbox } from "../../local/sandbox";
-import { seed } from "../../local/seed";
 import { downloadCsv } from "../support/csv-download";
 import { type DashboardWorld, startDashboardWorld } from "../support/dashboard-world";
+import { sharedSandbox } from "./seeded-sandbox";
 
-const NOW = new Date(Date.UTC(2025, 2, 31, 15));
 const RANGE: Range = { start: "2025-01-06", end: "2025-03-30", granularity: "week" };
 /** Ending the sandbox's today: its last period is not over. */
 const PARTIAL: Range = { ...RANGE, end: "2025-03-31" };
 const CARD_STATES = ["loading", "empty", "error", "data"];
-let sandbox: Sandbox;
+const sandbox = sharedSandbox();
 let browser: Chromium;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ now: () => NOW });
-  await seed({ url: sandbox.url, token: sandbox.storeToken, days: 120, now: NOW, seed: 3 });
   browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
-  await sandbox?.close();
 });
 
 const loaded = (page: Page) => page.waitForSelector('body[data-loaded="true"]');

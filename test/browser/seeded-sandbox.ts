@@ -9,7 +9,7 @@ import { startSandbox } from "../../local/sandbox";
 import { seed } from "../../local/seed";
 
 /** The sandbox's today: its last week and month are not over. */
-export const NOW = new Date(Date.UTC(2025, 2, 31, 15));
+const NOW = new Date(Date.UTC(2025, 2, 31, 15));
 
 export interface SharedSandbox {
   url: string;

@@ -1,36 +1,32 @@
 /**
  * The retention heat map and the users section in Debian's headless Chromium, against npm start's
- * pipeline (its own seeded sandbox): the cells are the retention endpoint's numbers, a cell's users
- * are exactly the users endpoint's for its filters (as many as the cell says), search, sort and
- * keyset pages list what the endpoint lists, the churned of a period likewise, all by keyboard too.
+ * pipeline (the suite's one seeded sandbox, seeded-sandbox.ts): the cells are the retention
+ * endpoint's numbers, a cell's users are exactly the users endpoint's for its filters (as many as the
+ * cell says), search, sort and keyset pages list what the endpoint lists, the churned of a period
+ * likewise, all by keyboard too.
  */
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { type Chromium, launchChromium } from "../../dashboard-app/chromium";
 import { cellSummary, percent, retentionGrid } from "../../dashboard-app/retention-grid";
 import { filterLabel, periodDays, type UsersFilter } from "../../dashboard-app/users-query";
-import { type Sandbox, startSandbox } from "../../local/sandbox";
-import { seed } from "../../local/seed";
 import { downloadCsv } from "../support/csv-download";
 import { startDashboardWorld } from "../support/dashboard-world";
+import { sharedSandbox } from "./seeded-sandbox";
 
-const NOW = new Date(Date.UTC(2025, 2, 31, 15));
 // Nine whole weeks of sign-ups, the last one's week 1 holding today: incomplete.
 const RANGE = { start: "2025-01-27", end: "2025-03-30", granularity: "week" as const };
 const RANGE_QUERY = `start_date=${RANGE.start}&end_date=${RANGE.end}&granularity=week`;
 type Row = Record<string, any>;
-let sandbox: Sandbox;
+const sandbox = sharedSandbox();
 let browser: Chromium;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ now: () => NOW });
-  await seed({ url: sandbox.url, token: sandbox.storeToken, days: 70, now: NOW, seed: 5 });
   browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
-  await sandbox?.close();
 });
 
 async function endpoint(name: string, params: Record<string, string>): Promise<Row[]> {
