@@ -296,6 +296,14 @@ describe("the users section", () => {
     expect(deleted).toEqual(await usersOf({ ...filter, churn_reason: "deleted" } as Record<string, string>));
     expect(deleted.length).toBe(period.users_deleted);
     const label = filterLabel({ ...filter, churn_reason: "deleted" });
+    // The page's own URL writes (a granularity change) keep the section's parameters and #users.
+    await page.selectOption("#granularity", "month");
+    await page.waitForSelector('body[data-loaded="true"]');
+    const written = new URL(page.url());
+    expect(written.searchParams.get("granularity")).toBe("month");
+    expect(written.searchParams.get("users_churned_from")).toBe(days.from);
+    expect(written.searchParams.get("users_churn_reason")).toBe("deleted");
+    expect(written.hash).toBe("#users");
 
     await page.reload();
     await page.waitForSelector('body[data-loaded="true"]');
@@ -319,6 +327,13 @@ describe("the users section", () => {
     // Removing the filter brings the list back.
     await usersAfter(page, () => page.click("#users .chip button"));
     expect(await page.getAttribute("#users .card", "data-state")).toBe("data");
+    // Retention and Users are sections of the page: the navigation names them and section= reaches them.
+    for (const section of ["retention", "users"]) {
+      await page.goto(`${sandbox.url}/?${RANGE_QUERY}&section=${section}`);
+      await page.waitForSelector('body[data-loaded="true"]');
+      expect(await page.textContent("#range-error"), section).toBe("");
+      expect(await page.getAttribute(`#sections a[data-section="${section}"]`, "aria-current")).toBe("true");
+    }
     await page.close();
   });
 });
