@@ -4,6 +4,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/browser/**/*.test.ts"],
+    // One seeded pipeline for every file (seeding is most of a file's setup): see seeded-sandbox.ts.
+    globalSetup: ["test/browser/seeded-sandbox.ts"],
     pool: "forks",
     isolate: true,
     testTimeout: 60_000,

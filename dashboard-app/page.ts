@@ -1,6 +1,7 @@
 /**
  * The dashboard page (runs in the browser, bundled by esbuild): headline tiles, a range and
- * granularity control, one card per panel (its frame in card.ts, its view a chart or tiles), and the
+ * granularity control, one card per panel (its frame in card.ts, its view a chart, tiles or
+ * retention's heat map), the users section (users-view.ts, its own parameters and paging), and the
  * Billing cards in a section of their own, shown when billing events exist for the range, with a
  * currency choice. The view (range, granularity, section, currency) lives in the URL, so reload,
  * links and back restore it; a bad parameter is said in place and its default used. It asks its own
@@ -19,6 +20,7 @@ import {
   showSource,
 } from "./card";
 import { chartView } from "./chart-view";
+import { fetchRows } from "./fetch-rows";
 import { headlineView } from "./headline-view";
 import {
   CONFIG_PATH,
@@ -35,10 +37,19 @@ import {
   type Range,
   type Row,
 } from "./panels";
+import { retentionView } from "./retention-view";
 import { calendarDay, lastDays, readViewState, type ViewState, viewSearch } from "./url-state";
+import { mountUsers, type UsersSection } from "./users-view";
 
-/** What draws each kind of panel inside the card frame. */
-const VIEWS: Record<NonNullable<Panel["view"]>, CardView> = { chart: chartView, tiles: headlineView };
+/** What draws each kind of panel inside the card frame (a heat map cell lists its users below). */
+const VIEWS: Record<NonNullable<Panel["view"]>, CardView> = {
+  chart: chartView,
+  tiles: headlineView,
+  heatmap: retentionView({
+    granularity: () => view.granularity,
+    onCell: (filter) => users.open(filter),
+  }),
+};
 const viewOf = (panel: Panel) => VIEWS[panel.view ?? "chart"];
 
 /** Each panel's rows as the endpoint gave them (a currency change or a colour scheme redraws from these). */
@@ -55,6 +66,7 @@ let host: Promise<string>;
 const PLACES: Record<string, string> = {
   headline: "#headline",
   overview: "#cards",
+  retention: "#retention",
   billing: "#billing-cards",
 };
 const placeOf = (panel: Panel) => PLACES[panel.section ?? "overview"];
@@ -74,12 +86,7 @@ async function load(panel: Panel, range: Range, run: number): Promise<void> {
   void host.then((h) => showSource(card, panel, h, panelQuery(panel, range)));
   let rows: Row[];
   try {
-    const response = await fetch(panelUrl(panel, range));
-    const body = (await response.json().catch(() => ({}))) as { data?: Row[]; error?: string };
-    if (!response.ok || !Array.isArray(body.data)) {
-      throw new Error(body.error ?? `the endpoint answered ${response.status}`);
-    }
-    rows = body.data;
+    rows = await fetchRows(panelUrl(panel, range));
   } catch (cause) {
     if (run !== generation) return;
     fetched.delete(panelId(panel));
@@ -109,6 +116,7 @@ function render(panel: Panel): void {
   setState(card, "data");
   showNumbers(card, panel, rows, currency, name);
   viewOf(panel).draw(area, panel, rows, currency);
+  if (panel.endpoint === "churn") users.offerChurned(card, rows, rangeOf(view));
 }
 
 /**
@@ -128,12 +136,15 @@ function showBilling(): void {
     view.section !== "billing" && BILLING.every((p) => cardOf(p).dataset.state === "empty");
 }
 
+// The users section: a view of its own (users-view.ts) with its own parameters, mounted in start().
+let users: UsersSection;
+
 /** Fetches and draws every card for the view; `scroll` to its section once loaded (a URL's view). */
 async function refresh(scroll = false): Promise<void> {
   const run = ++generation;
   document.body.dataset.loaded = "false";
   const range = rangeOf(view);
-  await Promise.all(CARDED.map((panel) => load(panel, range, run)));
+  await Promise.all([...CARDED.map((panel) => load(panel, range, run)), users.loaded]);
   if (run !== generation) return;
   showBilling();
   if (scroll && view.section) document.getElementById(view.section)?.scrollIntoView();
@@ -160,8 +171,10 @@ function showProblems(problems: string[]): void {
 
 /** A new view chosen on the page: into the history (back returns), onto the controls, then fetched. */
 function go(next: ViewState, refetch = true): void {
+  // The users section's own parameters (users_*) and its #users after a drill-down stay as they are.
+  const hash = next.section === view.section ? location.hash : "";
   view = next;
-  history.pushState(null, "", viewSearch(view, location.search));
+  history.pushState(null, "", viewSearch(view, location.search) + hash);
   showProblems([]);
   showControls();
   if (refetch) void refresh();
@@ -213,6 +226,7 @@ function start(): void {
     const panels = CARDED.filter((p) => (p.section ?? "overview") === section);
     $(place).replaceChildren(...panels.map((panel) => cardFor(panel, viewOf(panel))));
   }
+  users = mountUsers($<HTMLElement>("#users"));
   sectionLinks();
   $<HTMLSelectElement>("#currency").addEventListener("change", (event) => {
     go({ ...view, currency: (event.target as HTMLSelectElement).value }, false);

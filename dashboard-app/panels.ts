@@ -23,7 +23,47 @@ export interface Series {
 }
 
 /** The parameters a panel may send; the servers relay these and nothing else (never Tinybird's `q`). */
-export type PanelParam = "start_date" | "end_date" | "granularity";
+export type PanelParam = RangeParam | UsersParam;
+/** The parameters the page's range control sets. */
+export type RangeParam = "start_date" | "end_date" | "granularity";
+/** The users endpoint's filters: the users behind a figure (a retention cell, a churn period). */
+export const USERS_FILTERS = [
+  "created_from",
+  "created_to",
+  "active_from",
+  "active_to",
+  "churned_from",
+  "churned_to",
+  "churn_reason",
+] as const;
+/** The users section's search, sort, keyset and filters (never `offset`, `user_id` or a `token`). */
+export type UsersParam =
+  | "search"
+  | "sort"
+  | "order"
+  | "limit"
+  | "after_user_id"
+  | "after_created_at"
+  | "after_last_sign_in_at"
+  | (typeof USERS_FILTERS)[number];
+
+/** How long a relayed value may be (a date, a granularity, an id, a search), and a page's size. */
+const MAX_VALUE = 64;
+export const MAX_SEARCH = 64;
+export const MAX_PAGE_SIZE = 200;
+
+/** Why the relay refuses a declared parameter's value (undefined: it passes it on as it is). */
+export function paramProblem(name: PanelParam, value: string): string | undefined {
+  const max = name === "search" ? MAX_SEARCH : MAX_VALUE;
+  if (value.length > max) return `${name} must be at most ${max} characters`;
+  if (
+    name === "limit" &&
+    !(/^[0-9]{1,3}$/.test(value) && Number(value) >= 1 && Number(value) <= MAX_PAGE_SIZE)
+  ) {
+    return `limit must be a whole number from 1 to ${MAX_PAGE_SIZE} here (the dashboard pages its users)`;
+  }
+  return undefined;
+}
 
 export interface Panel {
   endpoint: string;
@@ -40,19 +80,24 @@ export interface Panel {
   id?: string;
   /** Parameters of fixed value the relay adds (e.g. `by=plan`): the page cannot change them. */
   fixed?: Record<string, string>;
-  /** Where the card goes: the auth cards, the headline strip on top, or the Billing section (shown when it has data). */
-  section?: "headline" | "billing";
+  /**
+   * Where the card goes: the auth cards, the headline strip on top, the Billing section (shown when
+   * it has data), or a section of its own (retention's heat map, the users list).
+   */
+  section?: "headline" | "billing" | "retention" | "users";
   /**
    * How the card draws its rows inside the card's frame (title, state, numbers, CSV, endpoint):
-   * a Chart.js chart (the default) or the headline's tiles; other views mount the same way.
+   * a Chart.js chart (the default), the headline's tiles or retention's heat map.
    */
-  view?: "chart" | "tiles";
+  view?: "chart" | "tiles" | "heatmap";
   /** The table's (and the CSV's) columns when they are not the x or categories and the series'. */
   columns?: string[];
   /** Columns holding a ratio (0..1) in every row besides the percent series': shown as a percent. */
   ratios?: string[];
   /** Where each row names its own unit (the headline's `unit`): these columns are ratios in a `ratio` row. */
   rowUnit?: { column: string; columns: string[] };
+  /** The granularities the endpoint takes, when not all: a finer one asked for is sent as the next one. */
+  granularities?: readonly Granularity[];
   /** The rows carry a `currency`: the panel shows the currency chosen in its section. */
   perCurrency?: boolean;
   /** Only the rows of the range's last period: a snapshot at the range's end. */
@@ -159,6 +204,43 @@ export const PANELS: Panel[] = [
     categories: ["dimension", "method"],
     series: [{ key: "users", label: "Users", kind: "bar" }],
   },
+  // Drawn by retention-view.ts as a heat map in the card frame; its table and CSV hold every column.
+  {
+    endpoint: "retention",
+    section: "retention",
+    view: "heatmap",
+    columns: ["cohort", "period", "period_number", "cohort_size", "active_users", "retention"],
+    title: "Retention by sign-up cohort",
+    subtitle: "Share of each cohort of sign-ups active in each following period",
+    params: ["start_date", "end_date", "granularity"],
+    granularities: ["week", "month"],
+    x: "period_number",
+    categories: ["cohort", "period_number"],
+    series: [
+      { key: "cohort_size", label: "Cohort size", kind: "bar" },
+      { key: "active_users", label: "Active users", kind: "bar" },
+      { key: "retention", label: "Retention", kind: "bar", percent: true },
+    ],
+  },
+  // Listed by users-view.ts as a table (no chart); it sends its own parameters, not the range.
+  {
+    endpoint: "users",
+    section: "users",
+    title: "Users",
+    subtitle: "Search, sort and page through users, or list the users behind a figure",
+    params: [
+      "search",
+      "sort",
+      "order",
+      "limit",
+      "after_user_id",
+      "after_created_at",
+      "after_last_sign_in_at",
+      ...USERS_FILTERS,
+    ],
+    x: "user_id",
+    series: [{ key: "days_active", label: "Days active", kind: "bar" }],
+  },
   {
     endpoint: "billing_subscriptions",
     section: "billing",
@@ -239,15 +321,27 @@ export interface Range {
   granularity: Granularity;
 }
 
-/** The query string a panel's endpoint gets for a range: the parameters it declares, and its fixed ones. */
+const GRANULARITIES: readonly Granularity[] = ["day", "week", "month"];
+
+/** The granularity a panel is asked for: the page's, or the next coarser one its endpoint takes (retention: day → week). */
+export function panelGranularity(panel: Panel, granularity: Granularity): Granularity {
+  const taken = panel.granularities ?? GRANULARITIES;
+  return (
+    GRANULARITIES.slice(GRANULARITIES.indexOf(granularity)).find((g) => taken.includes(g)) ?? granularity
+  );
+}
+
+/** The query string a panel's endpoint gets for a range: the range parameters it declares, and its fixed ones. */
 export function panelQuery(panel: Panel, range: Range): string {
-  const values: Record<PanelParam, string> = {
+  const values: Record<RangeParam, string> = {
     start_date: range.start,
     end_date: range.end,
-    granularity: range.granularity,
+    granularity: panelGranularity(panel, range.granularity),
   };
   return new URLSearchParams([
-    ...panel.params.map((name): [string, string] => [name, values[name]]),
+    ...panel.params.flatMap((name): [string, string][] =>
+      name in values ? [[name, values[name as RangeParam]]] : [],
+    ),
     ...Object.entries(panel.fixed ?? {}),
   ]).toString();
 }

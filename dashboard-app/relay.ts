@@ -2,13 +2,14 @@
  * The dashboard's server side, the same behind `npm start` and `npm run dashboard`: the page, its
  * script, and each panel's rows relayed to its endpoint with the token the server keeps. Only the
  * panels' endpoints are relayed, with only the parameters each panel declares (never Tinybird's `q`,
- * which runs SQL with the token, nor a `token`), so the port cannot read anything else. The page also
- * learns the Tinybird host (`/dashboard-config.json`) to show each card's endpoint URL and curl line.
+ * which runs SQL with the token, nor a `token`), each value bounded, so the port cannot read anything
+ * else. The page also learns the Tinybird host (`/dashboard-config.json`) to show each card's endpoint
+ * URL and curl line.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { sendJson } from "../command-kit/local-http";
 import { type DashboardAssets, serveDashboardAsset } from "./assets";
-import { CONFIG_PATH, type DashboardConfig, PANEL_PATH, PANELS, panelId } from "./panels";
+import { CONFIG_PATH, type DashboardConfig, PANEL_PATH, PANELS, panelId, paramProblem } from "./panels";
 
 /** Where the panels' rows come from: Tinybird's Pipes API and a token that may read the endpoints. */
 export interface DashboardUpstream {
@@ -25,8 +26,6 @@ export interface DashboardRoutesOptions {
 }
 
 const TIMEOUT_MS = 30_000;
-/** A declared parameter's value is a date or a granularity: anything longer is not the page's. */
-const MAX_VALUE = 64;
 
 /** Answers the page, its script and the panels' rows; false for any other path. */
 export function dashboardRoutes(
@@ -54,7 +53,14 @@ export function dashboardRoutes(
     const params = new URLSearchParams();
     for (const name of panel.params) {
       const value = url.searchParams.get(name);
-      if (value !== null) params.set(name, value.slice(0, MAX_VALUE));
+      if (value === null) continue;
+      // A value longer than any the page sends (or a page of users too big) is refused, not cut.
+      const problem = paramProblem(name, value);
+      if (problem !== undefined) {
+        sendJson(res, 400, { error: problem });
+        return true;
+      }
+      params.set(name, value);
     }
     for (const [name, value] of Object.entries(panel.fixed ?? {})) params.set(name, value);
     const started = Date.now();

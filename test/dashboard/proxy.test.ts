@@ -59,7 +59,7 @@ describe("npm run dashboard against a deployed workspace", () => {
     const before = seen.length;
     for (const path of [
       "/panels/other_pipe.json",
-      "/panels/users.json",
+      "/panels/delivered_events.json",
       "/v0/pipes/user_growth.json",
       "/v0/sql?q=SELECT+1",
       "/v0/datasources",

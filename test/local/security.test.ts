@@ -174,8 +174,10 @@ describe("reads", () => {
     });
     expect(panel.status).toBe(200);
     expect(JSON.parse(panel.body).data).toEqual(expect.any(Array));
-    // The users endpoint is not a panel: not relayed.
-    expect((await raw(`${sandbox.url}/panels/users.json`, { headers: { host } })).status).toBe(404);
+    // An endpoint that is no panel is not relayed.
+    expect((await raw(`${sandbox.url}/panels/delivered_events.json`, { headers: { host } })).status).toBe(
+      404,
+    );
     for (const answer of [withToken, panel]) {
       expect(answer.headers["x-content-type-options"]).toBe("nosniff");
       expect(answer.headers["content-security-policy"]).toMatch(/default-src 'none'/);
