@@ -63,13 +63,11 @@ export class GroupCommit<Item, Result> {
       this.openedAt = now;
       if (this.queue.length === 1 && now - this.idleSince > longest) this.expected = 0;
     }
-    if (this.expected > 0 && this.queue.length >= this.expected) {
-      clearTimeout(this.timer);
-      this.flush();
-      return;
-    }
-    // Without a count of senders to wait for, a group closes once requests stop arriving.
-    const quiet = this.expected > 0 ? Number.POSITIVE_INFINITY : this.lastArrival + windowMs;
+    // Every sender back: written on the next turn of the event loop, so that requests arriving
+    // together (read from the same sockets) stay together. Without a count of senders to wait for,
+    // a group closes once requests stop arriving.
+    const back = this.expected > 0 && this.queue.length >= this.expected;
+    const quiet = back ? now : this.expected > 0 ? Number.POSITIVE_INFINITY : this.lastArrival + windowMs;
     const due = Math.min(quiet, this.openedAt + longest);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.flush(), Math.max(0, due - now));
@@ -93,8 +91,8 @@ export class GroupCommit<Item, Result> {
     const group = this.take();
     this.stats.commits += 1;
     this.stats.items += group.length;
-    this.writing = this.options
-      .commit(group.map((w) => w.item))
+    // A commit that throws instead of rejecting fails its group too.
+    this.writing = new Promise<Result[]>((resolve) => resolve(this.options.commit(group.map((w) => w.item))))
       .then(
         (results) => {
           if (results.length !== group.length)

@@ -71,6 +71,22 @@ describe("group commit", () => {
     expect(await next).toBe("stored c");
   });
 
+  it("fails every request of a write whose commit throws instead of rejecting", async () => {
+    let calls = 0;
+    const group = new GroupCommit<string, string>({
+      commit: (items) => {
+        calls += 1;
+        if (calls === 1) throw new Error("disk full");
+        return Promise.resolve(items.map((i) => `stored ${i}`));
+      },
+      windowMs: 0,
+    });
+    const first = ["a", "b"].map((item) => group.submit(item));
+    for (const request of first) await expect(request).rejects.toThrow("disk full");
+    // Both senders are back: the next group is written as they arrive, and answered.
+    expect(await Promise.all(["c", "d"].map((item) => group.submit(item)))).toEqual(["stored c", "stored d"]);
+  });
+
   it("stops a group before the weight limit, but always takes one request", async () => {
     const held = heldWrites();
     const group = new GroupCommit({
