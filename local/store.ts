@@ -41,7 +41,10 @@ export interface StoreOptions {
   now?: () => Date;
   /** What to do with parts chDB found damaged at start; without a choice the store refuses to open. */
   damagedParts?: DamagedPartsChoice;
-  /** Group commit: a group closes once no append arrived for this long (default 2 ms), at most 25 ms after it could be written. */
+  /**
+   * Group commit: after a quiet moment, a group closes once no append arrived for this long (default
+   * 2 ms); under load, once the senders of the last INSERT are back; at most 25 ms after it could be written.
+   */
   groupWindowMs?: number;
   /** Progress of a long rebuild. */
   progress?: (line: string) => void;

@@ -71,6 +71,22 @@ describe("group commit", () => {
     expect(await next).toBe("stored c");
   });
 
+  it("fails every request of a write whose commit throws instead of rejecting", async () => {
+    let calls = 0;
+    const group = new GroupCommit<string, string>({
+      commit: (items) => {
+        calls += 1;
+        if (calls === 1) throw new Error("disk full");
+        return Promise.resolve(items.map((i) => `stored ${i}`));
+      },
+      windowMs: 0,
+    });
+    const first = ["a", "b"].map((item) => group.submit(item));
+    for (const request of first) await expect(request).rejects.toThrow("disk full");
+    // Both senders are back: the next group is written as they arrive, and answered.
+    expect(await Promise.all(["c", "d"].map((item) => group.submit(item)))).toEqual(["stored c", "stored d"]);
+  });
+
   it("stops a group before the weight limit, but always takes one request", async () => {
     const held = heldWrites();
     const group = new GroupCommit({
@@ -91,7 +107,7 @@ describe("group commit", () => {
     expect(await Promise.all(all)).toEqual(["stored aa", "stored bb", "stored c", "stored dddddd"]);
   });
 
-  it("closes a group once requests stop arriving for the window, or at the longest delay", async () => {
+  it("closes a first group once requests stop arriving for the window, then once the last write's senders are back, or at the longest delay", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
     const held = heldWrites();
     const group = new GroupCommit({ commit: held.commit, windowMs: 5, maxDelayMs: 20 });
@@ -104,17 +120,33 @@ describe("group commit", () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(held.writes.map((w) => w.items)).toEqual([["a", "b"]]);
 
-    // A steady trickle never leaves the window quiet: the group closes 20 ms after the write ended.
-    for (const item of ["c", "d", "e", "f", "g", "h"]) void group.submit(item);
+    // Four senders over that write (a, b, and c, d queued meanwhile): the next group waits for the
+    // two just answered, however slowly they come back, and closes as soon as both are.
+    for (const item of ["c", "d"]) void group.submit(item);
     held.writes[0]!.commit();
-    for (const item of ["i", "j", "k", "l"]) {
-      await vi.advanceTimersByTimeAsync(4);
-      void group.submit(item);
-    }
-    await vi.advanceTimersByTimeAsync(3);
+    await vi.advanceTimersByTimeAsync(8);
+    void group.submit("e");
+    await vi.advanceTimersByTimeAsync(8);
     expect(held.writes).toHaveLength(1);
+    void group.submit("f");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(held.writes[1]!.items).toEqual(["c", "d", "e", "f"]);
+
+    // Senders that do not come back: the group closes 20 ms after the first of them did.
+    held.writes[1]!.commit();
     await vi.advanceTimersByTimeAsync(1);
-    expect(held.writes[1]!.items).toEqual(["c", "d", "e", "f", "g", "h", "i", "j", "k", "l"]);
+    for (const item of ["g", "h"]) void group.submit(item);
+    await vi.advanceTimersByTimeAsync(19);
+    expect(held.writes).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(held.writes[2]!.items).toEqual(["g", "h"]);
+
+    // After a quiet moment the window rules again: one request is written once none follows.
+    held.writes[2]!.commit();
+    await vi.advanceTimersByTimeAsync(100);
+    void group.submit("i");
+    await vi.advanceTimersByTimeAsync(5);
+    expect(held.writes[3]!.items).toEqual(["i"]);
   });
 
   it("answers everything submitted before drain resolves", async () => {
