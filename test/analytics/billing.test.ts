@@ -262,7 +262,7 @@ beforeAll(() => {
   // The hand-written history as the forwarder stores it, delivered twice over, backwards, in blocks of 7.
   chaos = loadTinybirdProject(session, ROOT, { database: "billing_chaos" });
   expect(ingest(chaos, chaotic(SCENARIO), { blockSize: 7 }).quarantined).toEqual([]);
-});
+}, 120_000);
 afterAll(() => {
   if (session?.open) session.cleanup();
 });

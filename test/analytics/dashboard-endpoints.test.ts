@@ -119,10 +119,11 @@ function historyForTheDashboard() {
 const history = historyForTheDashboard();
 let local: LocalTinybird;
 
+// Building the project and ingesting the history took past the 30 s hook default at load 20.
 beforeAll(() => {
   local = loadTinybirdProject(new Session(), ROOT);
   expect(ingest(local, history.lines, { blockSize: history.lines.length }).quarantined).toEqual([]);
-});
+}, 120_000);
 
 afterAll(() => {
   if (local?.session.open) local.session.cleanup();
