@@ -10,8 +10,8 @@ import { type Chromium, launchChromium } from "../../dashboard-app/chromium";
 import { PANELS, type Panel, panelId, panelQuery, type Range } from "../../dashboard-app/panels";
 import { lastDays } from "../../dashboard-app/url-state";
 import { downloadCsv } from "../support/csv-download";
-import { type DashboardWorld, startDashboardWorld } from "../support/dashboard-world";
-import { sharedSandbox } from "./seeded-sandbox";
+import type { DashboardWorld } from "../support/dashboard-world";
+import { sharedSandbox, workspaceOverSandbox } from "./seeded-sandbox";
 
 const RANGE: Range = { start: "2025-01-06", end: "2025-03-30", granularity: "week" };
 /** Ending the sandbox's today: its last period is not over. */
@@ -525,17 +525,7 @@ describe("the dashboard on npm run dashboard (a deployed workspace)", () => {
   let logs: string[];
 
   beforeAll(async () => {
-    // A Tinybird that insists on the token, answering from the local store.
-    world = await startDashboardWorld(TOKEN, async (req) => {
-      const answer = await fetch(`${sandbox.url}${req.url}`, {
-        headers: { authorization: `Bearer ${sandbox.storeToken}` },
-      });
-      return {
-        status: answer.status,
-        headers: { "content-type": "application/json" },
-        body: await answer.text(),
-      };
-    });
+    world = await workspaceOverSandbox(sandbox, TOKEN);
     ({ proxy, logs } = world);
   });
 

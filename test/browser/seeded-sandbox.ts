@@ -7,6 +7,7 @@ import { inject } from "vitest";
 import type { TestProject } from "vitest/node";
 import { startSandbox } from "../../local/sandbox";
 import { seed } from "../../local/seed";
+import { type DashboardWorld, startDashboardWorld } from "../support/dashboard-world";
 
 /** The sandbox's today: its last week and month are not over. */
 const NOW = new Date(Date.UTC(2025, 2, 31, 15));
@@ -24,6 +25,23 @@ declare module "vitest" {
 
 /** In a test file: the seeded pipeline's address and its store token. */
 export const sharedSandbox = (): SharedSandbox => inject("sandbox");
+
+/**
+ * `npm run dashboard` against a deployed workspace: a Tinybird that insists on `token`, answering
+ * from the shared sandbox's store, and the proxy in front of it.
+ */
+export function workspaceOverSandbox(sandbox: SharedSandbox, token: string): Promise<DashboardWorld> {
+  return startDashboardWorld(token, async (req) => {
+    const answer = await fetch(`${sandbox.url}${req.url}`, {
+      headers: { authorization: `Bearer ${sandbox.storeToken}` },
+    });
+    return {
+      status: answer.status,
+      headers: { "content-type": "application/json" },
+      body: await answer.text(),
+    };
+  });
+}
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const sandbox = await startSandbox({ now: () => NOW });

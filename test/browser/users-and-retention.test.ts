@@ -11,8 +11,7 @@ import { type Chromium, launchChromium } from "../../dashboard-app/chromium";
 import { cellSummary, percent, retentionGrid } from "../../dashboard-app/retention-grid";
 import { filterLabel, periodDays, type UsersFilter } from "../../dashboard-app/users-query";
 import { downloadCsv } from "../support/csv-download";
-import { startDashboardWorld } from "../support/dashboard-world";
-import { sharedSandbox } from "./seeded-sandbox";
+import { sharedSandbox, workspaceOverSandbox } from "./seeded-sandbox";
 
 // Nine whole weeks of sign-ups, the last one's week 1 holding today: incomplete.
 const RANGE = { start: "2025-01-27", end: "2025-03-30", granularity: "week" as const };
@@ -341,16 +340,7 @@ describe("the users section", () => {
 describe("through npm run dashboard's proxy (a deployed workspace)", () => {
   it("lists a cell's users with the read token in no request, answer, page, URL or log line", async () => {
     const TOKEN = "p.eyJ1IjogInVzZXJzLXJlYWQtdG9rZW4tbm90LWluLXRoZS1wYWdlIn0";
-    const world = await startDashboardWorld(TOKEN, async (req) => {
-      const answer = await fetch(`${sandbox.url}${req.url}`, {
-        headers: { authorization: `Bearer ${sandbox.storeToken}` },
-      });
-      return {
-        status: answer.status,
-        headers: { "content-type": "application/json" },
-        body: await answer.text(),
-      };
-    });
+    const world = await workspaceOverSandbox(sandbox, TOKEN);
     onTestFinished(() => world.close());
     const page = await browser.context.newPage();
     const seen: string[] = [];
