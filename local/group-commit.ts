@@ -93,18 +93,14 @@ export class GroupCommit<Item, Result> {
     this.stats.items += group.length;
     // A commit that throws instead of rejecting fails its group too.
     this.writing = new Promise<Result[]>((resolve) => resolve(this.options.commit(group.map((w) => w.item))))
-      .then(
-        (results) => {
-          if (results.length !== group.length)
-            throw new Error(`the commit answered ${results.length} results for ${group.length} requests`);
-          group.forEach((w, i) => {
-            w.resolve(results[i]!);
-          });
-        },
-        (error: unknown) => {
-          for (const w of group) w.reject(error);
-        },
-      )
+      .then((results) => {
+        if (results.length !== group.length)
+          throw new Error(`the commit answered ${results.length} results for ${group.length} requests`);
+        group.forEach((w, i) => {
+          w.resolve(results[i]!);
+        });
+      })
+      // A failed commit, or one that answered the wrong number of results, fails the whole group.
       .catch((error: unknown) => {
         for (const w of group) w.reject(error);
       })
