@@ -11,7 +11,7 @@ export const DEFAULT_DAYS = 90;
 export const FIRST_DAY = "1970-01-01";
 export const LAST_DAY = "2149-06-06";
 const MAX_DAYS = 36_500;
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 const GRANULARITIES: readonly Granularity[] = ["day", "week", "month"];
 
 export interface ViewState {
@@ -29,7 +29,8 @@ export interface ViewState {
 /** The parameters this module owns; any other in the URL (a section's own) is left as it is. */
 export const VIEW_PARAMS = ["days", "start_date", "end_date", "granularity", "section", "currency"];
 
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+/** `YYYY-MM-DD` (UTC) of an epoch-milliseconds time. */
+export const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** `YYYY-MM-DD` of a real calendar day within the endpoints' calendar, or undefined. */
 export function calendarDay(text: string): string | undefined {

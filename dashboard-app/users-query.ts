@@ -4,6 +4,7 @@
  * same state in the page's URL. No DOM, so it can be checked without a browser.
  */
 import { type Granularity, MAX_SEARCH, type Range, type Row, USERS_FILTERS } from "./panels";
+import { DAY_MS, day } from "./url-state";
 
 export type UsersSort = "created_at" | "last_sign_in_at";
 export type UsersOrder = "asc" | "desc";
@@ -84,7 +85,6 @@ export function filterLabel(filter: UsersFilter): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const utc = (date: string) => Date.parse(`${date}T00:00:00Z`);
 
 /** The days of the period starting `period` (day, week or month), cut to the range, as churn counts them. */
@@ -99,7 +99,7 @@ export function periodDays(
     granularity === "day"
       ? start
       : granularity === "week"
-        ? start + 6 * 86_400_000
+        ? start + 6 * DAY_MS
         : Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 0);
   return { from: day(Math.max(start, utc(range.start))), to: day(Math.min(end, utc(range.end))) };
 }
