@@ -34,7 +34,11 @@ export interface SandboxOptions {
   damagedParts?: DamagedPartsChoice;
   /** How long the first append of a group waits for others (the store's default otherwise). */
   groupWindowMs?: number;
+  /** How long stored rows wait for the rollups (the store's default otherwise). */
+  catchUpDelayMs?: number;
   log?: (line: string) => void;
+  /** What the store warns about while running (the rollups not following the stored events). */
+  warn?: (line: string) => void;
 }
 
 export const REPOSITORY_ROOT = resolve(__dirname, "..");
@@ -51,6 +55,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(options.now ? { now: options.now } : {}),
     ...(options.damagedParts ? { damagedParts: options.damagedParts } : {}),
     ...(options.groupWindowMs !== undefined ? { groupWindowMs: options.groupWindowMs } : {}),
+    ...(options.catchUpDelayMs !== undefined ? { catchUpDelayMs: options.catchUpDelayMs } : {}),
+    ...(options.warn ? { warn: options.warn } : {}),
   });
   if (!opened.ok) throw new CommandError(opened.problem);
   const signingSecret = options.signingSecret ?? "whsec_c2FuZGJveC1zaWduaW5nLXNlY3JldC0wMDAx";

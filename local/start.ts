@@ -160,6 +160,7 @@ export const startCommand: Command<{ "damaged-parts": { type: "string" } }> = {
       project,
       ...(damagedParts ? { damagedParts: damagedParts as DamagedPartsChoice } : {}),
       progress: (line) => io.stderr(`  ${line}`),
+      warn: io.stderr,
     });
     if (!opened.ok) throw new CommandError(opened.problem);
     const { store } = opened;
@@ -204,9 +205,10 @@ export const startCommand: Command<{ "damaged-parts": { type: "string" } }> = {
     await server.close();
     await store.close();
     const { commits, items } = store.groupStats(project.dataSource.definition.name);
+    const { batches } = store.catchUpStats();
     if (items > 0)
       io.stderr(
-        `npm start: stopped; ${items} appends to ${project.dataSource.definition.name} in ${commits} inserts`,
+        `npm start: stopped; ${items} appends to ${project.dataSource.definition.name} in ${commits} inserts, taken by the rollups in ${batches} batches`,
       );
   },
 };

@@ -7,17 +7,23 @@
  * endpoint call renders its pipe's template and answers in Tinybird's JSON shape. Every answer is a
  * value (status + body).
  *
+ * The rollups follow the landing table in batches: the views reading it read its Null twin, and the
+ * rows stored since the last batch go through them together at most 250 ms later, and before any
+ * read of the store. Each INSERT of deliveries thus writes one part instead of one per view; a file
+ * in the data folder says, while rows wait, that a crash must rebuild the rollups at the next start
+ * (docs/local-and-dashboard.md, "Group commit").
+ *
  * chDB runs each query on its own thread (queryAsync), one at a time per session: every use of the
  * session goes through one queue, so an insert, an endpoint call and a rebuild never overlap.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Session } from "chdb";
-import { type SyncReport, syncProject } from "../tinybird-model/chdb-project";
-import { type IngestResult, ingestSteps } from "../tinybird-model/clickhouse";
+import { feedTable, hasFedViews, type SyncReport, syncProject } from "../tinybird-model/chdb-project";
+import { type IngestResult, ingestSteps, insertJsonRows, qualified } from "../tinybird-model/clickhouse";
 import type { DataSourceDefinition } from "../tinybird-model/datasource-file";
 import type { TinybirdProject } from "../tinybird-model/project";
-import { clickHouseMessage, ident, runOnSessionAsync, type SqlSteps } from "../tinybird-model/sql-steps";
+import { clickHouseMessage, ident, runOnSessionAsync } from "../tinybird-model/sql-steps";
 import { pinClock, renderPipeSql, TemplateError } from "../tinybird-model/template";
 import {
   type DamagedPart,
@@ -46,8 +52,12 @@ export interface StoreOptions {
    * 2 ms); under load, once the senders of the last INSERT are back; at most 25 ms after it could be written.
    */
   groupWindowMs?: number;
+  /** How long stored rows wait for more before the rollups take them (default 250 ms; tests: longer). */
+  catchUpDelayMs?: number;
   /** Progress of a long rebuild. */
   progress?: (line: string) => void;
+  /** What the developer must know while the store runs (the rollups could not follow the stored events). */
+  warn?: (line: string) => void;
 }
 
 export type OpenedStore =
@@ -59,6 +69,11 @@ const DATABASE = "tinybird";
 const GROUP_LINES = 5_000;
 /** The longest a group of appends waits for more once an INSERT could start (a fraction of one INSERT). */
 const GROUP_MAX_DELAY_MS = 25;
+/** The most stored rows that wait for the rollups, and how long the first of them waits. */
+const CATCH_UP_ROWS = 10_000;
+const CATCH_UP_DELAY_MS = 250;
+/** In the data folder while stored rows wait for the rollups: its presence at start rebuilds them. */
+export const ROLLUPS_BEHIND_FILE = "rollups-behind";
 const ERROR_DOCS = "https://www.tinybird.co/docs/api-reference/pipe-api";
 // Tinybird prints 64-bit integers as JSON numbers; ClickHouse's JSON format would quote them.
 const JSON_SETTINGS =
@@ -78,6 +93,14 @@ export class LocalStore {
   private readonly groups = new Map<string, GroupCommit<Append, StoreAnswer>>();
   private project: TinybirdProject;
   private dataSources: Map<string, DataSourceDefinition>;
+  /** Rows stored in the landing table that the rollups have not seen yet (JSONEachRow lines). */
+  private pending: string[] = [];
+  private catchUpTimer: NodeJS.Timeout | undefined;
+  /** Whether ROLLUPS_BEHIND_FILE is written. */
+  private markedBehind = false;
+  /** Why the rollups stopped following the stored events, until a rebuild brings them back. */
+  private behind: string | undefined;
+  private readonly catchUps = { batches: 0, rows: 0 };
 
   private constructor(
     private readonly session: Session,
@@ -108,6 +131,12 @@ export class LocalStore {
       };
     }
     const store = new LocalStore(session, options);
+    const unfinished = existsSync(store.behindFile);
+    store.markedBehind = unfinished;
+    if (unfinished)
+      options.progress?.(
+        "the last run stopped before the rollups caught up with the stored events: they are rebuilt from them",
+      );
     try {
       const damaged = await store.run(async () =>
         findDamagedParts(session, DATABASE, options.project.dataSource.definition.name),
@@ -122,11 +151,13 @@ export class LocalStore {
           session,
           syncProject(options.project, {
             database: DATABASE,
-            ...(damaged.length > 0 ? { refillAll: true } : {}),
+            deferLandingViews: true,
+            ...(damaged.length > 0 || unfinished ? { refillAll: true } : {}),
             ...(options.progress ? { progress: options.progress } : {}),
           }),
         ),
       );
+      store.markBehind(false);
       return { ok: true, store, report, damaged };
     } catch (cause) {
       store.closeSession();
@@ -141,8 +172,57 @@ export class LocalStore {
     return result;
   }
 
-  private steps<T>(steps: SqlSteps<T>): Promise<T> {
-    return this.run(() => runOnSessionAsync(this.session, steps));
+  private get behindFile(): string {
+    return join(this.options.dataDir, ROLLUPS_BEHIND_FILE);
+  }
+
+  /** Writes or removes ROLLUPS_BEHIND_FILE (on the queue, so no insert runs meanwhile). */
+  private markBehind(behind: boolean): void {
+    if (behind === this.markedBehind) return;
+    if (behind)
+      writeFileSync(
+        this.behindFile,
+        "Stored events wait for the rollups: if npm start stops without catching up, the next start rebuilds the rollups.\n",
+      );
+    else rmSync(this.behindFile, { force: true });
+    this.markedBehind = behind;
+  }
+
+  /** Rows just stored in the landing table: the rollups take them in the next batch. */
+  private stored(rows: string[]): void {
+    if (this.behind !== undefined || rows.length === 0) return;
+    this.pending.push(...rows);
+    if (this.pending.length >= CATCH_UP_ROWS) this.scheduleCatchUp(0);
+    else if (!this.catchUpTimer) this.scheduleCatchUp(this.options.catchUpDelayMs ?? CATCH_UP_DELAY_MS);
+  }
+
+  private scheduleCatchUp(delayMs: number): void {
+    clearTimeout(this.catchUpTimer);
+    this.catchUpTimer = setTimeout(() => void this.catchUp(), delayMs);
+  }
+
+  /** Brings the rollups up to date with the stored events, after everything queued before. */
+  private catchUp(): Promise<void> {
+    clearTimeout(this.catchUpTimer);
+    this.catchUpTimer = undefined;
+    return this.run(() => this.catchUpNow());
+  }
+
+  /** Runs the waiting rows through the views, on the queue; a failure stops the rollups until a rebuild. */
+  private async catchUpNow(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const rows = this.pending;
+    this.pending = [];
+    const feed = qualified(DATABASE, feedTable(this.project.dataSource.definition.name));
+    try {
+      await runOnSessionAsync(this.session, insertJsonRows(feed, rows));
+      this.catchUps.batches += 1;
+      this.catchUps.rows += rows.length;
+      this.markBehind(false);
+    } catch (cause) {
+      this.behind = `the rollups stopped following the stored events: bringing ${rows.length} stored events into them failed (${clickHouseMessage(cause)}). The events are stored; fix the materialized pipe ClickHouse names and save it (npm start then rebuilds the rollups from the stored events), or restart npm start`;
+      this.options.warn?.(this.behind);
+    }
   }
 
   /**
@@ -151,12 +231,22 @@ export class LocalStore {
    * the project it had.
    */
   async reload(project: TinybirdProject): Promise<SyncReport> {
-    const report = await this.steps(
-      syncProject(project, {
-        database: DATABASE,
-        ...(this.options.progress ? { progress: this.options.progress } : {}),
-      }),
-    );
+    const report = await this.run(async () => {
+      // The rollups as they stand are rebuilt only where the datafiles changed: first, up to date.
+      await this.catchUpNow();
+      const rebuilt = await runOnSessionAsync(
+        this.session,
+        syncProject(project, {
+          database: DATABASE,
+          deferLandingViews: true,
+          ...(this.behind !== undefined ? { refillAll: true } : {}),
+          ...(this.options.progress ? { progress: this.options.progress } : {}),
+        }),
+      );
+      this.behind = undefined;
+      this.markBehind(false);
+      return rebuilt;
+    });
     this.project = project;
     this.dataSources = dataSourcesOf(project);
     return report;
@@ -191,9 +281,21 @@ export class LocalStore {
     const ds = this.dataSources.get(name);
     if (!ds) return appends.map(() => error(404, `Data Source "${name}" does not exist`));
     const lines = appends.flatMap((a) => a.lines);
-    const result: IngestResult = await this.steps(
-      ingestSteps(ds, lines, { database: DATABASE, quarantine: true, blockSize: Math.max(lines.length, 1) }),
-    );
+    const deferred = name === this.project.dataSource.definition.name && hasFedViews(this.project);
+    const result: IngestResult = await this.run(async () => {
+      if (deferred) this.markBehind(true);
+      const ingested = await runOnSessionAsync(
+        this.session,
+        ingestSteps(ds, lines, {
+          database: DATABASE,
+          quarantine: true,
+          blockSize: Math.max(lines.length, 1),
+          keepRows: deferred,
+        }),
+      );
+      if (deferred) this.stored(ingested.rows ?? []);
+      return ingested;
+    });
     const quarantinedAt = result.quarantined.map((q) => q.index);
     let start = 0;
     return appends.map((append) => {
@@ -212,6 +314,11 @@ export class LocalStore {
     return { ...(this.groups.get(name)?.stats ?? { commits: 0, items: 0 }) };
   }
 
+  /** Batches of stored events the rollups took so far, and their rows. */
+  catchUpStats(): { batches: number; rows: number } {
+    return { ...this.catchUps };
+  }
+
   /** `GET /v0/pipes/<name>.json?…`: the endpoint's rows in Tinybird's JSON answer. */
   async callEndpoint(name: string, params: Record<string, string>): Promise<StoreAnswer> {
     const pipe = this.project.pipes.find((p) => p.definition.name === name)?.definition;
@@ -225,6 +332,8 @@ export class LocalStore {
       if (cause instanceof TemplateError) return error(400, cause.message, { documentation: ERROR_DOCS });
       throw cause;
     }
+    await this.catchUp();
+    if (this.behind !== undefined) return error(500, this.behind);
     try {
       const text = await this.run(async () =>
         (await this.session.queryAsync(`${sql}\n${JSON_SETTINGS}`, { format: "JSON" })).text(),
@@ -237,6 +346,7 @@ export class LocalStore {
 
   /** Rows of a query on the store (tests, the bench's summary). */
   async query<T = Record<string, unknown>>(sql: string): Promise<T[]> {
+    await this.catchUp();
     const text = await this.run(async () =>
       (await this.session.queryAsync(sql, { format: "JSONEachRow" })).text(),
     );
@@ -255,7 +365,7 @@ export class LocalStore {
   /** Answers every append in progress, then closes the session. */
   async close(): Promise<void> {
     await Promise.all([...this.groups.values()].map((g) => g.drain()));
-    await this.queue;
+    await this.catchUp();
     this.closeSession();
   }
 

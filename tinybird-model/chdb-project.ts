@@ -11,6 +11,11 @@
  * re-ingested through the new jsonpaths when it keeps the whole line (`json:$`), else copied column
  * by column, into a new table swapped in only once complete. The local store, the analytics tests
  * and the benches all build a project through here, and ingest through `ingestSteps`.
+ *
+ * With `deferLandingViews` (the local store), the views that read the landing data source read a
+ * Null-engine twin of it instead (`<landing>__feed`): an INSERT into the landing table writes one
+ * part, and the caller brings the rollups up to date by inserting the same rows into the twin, many
+ * inserts' rows at once (docs/local-and-dashboard.md, "Group commit").
  */
 import { createHash } from "node:crypto";
 import type { Session } from "chdb";
@@ -31,7 +36,7 @@ import { renderPipeSql, type TemplateParams } from "./template";
 /** What the COMMENT of a table or view built here says. */
 interface Marker {
   by: "clerk-tinybird";
-  role: "landing" | "rollup" | "view";
+  role: "landing" | "rollup" | "view" | "feed";
   /** Hash of the definition it was built from; empty while a rollup is being filled. */
   hash: string;
 }
@@ -63,15 +68,48 @@ export function materializedSelect(pipe: PipeDefinition): string {
   return renderPipeSql({ ...pipe, endpointNode: pipe.materializedNode });
 }
 
-export function viewHash(pipe: PipeDefinition): string {
-  return hashOf({ build: BUILD_VERSION, target: materializedTarget(pipe), sql: materializedSelect(pipe) });
+/** `fed`: the view reads the landing data source's twin (`feedTable`), not the landing table. */
+export function viewHash(pipe: PipeDefinition, fed = false): string {
+  return hashOf({
+    build: BUILD_VERSION,
+    target: materializedTarget(pipe),
+    sql: materializedSelect(pipe),
+    ...(fed ? { fed } : {}),
+  });
+}
+
+/** The Null-engine twin of the landing table that deferred views read (see the file comment). */
+export const feedTable = (landing: string) => `${landing}__feed`;
+
+/**
+ * The view's SELECT reading the landing data source's twin instead of the landing table, or undefined
+ * when it does not read the landing table exactly once in a FROM or JOIN (a view that also looks up
+ * stored rows stays on the landing table, where every other reference reads the whole table).
+ */
+export function fedSelect(pipe: PipeDefinition, landing: string): string | undefined {
+  const select = materializedSelect(pipe);
+  const name = landing.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const source = new RegExp(`(\\b(?:FROM|JOIN)\\s+)(\`?)${name}\\2(?![A-Za-z0-9_])`, "gi");
+  const found = select.match(source) ?? [];
+  if (found.length !== 1) return undefined;
+  return select.replace(source, (_, keyword: string) => `${keyword}${ident(feedTable(landing))}`);
+}
+
+/** Whether any view of the project reads the landing table's twin when views are deferred. */
+export function hasFedViews(project: TinybirdProject): boolean {
+  const landing = project.dataSource.definition.name;
+  return project.materializations.some((m) => fedSelect(m.definition, landing) !== undefined);
 }
 
 /** `CREATE MATERIALIZED VIEW … TO <target>` for a `TYPE materialized` pipe, named after the pipe. */
-export function materializedViewSql(pipe: PipeDefinition, comment?: string): string {
+export function materializedViewSql(
+  pipe: PipeDefinition,
+  comment?: string,
+  select = materializedSelect(pipe),
+): string {
   return [
     `CREATE MATERIALIZED VIEW ${ident(pipe.name)} TO ${ident(materializedTarget(pipe))} AS`,
-    materializedSelect(pipe),
+    select,
     // On its own line: the pipe's SQL may end with a -- comment.
     ...(comment === undefined ? [] : [`COMMENT ${literal(comment)}`]),
   ].join("\n");
@@ -123,6 +161,11 @@ export interface SyncOptions {
   progress?: (line: string) => void;
   /** Fill every rollup again from the stored events, changed or not (e.g. after damaged parts). */
   refillAll?: boolean;
+  /**
+   * The views reading the landing data source read its twin (`feedTable`) instead: the caller
+   * inserts into the twin what it inserted into the landing table, when it chooses.
+   */
+  deferLandingViews?: boolean;
 }
 
 /** What `syncProject` did. */
@@ -189,13 +232,21 @@ export function* syncProject(project: TinybirdProject, options: SyncOptions): Sq
   const created = !current && migrateFrom === undefined;
 
   const views = materializationsInOrder(project);
+  const feed = feedTable(landing.name);
+  const fedSelects = new Map<PipeDefinition, string>();
+  if (options.deferLandingViews)
+    for (const view of views) {
+      const select = fedSelect(view, landing.name);
+      if (select !== undefined) fedSelects.set(view, select);
+    }
+  const hashOfView = (view: PipeDefinition) => viewHash(view, fedSelects.has(view));
   const rollups = new Map(project.rollups.map((r) => [r.definition.name, r.definition]));
   const changedRollups = [...rollups.values()].filter(
     (r) => markerOf(existing.get(r.name)?.comment)?.hash !== dataSourceHash(r),
   );
   const changedViews = views.filter((v) => {
     const built = existing.get(v.name);
-    return !isView(built) || markerOf(built?.comment)?.hash !== viewHash(v);
+    return !isView(built) || markerOf(built?.comment)?.hash !== hashOfView(v);
   });
   // Tables to fill again: changed rollups, targets of changed views, and everything downstream.
   const refill = new Set<string>([
@@ -218,6 +269,7 @@ export function* syncProject(project: TinybirdProject, options: SyncOptions): Sq
     created ||
     refill.size > 0 ||
     rebuildViews.length > 0 ||
+    (fedSelects.size > 0 && markerOf(existing.get(feed)?.comment)?.hash !== landingHash) ||
     [...existing.values()].some(
       (t) =>
         (isView(t) && !views.some((v) => v.name === t.name)) ||
@@ -283,6 +335,15 @@ export function* syncProject(project: TinybirdProject, options: SyncOptions): Sq
     }
     report.landingRows = created ? 0 : yield* count(landing.name);
 
+    // The landing table's twin for deferred views, of its current schema (its views were dropped in
+    // step 2 when the landing data source changed, since every rollup is then filled again).
+    if (fedSelects.size > 0 && markerOf(existing.get(feed)?.comment)?.hash !== landingHash) {
+      yield* sql(`DROP TABLE IF EXISTS ${ident(feed)}`);
+      yield* sql(
+        `CREATE TABLE ${ident(feed)} AS ${ident(landing.name)} ENGINE = Null COMMENT ${literal(marker("feed", landingHash))}`,
+      );
+    }
+
     // 4. Rollups, in the order their views fill them: created, or emptied and filled again.
     const rollupOrder = [...new Set([...views.map(materializedTarget), ...rollups.keys()])].filter((name) =>
       rollups.has(name),
@@ -308,14 +369,17 @@ export function* syncProject(project: TinybirdProject, options: SyncOptions): Sq
 
     // 5. Views, each once what it reads and writes is complete.
     for (const view of rebuildViews) {
-      yield* sql(materializedViewSql(view, marker("view", viewHash(view))));
+      yield* sql(materializedViewSql(view, marker("view", hashOfView(view)), fedSelects.get(view)));
       report.views.push(view.name);
     }
 
     // 6. Rollups no datafile defines any more.
     for (const [name, table] of existing) {
       const role = markerOf(table.comment)?.role;
-      if (role === "rollup" && !rollups.has(name)) {
+      if (
+        (role === "rollup" && !rollups.has(name)) ||
+        (role === "feed" && (fedSelects.size === 0 || name !== feed))
+      ) {
         yield* sql(`DROP TABLE IF EXISTS ${ident(name)}`);
         report.dropped.push(name);
       }

@@ -37,6 +37,8 @@ export interface Quarantined {
 export interface IngestResult {
   inserted: number;
   quarantined: Quarantined[];
+  /** With `keepRows`: the rows inserted, as the JSONEachRow lines sent (see `insertJsonRows`). */
+  rows?: string[];
 }
 
 /** A row for JSONEachRow (omitted keys take the column's DEFAULT, as in Tinybird), or why the line cannot be one. */
@@ -213,6 +215,8 @@ export interface IngestOptions {
   blockSize?: number;
   /** Write the lines that do not fit into `<table>_quarantine` (created when missing), as Tinybird does. */
   quarantine?: boolean;
+  /** Return the rows inserted (`IngestResult.rows`), to insert them elsewhere too. */
+  keepRows?: boolean;
 }
 
 interface MappedLine {
@@ -222,7 +226,7 @@ interface MappedLine {
   json: string;
 }
 
-const qualified = (database: string | undefined, table: string) =>
+export const qualified = (database: string | undefined, table: string) =>
   database === undefined ? ident(table) : `${ident(database)}.${ident(table)}`;
 
 /**
@@ -264,16 +268,17 @@ function* insertRows(
   rows: MappedLine[],
   blockSize: number,
   quarantined: Quarantined[],
-): SqlSteps<number> {
-  let inserted = 0;
+): SqlSteps<MappedLine[]> {
+  const inserted: MappedLine[] = [];
   for (let start = 0; start < rows.length; start += blockSize) {
     let block = rows.slice(start, start + blockSize);
     while (block.length > 0) {
       try {
-        yield* sql(
-          `INSERT INTO ${target} SETTINGS ${INPUT_SETTINGS}, ${ONE_BLOCK} FORMAT JSONEachRow\n${block.map((r) => r.json).join("\n")}`,
+        yield* insertJsonRows(
+          target,
+          block.map((r) => r.json),
         );
-        inserted += block.length;
+        inserted.push(...block);
         block = [];
       } catch (error) {
         const bad = misfit(error, block);
@@ -290,6 +295,16 @@ function* insertRows(
     }
   }
   return inserted;
+}
+
+/**
+ * One INSERT of rows mapped by `tinybirdRow` (JSONEachRow lines) into `target` (a qualified name),
+ * read as the Events API reads them; one block, so the materialized views run once.
+ */
+export function* insertJsonRows(target: string, lines: readonly string[]): SqlSteps<void> {
+  yield* sql(
+    `INSERT INTO ${target} SETTINGS ${INPUT_SETTINGS}, ${ONE_BLOCK} FORMAT JSONEachRow\n${lines.join("\n")}`,
+  );
 }
 
 /** Writes quarantined lines to `table`, creating it (or adding the data source's new columns). */
@@ -360,7 +375,11 @@ export function* ingestSteps(
   quarantined.sort((a, b) => a.index - b.index);
   if (options.quarantine && quarantined.length > 0)
     yield* writeQuarantine(ds, quarantined, options.database, `${table}_quarantine`);
-  return { inserted, quarantined };
+  return {
+    inserted: inserted.length,
+    quarantined,
+    ...(options.keepRows ? { rows: inserted.map((r) => r.json) } : {}),
+  };
 }
 
 export class ClickHouseHarness {

@@ -8,12 +8,13 @@
  * BENCH_LOCAL_IN_FLIGHT and BENCH_LOCAL_SECONDS change the defaults.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Session } from "chdb";
+import { ROLLUPS_BEHIND_FILE } from "../../local/store";
 import { personalEvent, typeFor } from "../reliability/payloads";
 import { svixSignature } from "../reliability/svix-signing";
 
@@ -157,10 +158,12 @@ export async function run(): Promise<void> {
     for (const line of lines) process.stdout.write(`${line}\n`);
     started.child.kill("SIGTERM");
     await new Promise((resolve) => started.child.once("exit", resolve));
-    const shared = /(\d+) appends to \S+ in (\d+) inserts/.exec(started.stderr.join(""));
+    const shared = /(\d+) appends to \S+ in (\d+) inserts, taken by the rollups in (\d+) batches/.exec(
+      started.stderr.join(""),
+    );
     if (shared)
       process.stdout.write(
-        `group commit: ${shared[1]} appends (warm-up included) in ${shared[2]} inserts, ${(Number(shared[1]) / Number(shared[2])).toFixed(1)} per insert\n`,
+        `group commit: ${shared[1]} appends (warm-up included) in ${shared[2]} inserts, ${(Number(shared[1]) / Number(shared[2])).toFixed(1)} per insert; the rollups took them in ${shared[3]} batches (${existsSync(join(started.dataDir, ROLLUPS_BEHIND_FILE)) ? "NOT all: the next start rebuilds them" : "all of them"})\n`,
       );
     // Every delivery answered 200 is in the store (and the store holds nothing else of this run).
     const session = new Session(started.dataDir);

@@ -176,16 +176,25 @@ describe("the local store with materialized views", () => {
 
   it("fails every append of an insert that fails, answering none of them as stored", async () => {
     const at = "2025-05-01T00:00:00Z";
-    const answers = await Promise.all(
-      ["x1", "x2", "boom", "x3"].map((id) =>
-        sandbox.store.append("events", JSON.stringify({ id, kind: id === "boom" ? "explode" : "x", at })),
-      ),
-    );
-    for (const answer of answers) {
-      expect(answer.status).toBe(500);
-      expect(answer.body.error).toMatch(/^writing to events failed: .*the fixture view refuses kind explode/);
+    await post(sandbox, "events", [{ id: "x0", kind: "x", at }]);
+    const before = await sandbox.store.count("events");
+    // ClickHouse refusing the INSERT itself (too many parts), as a full disk or a broken table would.
+    await sandbox.store.query("ALTER TABLE tinybird.events MODIFY SETTING parts_to_throw_insert = 1");
+    try {
+      const answers = await Promise.all(
+        ["x1", "x2", "x3"].map((id) => sandbox.store.append("events", JSON.stringify({ id, kind: "x", at }))),
+      );
+      for (const answer of answers) {
+        expect(answer.status).toBe(500);
+        expect(answer.body.error).toMatch(/^writing to events failed: .*Too many parts/);
+      }
+    } finally {
+      await sandbox.store.query("ALTER TABLE tinybird.events RESET SETTING parts_to_throw_insert");
     }
-    expect((await get(sandbox, "/v0/pipes/kinds.json?start_date=2025-05-01")).body.data).toEqual([]);
+    expect(await sandbox.store.count("events")).toBe(before);
+    expect((await get(sandbox, "/v0/pipes/kinds.json?start_date=2025-05-01")).body.data).toEqual([
+      { kind: "x", events: 1, amount: 0 },
+    ]);
   });
 });
 
