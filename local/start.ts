@@ -87,7 +87,8 @@ export function alreadyRunning(dataDir: string, port: number, webhookPort: numbe
   return (
     `npm start already runs on ${dataDir} (process ${running.pid}): dashboard ${running.url}/, webhook ${running.webhookUrl}. ` +
     `Use that one, stop it (Ctrl-C in its terminal, or kill ${running.pid}), or start another with its own folder and ports: ` +
-    `LOCAL_DATA_DIR=.local-2 PORT=${port + 10} WEBHOOK_PORT=${webhookPort + 10} npm start`
+    // Port 0 (any free port) stays 0.
+    `LOCAL_DATA_DIR=.local-2 PORT=${port && port + 10} WEBHOOK_PORT=${webhookPort && webhookPort + 10} npm start`
   );
 }
 

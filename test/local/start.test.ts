@@ -25,6 +25,8 @@ describe("a second npm start on the same data folder", () => {
         "webhook http://127.0.0.1:8789/webhooks/clerk. Use that one, stop it (Ctrl-C in its terminal, or " +
         `kill ${process.pid}), or start another with its own folder and ports: LOCAL_DATA_DIR=.local-2 PORT=8797 WEBHOOK_PORT=8799 npm start`,
     );
+    // Started on any free port (0), the second one is told to do the same.
+    expect(alreadyRunning(dataDir, 0, 0)).toMatch(/ LOCAL_DATA_DIR=\.local-2 PORT=0 WEBHOOK_PORT=0 npm start$/);
     forget();
     expect(alreadyRunning(dataDir, 8787, 8789)).toBeUndefined();
   });
