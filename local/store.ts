@@ -19,7 +19,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Session } from "chdb";
-import { feedTable, hasFedViews, type SyncReport, syncProject } from "../tinybird-model/chdb-project";
+import { fedViews, feedTable, type SyncReport, syncProject } from "../tinybird-model/chdb-project";
 import { type IngestResult, ingestSteps, insertJsonRows, qualified } from "../tinybird-model/clickhouse";
 import type { DataSourceDefinition } from "../tinybird-model/datasource-file";
 import type { TinybirdProject } from "../tinybird-model/project";
@@ -93,6 +93,8 @@ export class LocalStore {
   private readonly groups = new Map<string, GroupCommit<Append, StoreAnswer>>();
   private project: TinybirdProject;
   private dataSources: Map<string, DataSourceDefinition>;
+  /** Whether views read the landing table's twin (else they run at every INSERT). */
+  private fed = false;
   /** Rows stored in the landing table that the rollups have not seen yet (JSONEachRow lines). */
   private pending: string[] = [];
   private catchUpTimer: NodeJS.Timeout | undefined;
@@ -157,6 +159,8 @@ export class LocalStore {
           }),
         ),
       );
+      store.fed =
+        (await store.run(() => runOnSessionAsync(session, fedViews(options.project, DATABASE)))).length > 0;
       store.markBehind(false);
       return { ok: true, store, report, damaged };
     } catch (cause) {
@@ -191,7 +195,8 @@ export class LocalStore {
   /** Rows just stored in the landing table: the rollups take them in the next batch. */
   private stored(rows: string[]): void {
     if (this.behind !== undefined || rows.length === 0) return;
-    this.pending.push(...rows);
+    // One at a time: a spread of 100,000s of arguments overflows the stack.
+    for (const row of rows) this.pending.push(row);
     if (this.pending.length >= CATCH_UP_ROWS) this.scheduleCatchUp(0);
     else if (!this.catchUpTimer) this.scheduleCatchUp(this.options.catchUpDelayMs ?? CATCH_UP_DELAY_MS);
   }
@@ -220,7 +225,7 @@ export class LocalStore {
       this.catchUps.rows += rows.length;
       this.markBehind(false);
     } catch (cause) {
-      this.behind = `the rollups stopped following the stored events: bringing ${rows.length} stored events into them failed (${clickHouseMessage(cause)}). The events are stored; fix the materialized pipe ClickHouse names and save it (npm start then rebuilds the rollups from the stored events), or restart npm start`;
+      this.behind = `the rollups stopped following the stored events: bringing ${rows.length} stored events into them failed (${clickHouseMessage(cause)}). The events are stored; fix the materialized pipe ClickHouse names and save it: npm start then rebuilds the rollups from the stored events (as the next start does, once the pipe is fixed)`;
       this.options.warn?.(this.behind);
     }
   }
@@ -243,12 +248,14 @@ export class LocalStore {
           ...(this.options.progress ? { progress: this.options.progress } : {}),
         }),
       );
+      // Appends queued meanwhile are written for this project.
+      this.project = project;
+      this.dataSources = dataSourcesOf(project);
+      this.fed = (await runOnSessionAsync(this.session, fedViews(project, DATABASE))).length > 0;
       this.behind = undefined;
       this.markBehind(false);
       return rebuilt;
     });
-    this.project = project;
-    this.dataSources = dataSourcesOf(project);
     return report;
   }
 
@@ -278,24 +285,24 @@ export class LocalStore {
 
   /** One INSERT for every append of the group; each answered with its own counts. */
   private async commit(name: string, appends: Append[]): Promise<StoreAnswer[]> {
-    const ds = this.dataSources.get(name);
-    if (!ds) return appends.map(() => error(404, `Data Source "${name}" does not exist`));
     const lines = appends.flatMap((a) => a.lines);
-    const deferred = name === this.project.dataSource.definition.name && hasFedViews(this.project);
-    const result: IngestResult = await this.run(async () => {
+    // Decided on the queue: a reload before this INSERT may have changed the project.
+    const result: IngestResult | undefined = await this.run(async () => {
+      const ds = this.dataSources.get(name);
+      if (!ds) return undefined;
+      const deferred = this.fed && name === this.project.dataSource.definition.name;
       if (deferred) this.markBehind(true);
-      const ingested = await runOnSessionAsync(
+      return runOnSessionAsync(
         this.session,
         ingestSteps(ds, lines, {
           database: DATABASE,
           quarantine: true,
           blockSize: Math.max(lines.length, 1),
-          keepRows: deferred,
+          ...(deferred ? { onInserted: (rows: string[]) => this.stored(rows) } : {}),
         }),
       );
-      if (deferred) this.stored(ingested.rows ?? []);
-      return ingested;
     });
+    if (!result) return appends.map(() => error(404, `Data Source "${name}" does not exist`));
     const quarantinedAt = result.quarantined.map((q) => q.index);
     let start = 0;
     return appends.map((append) => {

@@ -12,10 +12,10 @@
  * by column, into a new table swapped in only once complete. The local store, the analytics tests
  * and the benches all build a project through here, and ingest through `ingestSteps`.
  *
- * With `deferLandingViews` (the local store), the views that read the landing data source read a
- * Null-engine twin of it instead (`<landing>__feed`): an INSERT into the landing table writes one
- * part, and the caller brings the rollups up to date by inserting the same rows into the twin, many
- * inserts' rows at once (docs/local-and-dashboard.md, "Group commit").
+ * With `deferLandingViews` (the local store), the views ClickHouse fires from the landing table
+ * (its source) read a Null-engine twin of it instead (`<landing>__feed`): an INSERT into the landing
+ * table writes one part, and the caller brings the rollups up to date by inserting the same rows into
+ * the twin, many inserts' rows at once (docs/local-and-dashboard.md, "The rollups follow in batches").
  */
 import { createHash } from "node:crypto";
 import type { Session } from "chdb";
@@ -68,13 +68,13 @@ export function materializedSelect(pipe: PipeDefinition): string {
   return renderPipeSql({ ...pipe, endpointNode: pipe.materializedNode });
 }
 
-/** `fed`: the view reads the landing data source's twin (`feedTable`), not the landing table. */
-export function viewHash(pipe: PipeDefinition, fed = false): string {
+/** `deferred`: built by a sync with `deferLandingViews`, for a view that names the landing table. */
+export function viewHash(pipe: PipeDefinition, deferred = false): string {
   return hashOf({
     build: BUILD_VERSION,
     target: materializedTarget(pipe),
     sql: materializedSelect(pipe),
-    ...(fed ? { fed } : {}),
+    ...(deferred ? { deferred } : {}),
   });
 }
 
@@ -83,8 +83,9 @@ export const feedTable = (landing: string) => `${landing}__feed`;
 
 /**
  * The view's SELECT reading the landing data source's twin instead of the landing table, or undefined
- * when it does not read the landing table exactly once in a FROM or JOIN (a view that also looks up
- * stored rows stays on the landing table, where every other reference reads the whole table).
+ * when it does not name the landing table exactly once after a FROM or JOIN (a view that also looks up
+ * stored rows stays on the landing table: there every reference but its source reads the whole
+ * table). Whether the landing table is the view's source, ClickHouse says (see `createView`).
  */
 export function fedSelect(pipe: PipeDefinition, landing: string): string | undefined {
   const select = materializedSelect(pipe);
@@ -95,10 +96,17 @@ export function fedSelect(pipe: PipeDefinition, landing: string): string | undef
   return select.replace(source, (_, keyword: string) => `${keyword}${ident(feedTable(landing))}`);
 }
 
-/** Whether any view of the project reads the landing table's twin when views are deferred. */
-export function hasFedViews(project: TinybirdProject): boolean {
-  const landing = project.dataSource.definition.name;
-  return project.materializations.some((m) => fedSelect(m.definition, landing) !== undefined);
+/** The materialized views ClickHouse fires from `table` (those whose source it is). */
+function* viewsFiredBy(database: string, table: string): SqlSteps<string[]> {
+  const [found] = yield* rows<{ views: string[] }>(
+    `SELECT dependencies_table AS views FROM system.tables WHERE database = ${literal(database)} AND name = ${literal(table)}`,
+  );
+  return found?.views ?? [];
+}
+
+/** The views that read the landing table's twin in `database` (those its batches fire). */
+export function fedViews(project: TinybirdProject, database: string): SqlSteps<string[]> {
+  return viewsFiredBy(database, feedTable(project.dataSource.definition.name));
 }
 
 /** `CREATE MATERIALIZED VIEW … TO <target>` for a `TYPE materialized` pipe, named after the pipe. */
@@ -233,13 +241,10 @@ export function* syncProject(project: TinybirdProject, options: SyncOptions): Sq
 
   const views = materializationsInOrder(project);
   const feed = feedTable(landing.name);
-  const fedSelects = new Map<PipeDefinition, string>();
-  if (options.deferLandingViews)
-    for (const view of views) {
-      const select = fedSelect(view, landing.name);
-      if (select !== undefined) fedSelects.set(view, select);
-    }
-  const hashOfView = (view: PipeDefinition) => viewHash(view, fedSelects.has(view));
+  const deferred = (view: PipeDefinition) =>
+    options.deferLandingViews === true && reads(materializedSelect(view), landing.name);
+  const feeds = views.some(deferred);
+  const hashOfView = (view: PipeDefinition) => viewHash(view, deferred(view));
   const rollups = new Map(project.rollups.map((r) => [r.definition.name, r.definition]));
   const changedRollups = [...rollups.values()].filter(
     (r) => markerOf(existing.get(r.name)?.comment)?.hash !== dataSourceHash(r),
@@ -269,7 +274,7 @@ export function* syncProject(project: TinybirdProject, options: SyncOptions): Sq
     created ||
     refill.size > 0 ||
     rebuildViews.length > 0 ||
-    (fedSelects.size > 0 && markerOf(existing.get(feed)?.comment)?.hash !== landingHash) ||
+    (feeds && markerOf(existing.get(feed)?.comment)?.hash !== landingHash) ||
     [...existing.values()].some(
       (t) =>
         (isView(t) && !views.some((v) => v.name === t.name)) ||
@@ -337,7 +342,7 @@ export function* syncProject(project: TinybirdProject, options: SyncOptions): Sq
 
     // The landing table's twin for deferred views, of its current schema (its views were dropped in
     // step 2 when the landing data source changed, since every rollup is then filled again).
-    if (fedSelects.size > 0 && markerOf(existing.get(feed)?.comment)?.hash !== landingHash) {
+    if (feeds && markerOf(existing.get(feed)?.comment)?.hash !== landingHash) {
       yield* sql(`DROP TABLE IF EXISTS ${ident(feed)}`);
       yield* sql(
         `CREATE TABLE ${ident(feed)} AS ${ident(landing.name)} ENGINE = Null COMMENT ${literal(marker("feed", landingHash))}`,
@@ -369,21 +374,44 @@ export function* syncProject(project: TinybirdProject, options: SyncOptions): Sq
 
     // 5. Views, each once what it reads and writes is complete.
     for (const view of rebuildViews) {
-      yield* sql(materializedViewSql(view, marker("view", hashOfView(view)), fedSelects.get(view)));
+      const comment = marker("view", hashOfView(view));
+      const fed = deferred(view) ? fedSelect(view, landing.name) : undefined;
+      if (fed === undefined) yield* sql(materializedViewSql(view, comment));
+      else yield* createView(view, comment, landing.name, fed, database);
       report.views.push(view.name);
     }
 
     // 6. Rollups no datafile defines any more.
     for (const [name, table] of existing) {
       const role = markerOf(table.comment)?.role;
-      if (
-        (role === "rollup" && !rollups.has(name)) ||
-        (role === "feed" && (fedSelects.size === 0 || name !== feed))
-      ) {
+      if ((role === "rollup" && !rollups.has(name)) || (role === "feed" && (!feeds || name !== feed))) {
         yield* sql(`DROP TABLE IF EXISTS ${ident(name)}`);
         report.dropped.push(name);
       }
     }
+  }
+}
+
+/**
+ * A view that may read the landing table's twin: on the twin when ClickHouse fires it from the
+ * landing table (its source, not a lookup in a subquery) and builds it there; on the landing table
+ * otherwise (it then runs at every INSERT, as before).
+ */
+function* createView(
+  view: PipeDefinition,
+  comment: string,
+  landing: string,
+  fed: string,
+  database: string,
+): SqlSteps<void> {
+  yield* sql(materializedViewSql(view, comment));
+  if (!(yield* viewsFiredBy(database, landing)).includes(view.name)) return;
+  yield* sql(`DROP VIEW ${ident(view.name)}`);
+  try {
+    yield* sql(materializedViewSql(view, comment, fed));
+  } catch {
+    // e.g. a column written `landing.column`: the twin has another name.
+    yield* sql(materializedViewSql(view, comment));
   }
 }
 

@@ -37,8 +37,6 @@ export interface Quarantined {
 export interface IngestResult {
   inserted: number;
   quarantined: Quarantined[];
-  /** With `keepRows`: the rows inserted, as the JSONEachRow lines sent (see `insertJsonRows`). */
-  rows?: string[];
 }
 
 /** A row for JSONEachRow (omitted keys take the column's DEFAULT, as in Tinybird), or why the line cannot be one. */
@@ -215,8 +213,11 @@ export interface IngestOptions {
   blockSize?: number;
   /** Write the lines that do not fit into `<table>_quarantine` (created when missing), as Tinybird does. */
   quarantine?: boolean;
-  /** Return the rows inserted (`IngestResult.rows`), to insert them elsewhere too. */
-  keepRows?: boolean;
+  /**
+   * Told the rows of each INSERT once it committed, as the JSONEachRow lines sent (see
+   * `insertJsonRows`), to insert them elsewhere too: before anything after it can fail.
+   */
+  onInserted?: (rows: string[]) => void;
 }
 
 interface MappedLine {
@@ -268,8 +269,9 @@ function* insertRows(
   rows: MappedLine[],
   blockSize: number,
   quarantined: Quarantined[],
-): SqlSteps<MappedLine[]> {
-  const inserted: MappedLine[] = [];
+  onInserted: (rows: string[]) => void,
+): SqlSteps<number> {
+  let inserted = 0;
   for (let start = 0; start < rows.length; start += blockSize) {
     let block = rows.slice(start, start + blockSize);
     while (block.length > 0) {
@@ -278,7 +280,8 @@ function* insertRows(
           target,
           block.map((r) => r.json),
         );
-        inserted.push(...block);
+        inserted += block.length;
+        onInserted(block.map((r) => r.json));
         block = [];
       } catch (error) {
         const bad = misfit(error, block);
@@ -371,15 +374,12 @@ export function* ingestSteps(
     mapped,
     options.blockSize ?? INSERT_BATCH,
     quarantined,
+    options.onInserted ?? (() => {}),
   );
   quarantined.sort((a, b) => a.index - b.index);
   if (options.quarantine && quarantined.length > 0)
     yield* writeQuarantine(ds, quarantined, options.database, `${table}_quarantine`);
-  return {
-    inserted: inserted.length,
-    quarantined,
-    ...(options.keepRows ? { rows: inserted.map((r) => r.json) } : {}),
-  };
+  return { inserted, quarantined };
 }
 
 export class ClickHouseHarness {

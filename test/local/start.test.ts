@@ -26,7 +26,9 @@ describe("a second npm start on the same data folder", () => {
         `kill ${process.pid}), or start another with its own folder and ports: LOCAL_DATA_DIR=.local-2 PORT=8797 WEBHOOK_PORT=8799 npm start`,
     );
     // Started on any free port (0), the second one is told to do the same.
-    expect(alreadyRunning(dataDir, 0, 0)).toMatch(/ LOCAL_DATA_DIR=\.local-2 PORT=0 WEBHOOK_PORT=0 npm start$/);
+    expect(alreadyRunning(dataDir, 0, 0)).toMatch(
+      / LOCAL_DATA_DIR=\.local-2 PORT=0 WEBHOOK_PORT=0 npm start$/,
+    );
     forget();
     expect(alreadyRunning(dataDir, 8787, 8789)).toBeUndefined();
   });
