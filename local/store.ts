@@ -215,7 +215,11 @@ export class LocalStore {
 
   /** Runs the waiting rows through the views, on the queue; a failure stops the rollups until a rebuild. */
   private async catchUpNow(): Promise<void> {
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0) {
+      // Up to date (an INSERT that failed stored nothing): a restart has nothing to rebuild.
+      if (this.behind === undefined) this.markBehind(false);
+      return;
+    }
     const rows = this.pending;
     this.pending = [];
     const feed = qualified(DATABASE, feedTable(this.project.dataSource.definition.name));

@@ -1,5 +1,6 @@
 import {
   cpSync,
+  existsSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -14,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CommandError } from "../../command-kit/command-shell";
 import { localSigningSecret } from "../../local/data-folder";
 import { type Sandbox, startSandbox } from "../../local/sandbox";
+import { ROLLUPS_BEHIND_FILE } from "../../local/store";
 import { materializationsInOrder, materializedTarget } from "../../tinybird-model/chdb-project";
 import { loadProject } from "../../tinybird-model/project";
 
@@ -195,6 +197,8 @@ describe("the local store with materialized views", () => {
     expect((await get(sandbox, "/v0/pipes/kinds.json?start_date=2025-05-01")).body.data).toEqual([
       { kind: "x", events: 1, amount: 0 },
     ]);
+    // Nothing waits for the rollups: a restart would rebuild nothing.
+    expect(existsSync(join(sandbox.dataDir, ROLLUPS_BEHIND_FILE))).toBe(false);
   });
 });
 
