@@ -3,6 +3,7 @@
  * exactly one of loading / empty / error / data (announced to assistive tools, `aria-busy` while
  * loading), the view's own area, a note when a period is incomplete, the numbers as a table, a CSV
  * download of exactly those rows, and the endpoint's URL with a `curl` line (token placeholder only).
+ * A view with controls of its own (the users list: search, filter chip, pager) adds them in `parts`.
  */
 import {
   cellText,
@@ -38,12 +39,24 @@ export function element(tag: string, attributes: Record<string, string> = {}, te
   return node;
 }
 
+/** What a card holds besides the frame's own parts (the users list's). */
+export interface CardParts {
+  /** Above the state line, shown in every state (search, sort, the filter chip). */
+  controls?: HTMLElement[];
+  /** Under the view, shown in every state (a pager). */
+  after?: HTMLElement[];
+  /** Beside the CSV button (another download). */
+  tools?: HTMLElement[];
+  /** The view is itself the table of the rows: no "Numbers" table repeating them. */
+  viewIsTable?: boolean;
+}
+
 export const cardOf = (panel: Panel) => $<HTMLElement>(`[data-endpoint="${panelId(panel)}"]`);
 
 /** What the card shows now: its CSV is built from these, so it is exactly what is drawn. */
 const drawn = new WeakMap<HTMLElement, { panel: Panel; rows: Row[]; currency: string; name: string }>();
 
-export function cardFor(panel: Panel, view: CardView): HTMLElement {
+export function cardFor(panel: Panel, view: CardView, parts: CardParts = {}): HTMLElement {
   const id = panelId(panel);
   const card = element("section", {
     class: "card",
@@ -73,13 +86,15 @@ export function cardFor(panel: Panel, view: CardView): HTMLElement {
   card.append(
     element("h2", { id: `${id}-title` }, panel.title),
     element("p", { class: "subtitle" }, panel.subtitle),
+    ...(parts.controls ?? []),
     element("p", { class: "state", role: "status" }, "Loading…"),
     area,
+    ...(parts.after ?? []),
     element("p", { class: "incomplete-note", hidden: "" }, view.incompleteNote),
-    numbers,
+    ...(parts.viewIsTable ? [] : [numbers]),
     element("div", { class: "tools" }),
   );
-  $(".tools", card).append(csvButton, source);
+  $(".tools", card).append(csvButton, ...(parts.tools ?? []), source);
   return card;
 }
 
@@ -97,6 +112,12 @@ export function setState(card: HTMLElement, state: CardState, message = ""): voi
   }
 }
 
+/** The rows drawn: what the CSV (`name`.csv) will hold; the note said when one is incomplete. */
+export function keepRows(card: HTMLElement, panel: Panel, rows: Row[], currency: string, name: string): void {
+  drawn.set(card, { panel, rows, currency, name });
+  $(".incomplete-note", card).hidden = rows.every(isComplete);
+}
+
 /** The table of the rows drawn (one unit per figure), and what the CSV will hold. */
 export function showNumbers(
   card: HTMLElement,
@@ -105,7 +126,7 @@ export function showNumbers(
   currency: string,
   name: string,
 ): void {
-  drawn.set(card, { panel, rows, currency, name });
+  keepRows(card, panel, rows, currency, name);
   const columns = tableColumns(panel, rows);
   const head = element("tr");
   for (const column of columns)
@@ -121,7 +142,6 @@ export function showNumbers(
   table.replaceChildren(element("thead"), element("tbody"));
   table.tHead!.append(head);
   table.tBodies[0]!.append(...body);
-  $(".incomplete-note", card).hidden = rows.every(isComplete);
 }
 
 export function clearNumbers(card: HTMLElement): void {
@@ -137,12 +157,13 @@ export function showSource(card: HTMLElement, panel: Panel, host: string, query:
 
 function download(card: HTMLElement): void {
   const shown = drawn.get(card);
-  if (!shown) return;
-  const blob = new Blob([csv(shown.panel, shown.rows, shown.currency)], { type: "text/csv;charset=utf-8" });
-  const link = element("a", {
-    href: URL.createObjectURL(blob),
-    download: `${shown.name}.csv`,
-  }) as HTMLAnchorElement;
+  if (shown) downloadCsv(`${shown.name}.csv`, csv(shown.panel, shown.rows, shown.currency));
+}
+
+/** Hands `text` to the browser as a CSV file named `name`. */
+export function downloadCsv(name: string, text: string): void {
+  const blob = new Blob([text], { type: "text/csv;charset=utf-8" });
+  const link = element("a", { href: URL.createObjectURL(blob), download: name }) as HTMLAnchorElement;
   document.body.append(link);
   link.click();
   link.remove();

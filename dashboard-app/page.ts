@@ -61,7 +61,7 @@ let host: Promise<string>;
 
 /**
  * Where the frame places each section's cards; a panel of another section (a view that fetches and
- * draws on its own, as the users list) gets no card here and is not loaded by `refresh`.
+ * draws on its own, as the users list) gets no card here and is not loaded by `fetchCards`.
  */
 const PLACES: Record<string, string> = {
   headline: "#headline",
@@ -136,19 +136,37 @@ function showBilling(): void {
     view.section !== "billing" && BILLING.every((p) => cardOf(p).dataset.state === "empty");
 }
 
-// The users section: a view of its own (users-view.ts) with its own parameters, mounted in start().
+// The users list: a card with its own parameters and paging (users-view.ts), mounted in start().
 let users: UsersSection;
+/** The cards' last fetch (a navigation that keeps the range waits for it instead of fetching again). */
+let cardsLoaded: Promise<unknown> = Promise.resolve();
+/** The range the cards were last fetched for. */
+let cardsRange = "";
+let settling = 0;
+const rangeKey = (state: ViewState) => `${state.start} ${state.end} ${state.granularity}`;
 
-/** Fetches and draws every card for the view; `scroll` to its section once loaded (a URL's view). */
-async function refresh(scroll = false): Promise<void> {
+/** Fetches and draws every card for the view (not the users list: it does not depend on the range). */
+function fetchCards(): Promise<unknown> {
   const run = ++generation;
-  document.body.dataset.loaded = "false";
   const range = rangeOf(view);
-  await Promise.all([...CARDED.map((panel) => load(panel, range, run)), users.loaded]);
-  if (run !== generation) return;
+  cardsRange = rangeKey(view);
+  cardsLoaded = Promise.all(CARDED.map((panel) => load(panel, range, run)));
+  return cardsLoaded;
+}
+
+/**
+ * Once what a change of view started has loaded: Billing shown or hidden, the place the URL names
+ * scrolled to (`#users` after a drill-down, else the section) when `scroll`, the page marked loaded.
+ */
+async function settle(work: Promise<unknown>[], scroll: boolean): Promise<void> {
+  const run = ++settling;
+  document.body.dataset.loaded = "false";
+  await Promise.all(work);
+  if (run !== settling) return;
   showBilling();
-  if (scroll && view.section) document.getElementById(view.section)?.scrollIntoView();
-  $("#announce").textContent = `Showing ${range.start} to ${range.end} by ${range.granularity}.`;
+  const place = location.hash === "#users" ? "users" : view.section;
+  if (scroll && place) document.getElementById(place)?.scrollIntoView();
+  $("#announce").textContent = `Showing ${view.start} to ${view.end} by ${view.granularity}.`;
   document.body.dataset.loaded = "true";
 }
 
@@ -177,16 +195,21 @@ function go(next: ViewState, refetch = true): void {
   history.pushState(null, "", viewSearch(view, location.search) + hash);
   showProblems([]);
   showControls();
-  if (refetch) void refresh();
+  if (refetch) void settle([fetchCards()], false);
 }
 
-/** The view the URL asks for (on load and on back/forward), its problems said in place. */
+/**
+ * The view the URL asks for (on load and on back/forward), its problems said in place: the cards
+ * fetched again only when the range differs from the one shown, the users list only when its own
+ * parameters differ, so one navigation fetches each panel at most once.
+ */
 function fromUrl(): void {
   const read = readViewState(location.search, new Date(), sections());
   view = read.state;
   showProblems(read.problems);
   showControls();
-  void refresh(true);
+  const cards = rangeKey(view) === cardsRange ? cardsLoaded : fetchCards();
+  void settle([cards, users.fromUrl(location.search)], true);
 }
 
 function onDateChange(): void {
@@ -226,7 +249,7 @@ function start(): void {
     const panels = CARDED.filter((p) => (p.section ?? "overview") === section);
     $(place).replaceChildren(...panels.map((panel) => cardFor(panel, viewOf(panel))));
   }
-  users = mountUsers($<HTMLElement>("#users"));
+  users = mountUsers($<HTMLElement>("#users"), host);
   sectionLinks();
   $<HTMLSelectElement>("#currency").addEventListener("change", (event) => {
     go({ ...view, currency: (event.target as HTMLSelectElement).value }, false);

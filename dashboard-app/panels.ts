@@ -92,6 +92,8 @@ export interface Panel {
   view?: "chart" | "tiles" | "heatmap";
   /** The table's (and the CSV's) columns when they are not the x or categories and the series'. */
   columns?: string[];
+  /** Columns holding a time as the endpoint gives it (`YYYY-MM-DD hh:mm:ss.sss`, UTC): headed so. */
+  times?: string[];
   /** Columns holding a ratio (0..1) in every row besides the percent series': shown as a percent. */
   ratios?: string[];
   /** Where each row names its own unit (the headline's `unit`): these columns are ratios in a `ratio` row. */
@@ -222,12 +224,24 @@ export const PANELS: Panel[] = [
       { key: "retention", label: "Retention", kind: "bar", percent: true },
     ],
   },
-  // Listed by users-view.ts as a table (no chart); it sends its own parameters, not the range.
+  // Listed by users-view.ts as a table in the card frame (no chart, its list is its numbers); it
+  // sends its own parameters, not the range. Its table and CSV hold every column the endpoint gives.
   {
     endpoint: "users",
     section: "users",
     title: "Users",
     subtitle: "Search, sort and page through users, or list the users behind a figure",
+    columns: [
+      "user_id",
+      "created_at",
+      "deleted_at",
+      "last_sign_in_at",
+      "last_active_at",
+      "days_active",
+      "email_domain",
+      "organizations",
+    ],
+    times: ["created_at", "deleted_at", "last_sign_in_at", "last_active_at"],
     params: [
       "search",
       "sort",
@@ -444,6 +458,7 @@ export function columnHeader(panel: Panel, column: string, currency: string, raw
   if (unit === "ratio") return raw ? `${column} (ratio)` : `${column} (%)`;
   if (unit === "money" && currency !== "")
     return raw ? `${column} (${currency} minor units)` : `${column} (${currency})`;
+  if (panel.times?.includes(column)) return `${column} (UTC)`;
   return column;
 }
 
@@ -470,7 +485,9 @@ export function cellText(panel: Panel, row: Row, column: string, currency: strin
 }
 
 const csvField = (value: unknown) => {
-  const text = value === null || value === undefined ? "" : String(value);
+  // A list (a user's organizations) as the endpoint's JSON gives it: one field, read back by any JSON parser.
+  const text =
+    value === null || value === undefined ? "" : Array.isArray(value) ? JSON.stringify(value) : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 };
 

@@ -3,7 +3,7 @@
  * a figure) it applies, the keyset cursor of a page, the users endpoint's query for all that, and the
  * same state in the page's URL. No DOM, so it can be checked without a browser.
  */
-import { type Granularity, MAX_SEARCH, type Range, type Row, USERS_FILTERS } from "./panels";
+import { type Granularity, MAX_PAGE_SIZE, MAX_SEARCH, type Range, type Row, USERS_FILTERS } from "./panels";
 import { DAY_MS, day } from "./url-state";
 
 export type UsersSort = "created_at" | "last_sign_in_at";
@@ -35,7 +35,8 @@ export const DEFAULT_VIEW: UsersView = {
 
 /**
  * The users endpoint's query for a page: one row more than the page shows, so the page knows whether
- * a next one exists.
+ * a next one exists. In the order the relay passes parameters on (the panel's), so the card's
+ * endpoint URL is the very call the relay made.
  */
 export function usersQuery(view: UsersView, cursor: Cursor = {}): URLSearchParams {
   const query = new URLSearchParams();
@@ -43,12 +44,56 @@ export function usersQuery(view: UsersView, cursor: Cursor = {}): URLSearchParam
   query.set("sort", view.sort);
   query.set("order", view.order);
   query.set("limit", String(view.limit + 1));
+  for (const name of ["after_user_id", "after_created_at", "after_last_sign_in_at"] as const) {
+    const value = cursor[name];
+    if (value !== undefined) query.set(name, value);
+  }
   for (const name of USERS_FILTERS) {
     const value = view.filter[name];
     if (value !== undefined && value !== "") query.set(name, value);
   }
-  for (const [name, value] of Object.entries(cursor)) if (value !== undefined) query.set(name, value);
   return query;
+}
+
+/** The same list: search, sort, order, page size and filter all equal. */
+export function sameView(a: UsersView, b: UsersView): boolean {
+  const filter = (view: UsersView) => JSON.stringify(USERS_FILTERS.map((name) => view.filter[name] ?? null));
+  return (
+    a.search === b.search &&
+    a.sort === b.sort &&
+    a.order === b.order &&
+    a.limit === b.limit &&
+    filter(a) === filter(b)
+  );
+}
+
+/** "Download all matching" stops after this many users: 50 pages of the relay's largest. */
+export const DOWNLOAD_CAP = 10_000;
+
+/**
+ * Every user the view matches, in its order, page after page by keyset (pages of the relay's largest
+ * size, `MAX_PAGE_SIZE`), up to `cap`; `more` when others match beyond it. `fetchPage` gets each
+ * page's query; `progress` the count so far after each page.
+ */
+export async function allMatching(
+  view: UsersView,
+  fetchPage: (query: URLSearchParams) => Promise<Row[]>,
+  progress: (count: number) => void = () => {},
+  cap = DOWNLOAD_CAP,
+): Promise<{ rows: Row[]; more: boolean }> {
+  const rows: Row[] = [];
+  let cursor: Cursor = {};
+  // One row past the cap tells whether more match.
+  while (rows.length <= cap) {
+    const size = Math.min(MAX_PAGE_SIZE, cap + 1 - rows.length);
+    // usersQuery asks one more than the view's limit.
+    const page = await fetchPage(usersQuery({ ...view, limit: size - 1 }, cursor));
+    rows.push(...page.slice(0, size));
+    progress(Math.min(rows.length, cap));
+    if (page.length < size) break;
+    cursor = nextCursor(view, page[size - 1]!);
+  }
+  return { rows: rows.slice(0, cap), more: rows.length > cap };
 }
 
 /** The cursor of the page after the one ending with `last`: its id, and its sort value when it has one. */

@@ -11,6 +11,7 @@ import { PANELS, type Panel, panelId, panelQuery, type Range } from "../../dashb
 import { lastDays } from "../../dashboard-app/url-state";
 import { downloadCsv } from "../support/csv-download";
 import type { DashboardWorld } from "../support/dashboard-world";
+import { holdRequests } from "../support/held-route";
 import { sharedSandbox, workspaceOverSandbox } from "./seeded-sandbox";
 
 const RANGE: Range = { start: "2025-01-06", end: "2025-03-30", granularity: "week" };
@@ -387,14 +388,7 @@ describe("the dashboard on npm start", () => {
 
   it("keeps each card in exactly one state, busy while loading, and counts on integer axes", async () => {
     const page = await browser.context.newPage();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    await page.route("**/panels/user_growth.json*", async (route) => {
-      await held;
-      await route.continue();
-    });
+    const release = await holdRequests(page, "**/panels/user_growth.json*");
     // One event in the range: the axis counts 0, 1, not 0.1 … 1.0.
     await page.route("**/panels/churn.json*", (route) =>
       route.fulfill({

@@ -8,9 +8,11 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { type Chromium, launchChromium } from "../../dashboard-app/chromium";
+import { PANELS } from "../../dashboard-app/panels";
 import { cellSummary, percent, retentionGrid } from "../../dashboard-app/retention-grid";
 import { filterLabel, periodDays, type UsersFilter } from "../../dashboard-app/users-query";
 import { downloadCsv } from "../support/csv-download";
+import { holdRequests } from "../support/held-route";
 import { sharedSandbox, workspaceOverSandbox } from "./seeded-sandbox";
 
 // Nine whole weeks of sign-ups, the last one's week 1 holding today: incomplete.
@@ -321,6 +323,11 @@ describe("the users section", () => {
     expect(await page.getAttribute("#users .card", "data-state")).toBe("error");
     expect(await page.textContent('#users [role="alert"]')).toContain("created_from");
     expect(await page.textContent("#users .chip")).toContain("garbage");
+    expect(await page.isDisabled("#users button.csv")).toBe(true);
+    expect(await page.isDisabled("#users button.all-csv")).toBe(true);
+    expect(await page.isHidden("#users .users-table")).toBe(true);
+    // The call that failed, to try from a shell.
+    expect(await page.textContent("#users .source .url")).toContain("created_from=garbage");
     expect(await page.getAttribute("#retention .card", "data-state")).toBe("data");
     expect(await page.getAttribute('[data-endpoint="user_growth"]', "data-state")).toBe("data");
     // Removing the filter brings the list back.
@@ -337,8 +344,169 @@ describe("the users section", () => {
   });
 });
 
+/** A users row as the card's CSV holds it: the endpoint's raw values, a list as its JSON. */
+const csvRow = (r: Row) => ({
+  user_id: r.user_id,
+  "created_at (UTC)": r.created_at ?? "",
+  "deleted_at (UTC)": r.deleted_at ?? "",
+  "last_sign_in_at (UTC)": r.last_sign_in_at ?? "",
+  "last_active_at (UTC)": r.last_active_at ?? "",
+  days_active: String(r.days_active),
+  email_domain: r.email_domain ?? "",
+  organizations: JSON.stringify(r.organizations),
+});
+
+/** Waits until the page shows `url` (after back or forward) and everything that navigation loads. */
+const settledAt = (page: Page, url: string) =>
+  page.waitForFunction((at) => {
+    // Runs in the page (the test's own types have no DOM): the URL and the mark read in one go.
+    const { location, document } = globalThis as unknown as {
+      location: { href: string };
+      document: { body: { dataset: Record<string, string> } };
+    };
+    return location.href === at && document.body.dataset.loaded === "true";
+  }, url);
+
+describe("the users list as a card", () => {
+  it("downloads exactly the rows shown (the endpoint's JSON for the call, whose URL and curl line it gives) and every matching user", async () => {
+    const page = await open(RANGE_QUERY);
+    await usersAfter(page, () => page.click('#users [data-page="next"]'));
+    const url = (await page.textContent("#users .source .url"))!;
+    expect(url.startsWith(`${sandbox.url}/v0/pipes/users.json?`)).toBe(true);
+    expect(await page.textContent("#users .source .curl")).toBe(
+      `curl -H "Authorization: Bearer $TINYBIRD_READ_TOKEN" '${url}'`,
+    );
+    // The URL is the second page's call: its page's rows and one more (is there a next page?).
+    const called = new URL(url).searchParams;
+    expect(called.get("limit")).toBe("26");
+    expect(called.get("after_user_id")).not.toBeNull();
+    const answer = await fetch(url, { headers: { authorization: `Bearer ${sandbox.storeToken}` } });
+    const rows = ((await answer.json()) as { data: Row[] }).data;
+    const file = await downloadCsv(page, "users");
+    expect(file.name).toBe("users_page_2.csv");
+    expect(file.columns).toEqual(Object.keys(csvRow(rows[0]!)));
+    expect(file.rows).toEqual(rows.slice(0, 25).map(csvRow));
+    expect(file.rows.map((r) => r.user_id)).toEqual(await listed(page));
+
+    // Every matching user, fetched page by page through the relay: the endpoint's whole answer.
+    const everyone = await endpoint("users", { sort: "created_at", order: "desc", limit: "100000" });
+    expect(everyone.length).toBeGreaterThan(400);
+    // Some in several organizations: a list in one CSV field.
+    expect(everyone.some((r) => r.organizations.length > 1)).toBe(true);
+    const pages: string[] = [];
+    page.on("request", (request) => {
+      if (request.url().includes("/panels/users.json")) pages.push(request.url());
+    });
+    const all = await downloadCsv(page, "users", "button.all-csv");
+    expect(all.name).toBe("users_all_matching.csv");
+    expect(all.rows).toEqual(everyone.map(csvRow));
+    expect(pages.length).toBe(Math.floor(everyone.length / 200) + 1);
+    expect(await page.textContent("#users .all-status")).toBe(
+      `Downloaded all ${everyone.length.toLocaleString("en-US")} matching users.`,
+    );
+    await page.close();
+  });
+
+  it("is in exactly one of the four states: loading (busy), data, empty for a search matching nothing", async () => {
+    const page = await browser.context.newPage();
+    const release = await holdRequests(page, "**/panels/users.json*");
+    await page.goto(`${sandbox.url}/?${RANGE_QUERY}`);
+    const card = "#users .card";
+    await page.waitForSelector(`${card}[data-state="loading"]`);
+    expect(await page.getAttribute(card, "aria-busy")).toBe("true");
+    expect(await page.isDisabled(`${card} button.csv`)).toBe(true);
+    expect(await page.isDisabled(`${card} button.all-csv`)).toBe(true);
+    release();
+    await page.waitForSelector('body[data-loaded="true"]');
+    expect(await page.getAttribute(card, "data-state")).toBe("data");
+    expect(await page.getAttribute(card, "aria-busy")).toBe("false");
+    expect(await page.isEnabled(`${card} button.csv`)).toBe(true);
+
+    await usersAfter(page, async () => {
+      await page.fill('#users input[type="search"]', "no-such-user-anywhere");
+      await page.press('#users input[type="search"]', "Enter");
+    });
+    expect(await page.getAttribute(card, "data-state")).toBe("empty");
+    expect(await page.textContent(`${card} [role="status"]`)).toBe("No users match.");
+    expect(await page.isDisabled(`${card} button.csv`)).toBe(true);
+    expect(await page.isHidden(`${card} .users-table`)).toBe(true);
+    // The search stays there to change (the error state: a bad filter in the URL, below).
+    expect(await page.isVisible('#users input[type="search"]')).toBe(true);
+    await page.close();
+  });
+
+  it("back and forward restore a search and a drill-down (list, controls, chip, #users in view), fetching only what changed", async () => {
+    const page = await open(RANGE_QUERY);
+    const requests: string[] = [];
+    page.on("request", (request) => {
+      if (request.url().includes("/panels/")) requests.push(new URL(request.url()).pathname);
+    });
+    const start = page.url();
+    const newest = await usersOf({ limit: "25" });
+    const part = newest[3]!.slice(-4);
+    await usersAfter(page, async () => {
+      await page.fill('#users input[type="search"]', part);
+      await page.press('#users input[type="search"]', "Enter");
+    });
+    const searched = page.url();
+    expect(new URL(searched).searchParams.get("users_search")).toBe(part);
+    const found = (await usersOf({ search: part })).slice(0, 25);
+    expect(await listed(page)).toEqual(found);
+
+    const cell = retentionGrid(
+      await endpoint("retention", { start_date: RANGE.start, end_date: RANGE.end, granularity: "week" }),
+    ).cohorts[1]!.cells[2]!;
+    await usersAfter(page, () =>
+      page.click(`#retention td[data-cohort="${cell.cohort}"][data-period-number="2"]`),
+    );
+    const drilled = page.url();
+    expect(new URL(drilled).hash).toBe("#users");
+    const cellUsers = (await usersOf(cell.filter as Record<string, string>)).slice(0, 25);
+    expect(await listed(page)).toEqual(cellUsers);
+
+    const shows = async (ids: string[], search: string, chip: string | null) => {
+      expect(await listed(page)).toEqual(ids);
+      expect(await page.inputValue('#users input[type="search"]')).toBe(search);
+      expect(await page.$("#users .chip").then((c) => c?.textContent() ?? null)).toBe(chip);
+      expect(await page.getAttribute("#users .card", "data-state")).toBe("data");
+    };
+    const chip = `${filterLabel(cell.filter)}×`;
+    requests.length = 0;
+    await page.goBack();
+    await settledAt(page, searched);
+    await shows(found, part, null);
+    // One navigation, one call: the users list's (the range did not change).
+    expect(requests).toEqual(["/panels/users.json"]);
+    await page.goBack();
+    await settledAt(page, start);
+    await shows(newest, "", null);
+    await page.goForward();
+    await settledAt(page, searched);
+    await page.goForward();
+    await settledAt(page, drilled);
+    await shows(cellUsers, "", chip);
+    expect(requests).toEqual(Array(4).fill("/panels/users.json"));
+    const top = await page.evaluate("document.getElementById('users').getBoundingClientRect().top");
+    expect(Math.abs(top as number)).toBeLessThan(2);
+
+    // A range change and back: every card again, the users list not (its parameters are the same).
+    requests.length = 0;
+    await page.selectOption("#granularity", "month");
+    await page.waitForSelector('body[data-loaded="true"]');
+    const cards = requests.length;
+    expect(cards).toBe(PANELS.length - 1);
+    await page.goBack();
+    await settledAt(page, drilled);
+    expect(await page.inputValue("#granularity")).toBe("week");
+    expect(requests.length).toBe(2 * cards);
+    expect(requests).not.toContain("/panels/users.json");
+    await shows(cellUsers, "", chip);
+    await page.close();
+  });
+});
+
 describe("through npm run dashboard's proxy (a deployed workspace)", () => {
-  it("lists a cell's users with the read token in no request, answer, page, URL or log line", async () => {
+  it("lists a cell's users, its CSVs and curl line with the read token in no request, answer, page, URL, file or log line", async () => {
     const TOKEN = "p.eyJ1IjogInVzZXJzLXJlYWQtdG9rZW4tbm90LWluLXRoZS1wYWdlIn0";
     const world = await workspaceOverSandbox(sandbox, TOKEN);
     onTestFinished(() => world.close());
@@ -355,6 +523,11 @@ describe("through npm run dashboard's proxy (a deployed workspace)", () => {
       page.click(`#retention td[data-cohort="${cell.cohort}"][data-period-number="1"]`),
     );
     expect(await everyPage(page)).toEqual(await usersOf(cell.filter as Record<string, string>));
+    // The card's CSV, every matching user's, its endpoint URL and curl line: the host and a placeholder.
+    const curl = (await page.textContent("#users .source .curl"))!;
+    expect(curl).toContain(`'${world.tinybird.url}/v0/pipes/users.json?`);
+    seen.push(curl, (await downloadCsv(page, "users")).text);
+    seen.push((await downloadCsv(page, "users", "button.all-csv")).text);
     seen.push(await page.content(), page.url());
     expect(seen.some((text) => text.includes("users.json?"))).toBe(true);
     expect(seen.filter((text) => text.includes(TOKEN))).toEqual([]);

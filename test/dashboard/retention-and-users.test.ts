@@ -184,6 +184,13 @@ describe("the relay in front of the users endpoint", () => {
     expect(world.tinybird.requests.at(-1)!.url).toBe(`/v0/pipes/users.json?${declared}`);
   });
 
+  it("relays the page's query as it is, so the card's endpoint URL is the very call made", async () => {
+    const view = { ...DEFAULT_VIEW, search: "acme", filter: { churned_from: "2025-03-03" } };
+    const query = usersQuery(view, nextCursor(view, { user_id: "user_b", created_at: "2025-03-01" }));
+    await fetch(`${world.proxy.url}/panels/users.json?${query}`);
+    expect(world.tinybird.requests.at(-1)!.url).toBe(`/v0/pipes/users.json?${query}`);
+  });
+
   it("refuses a search too long or a page too big, naming the parameter, and relays nothing", async () => {
     const before = world.tinybird.requests.length;
     for (const [query, message] of [
