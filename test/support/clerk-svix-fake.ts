@@ -4,7 +4,7 @@
  * long_message}]}` and Svix's `{code, detail}` error shapes, one-time tokens that die on first use,
  * endpoints addressable by id or uid. Faults are queued per route to play outages and rate limits.
  * The app's messages and each endpoint's deliveries (listing, recover, replay-missing, resend) are
- * in svix-message-log.ts, behind the same token check.
+ * in svix-message-log.ts, the background tasks in svix-background-tasks.ts, behind the same token check.
  *
  * The Svix side follows the open-source server (github.com/svix/svix-webhooks, server/svix-server):
  * its error bodies (`error.rs`), its uid and event-type validation (`core/types/mod.rs`,
@@ -318,6 +318,9 @@ export async function startClerkSvixFake(options: FakeOptions = {}): Promise<Cle
       apiTokens.delete(auth.replace(/^Bearer /, ""));
       return { status: 204 };
     }
+    // Background tasks are listed for the whole environment, not under an app.
+    const tasks = log.tasks.handle(req);
+    if (tasks) return tasks;
     const logged = state.appExists ? log.handle(req, state.appId, findEndpoint) : undefined;
     if (logged) return logged;
     const m = /^\/api\/v1\/app\/([^/]+)\/endpoint(?:\/([^/]+))?(\/secret)?$/.exec(req.path);

@@ -3,7 +3,9 @@
  * delivery status per message (Svix's statuses 0 Success, 1 Pending, 2 Fail, 3 Sending, 4 Canceled),
  * the two lists reconciliation reads (`GET /api/v1/app/{app}/msg` and `GET …/endpoint/{ep}/msg`, newest
  * first, paged with an iterator and `done`, at most 250 a page, 90 days back unless `after` is given),
- * and the three repairs (recover, replay-missing, resend), each recording what it queued.
+ * and the three repairs (recover, replay-missing, resend), each recording what it queued. recover and
+ * replay-missing start background tasks (svix-background-tasks.ts) that queue their messages when
+ * they finish.
  *
  * Shapes follow svix 2.5's models (`MessageOut`, `EndpointMessageOut`, `ListResponse…`, `ReplayOut`)
  * and svix-server's listing (`v1/endpoints/message.rs`, `attempt.rs`, `utils/mod.rs`: descending ids,
@@ -12,6 +14,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { RecordedRequest, StubReply } from "./http-stub";
+import { BackgroundTasks } from "./svix-background-tasks";
 
 const DAY = 86_400_000;
 
@@ -73,10 +76,13 @@ export class MessageLog {
   /** Every recover and replay-missing request Svix accepted. */
   readonly recoveries: FakeRecovery[] = [];
   readonly replays: FakeRecovery[] = [];
+  /** The background tasks recover and replay-missing start. */
+  readonly tasks: BackgroundTasks;
   private readonly retentionMs: number;
 
   constructor(private readonly options: MessageLogOptions) {
     this.retentionMs = (options.retentionDays ?? 90) * DAY;
+    this.tasks = new BackgroundTasks(options.now);
   }
 
   /** Adds a message the app sent (`at` its timestamp), attempted on `endpoint` with `status` if given. */
@@ -221,28 +227,32 @@ export class MessageLog {
       since: body.since,
       ...(body.until ? { until: body.until } : {}),
     });
-    const statuses = this.attempts.get(endpoint.id);
-    const chosen = this.messages.filter((m) => {
-      if (!this.retained(m) || m.timestamp < since || m.timestamp >= until) return false;
-      const status = statuses?.get(m.id);
-      if (via === "recover") return status === 2;
-      // Svix dispatches a replay as it would the message: only to an endpoint that takes its type.
-      return (
-        status === undefined && !endpoint.disabled && (endpoint.eventTypes?.includes(m.eventType) ?? true)
-      );
-    });
-    for (const m of chosen) {
-      this.setStatus(endpoint.id, m.id, 3);
-      this.resent.push({ endpoint: endpoint.id, msgId: m.id, via });
-    }
-    return {
-      status: 202,
-      body: {
-        id: `qtask_${randomBytes(8).toString("hex")}`,
-        status: "running",
-        task: via === "recover" ? "endpoint.recover" : "endpoint.replay",
-        updatedAt: new Date(this.options.now()).toISOString(),
-      },
+    // Svix picks the messages as its task works through the range, not when it is asked.
+    const run = () => {
+      const statuses = this.attempts.get(endpoint.id);
+      const chosen = this.messages.filter((m) => {
+        if (!this.retained(m) || m.timestamp < since || m.timestamp >= until) return false;
+        const status = statuses?.get(m.id);
+        if (via === "recover") return status === 2;
+        // Svix dispatches a replay as it would the message: only to an endpoint that takes its type.
+        return (
+          status === undefined && !endpoint.disabled && (endpoint.eventTypes?.includes(m.eventType) ?? true)
+        );
+      });
+      for (const m of chosen) {
+        this.setStatus(endpoint.id, m.id, 3);
+        this.resent.push({ endpoint: endpoint.id, msgId: m.id, via });
+      }
+      return chosen.length;
     };
+    const task = this.tasks.start({
+      task: via === "recover" ? "endpoint.recover" : "endpoint.replay",
+      endpoint: endpoint.id,
+      since: body.since,
+      ...(body.until ? { until: body.until } : {}),
+      run,
+    });
+    // Svix answers as the task starts, whatever becomes of it.
+    return { status: 202, body: { ...this.tasks.json(task), data: undefined, status: "running" } };
   }
 }
