@@ -29,6 +29,8 @@ export interface EndpointClient {
   /** The app's messages, and each endpoint's deliveries of them (reconciliation). */
   messages: Svix["message"];
   attempts: Svix["messageAttempt"];
+  /** Svix's background tasks (recover, replay-missing), to see which still run. */
+  tasks: Svix["backgroundTask"];
   appId: string;
   /** The Svix API host, for messages. */
   apiBase: string;
@@ -69,6 +71,7 @@ export function endpointClient(access: SvixAccess, policy: RetryPolicy): Endpoin
     endpoints: svix.endpoint,
     messages: svix.message,
     attempts: svix.messageAttempt,
+    tasks: svix.backgroundTask,
     appId: access.appId,
     apiBase: access.apiBase,
     step: (action) => ({ service: "Svix", action, fix }),

@@ -27,6 +27,7 @@ export function resultLine(report: ReconcileReport, context: ReportContext): Rec
       resend: repairs?.resent ?? 0,
     },
     tasks: repairs?.tasks ?? [],
+    beingRepaired: repairs?.waiting ?? [],
     unrepaired: report.unrepaired,
     complete: report.unrepaired === 0,
     warnings: report.warnings,
@@ -63,6 +64,12 @@ export function describeLedger(report: ReconcileReport, context: ReportContext):
         `replayed, ${count(repairs.resent)} resent one by one${tasks}. Follow them in the Clerk dashboard → Webhooks → ` +
         "the endpoint → Message Attempts; run this again later to see them stored.",
     );
+    for (const w of repairs.waiting) {
+      lines.push(
+        `  being repaired: ${count(w.count)} ${w.kind} by Svix task ${w.task} (${w.type}, running since ` +
+          `${w.runningSince}): not asked again`,
+      );
+    }
     for (const u of repairs.unrepaired)
       lines.push(`  not repaired: ${count(u.count)} ${u.kind}: ${u.reason}`);
   }
@@ -72,7 +79,12 @@ export function describeLedger(report: ReconcileReport, context: ReportContext):
       `Complete: every message is stored${counts.pending > 0 ? ` or still inside Svix's retries (${count(counts.pending)})` : ""}.`,
     );
   } else if (report.unrepaired === 0) {
-    lines.push(`Every gap (${count(gaps)}) is on its way back: nothing is left unrepaired.`);
+    const waiting = repairs?.waiting.reduce((n, w) => n + w.count, 0) ?? 0;
+    const still =
+      waiting > 0
+        ? ` (${count(waiting)} of them wait on Svix tasks still running: run this again once they finish)`
+        : "";
+    lines.push(`Every gap (${count(gaps)}) is on its way back${still}: nothing is left unrepaired.`);
   } else if (!context.repair) {
     lines.push(`${count(report.unrepaired)} messages are missing from Tinybird: run it again with --repair.`);
   } else {

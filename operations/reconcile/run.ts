@@ -50,7 +50,7 @@ export interface ReconcileReport {
   repairs?: Repairs;
   /** Things the reader must know that do not stop the run. */
   warnings: string[];
-  /** Gaps still without a repair. */
+  /** Gaps still without a repair (those a running Svix task covers count as repaired). */
   unrepaired: number;
   elapsedMs: number;
 }
@@ -140,6 +140,7 @@ export async function runReconcile(request: ReconcileRequest, deps: ReconcileDep
       resending: (done, total) => deps.progress.update({ phase: "resending", done, total }, done === total),
     });
     deps.progress.finish();
+    warnings.push(...repairs.warnings);
     unrepaired = repairs.unrepaired.reduce((n, u) => n + u.count, 0);
   }
   return {

@@ -1,11 +1,21 @@
 /**
  * What Svix knows about the stack's endpoint, through the same Clerk → Svix access the registration
  * uses and the real `svix` client: the endpoint itself, the app's messages in a time range, this
- * endpoint's status for each message it attempted, and the three repairs. Lists page with Svix's
+ * endpoint's status for each message it attempted, the three repairs, and the background tasks the
+ * two bulk repairs run as (to see which still run). Lists page with Svix's
  * iterators until `done`; every request backs off on 429 (Retry-After honoured: the svix client
  * retries only 5xx, and that is switched off so one policy rules) and on 5xx or no answer.
  */
-import type { EndpointOut, MessageStatus, RecoverOut, ReplayOut } from "svix";
+import {
+  type BackgroundTaskOut,
+  type BackgroundTaskStatus,
+  BackgroundTaskType,
+  type EndpointOut,
+  type MessageStatus,
+  Ordering,
+  type RecoverOut,
+  type ReplayOut,
+} from "svix";
 import type { AccessSettings } from "../../clerk-access/config";
 import { type EndpointClient, endpointClient } from "../../clerk-access/endpoint";
 import { call, type Failure, type Step } from "../../clerk-access/failures";
@@ -43,11 +53,21 @@ export interface SvixDeliveries {
   recover(range: Range): Promise<RecoverOut>;
   /** Sends the messages created in the range that the endpoint never attempted (background task). */
   replayMissing(range: Range): Promise<ReplayOut>;
+  /**
+   * Svix's background tasks of one type and status, newest first, page by page. Svix lists them for
+   * the whole environment, not per app or endpoint (`GET /api/v1/background-task`).
+   */
+  tasks(type: RepairTaskType, status: BackgroundTaskStatus): AsyncIterable<BackgroundTaskOut[]>;
   /** Resends one message to the endpoint. */
   resend(messageId: string, idempotencyKey: string): Promise<void>;
   /** Logs the Svix token out; never fails. */
   close(): Promise<void>;
 }
+
+/** The background tasks `recover` and `replay-missing` run as. */
+export type RepairTaskType = BackgroundTaskType.EndpointRecover | BackgroundTaskType.EndpointReplay;
+export const RECOVER_TASK = BackgroundTaskType.EndpointRecover;
+export const REPLAY_TASK = BackgroundTaskType.EndpointReplay;
 
 export interface DeliveriesOptions {
   /** The endpoint's Svix id (ep_…) or uid. */
@@ -149,6 +169,10 @@ export async function openSvixDeliveries(
           step(`replay the messages endpoint ${id} never attempted ${span(range)}`),
           () => client.endpoints.replayMissing(appId, id, range),
           policy,
+        ),
+      tasks: (type, status) =>
+        pages(`list Svix's ${status} ${type} tasks`, step, policy, (iterator) =>
+          client.tasks.list({ task: type, status, limit: pageSize, order: Ordering.Descending, iterator }),
         ),
       resend: async (messageId, idempotencyKey) => {
         await call(

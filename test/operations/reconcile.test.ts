@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ksuidTime } from "../../operations/reconcile/repair-tasks";
 import { CLERK_KEY } from "../support/clerk-svix-fake";
 import { fakePulumi } from "./fake-pulumi";
 import {
@@ -301,5 +302,172 @@ describe("npm run reconcile at the edges", () => {
     });
     expect(manual.stderr).toMatch(/manual mode.*CLERK_ENDPOINT_ID/);
     expect(world.fake.svix.requests.length).toBe(calls);
+  });
+});
+
+describe("npm run reconcile while Svix's repair tasks run", () => {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  /** When a task made now started, as its id (a KSUID, whole seconds) tells. */
+  const startedNow = () => iso(Math.floor(world.clock.now() / 1000) * 1000);
+  const taskLists = (from: number, status: string, task: string) =>
+    world.fake.svix.requests
+      .slice(from)
+      .filter(
+        (r) =>
+          r.path === "/api/v1/background-task" &&
+          r.query.get("status") === status &&
+          r.query.get("task") === task,
+      );
+  const tasks = () => world.fake.log.tasks;
+  // Tasks take minutes: each test starts later, holds its tasks running, and lets every one end.
+  beforeEach(() => {
+    world.clock.t += 60_000;
+    tasks().hold = true;
+  });
+  afterEach(() => {
+    tasks().hold = false;
+    tasks().scoped = false;
+    tasks().finish();
+  });
+
+  it("a second --repair while the tasks run asks nothing and reports the gaps as being repaired (exit 0); once Svix resent them, it is complete", async () => {
+    world.send("stored", 3, dayStart(11) + HOUR);
+    const failed = world.send("failed", 2, dayStart(11) + 2 * HOUR);
+    world.send("neverAttempted", 2, dayStart(11) + 3 * HOUR);
+    const runningSince = startedNow();
+    const first = await world.run([...window(11), "--repair"]);
+    expect(first.code).toBe(0);
+    expect(first.result).toMatchObject({ repaired: { recover: 2, replayMissing: 2 }, beingRepaired: [] });
+    const [recoverTask, replayTask] = first.result.tasks as string[];
+    // Svix's workers have not reached them: still failed.
+    expect(failed.map((m) => world.fake.log.statusOf(ENDPOINT.id, m.id))).toEqual([2, 2]);
+
+    world.clock.t += 2 * 60_000;
+    const asked = world.fake.log.recoveries.length + world.fake.log.replays.length;
+    const requests = world.fake.svix.requests.length;
+    const second = await world.run([...window(11), "--repair"]);
+    expect(second.code).toBe(0);
+    expect(second.result).toMatchObject({
+      failed: 2,
+      neverAttempted: 2,
+      gaps: 4,
+      repaired: { recover: 0, replayMissing: 0, resend: 0 },
+      tasks: [],
+      beingRepaired: [
+        { task: recoverTask, type: "endpoint.recover", kind: "failed", count: 2, runningSince },
+        { task: replayTask, type: "endpoint.replay", kind: "neverAttempted", count: 2, runningSince },
+      ],
+      unrepaired: 0,
+      complete: true,
+    });
+    expect(world.fake.log.recoveries.length + world.fake.log.replays.length).toBe(asked);
+    expect(taskLists(requests, "running", "endpoint.recover")).toHaveLength(1);
+    expect(taskLists(requests, "running", "endpoint.replay")).toHaveLength(1);
+    const ledger = second.stdout.join("\n");
+    expect(ledger).toContain(
+      `being repaired: 2 failed by Svix task ${recoverTask} (endpoint.recover, running since ${runningSince}): not asked again`,
+    );
+    expect(ledger).toMatch(/Every gap \(4\) is on its way back \(4 of them wait on Svix tasks still running/);
+
+    expect(
+      tasks()
+        .finish()
+        .map((t) => t.id),
+    ).toEqual([recoverTask, replayTask]);
+    world.deliverQueued();
+    const third = await world.run([...window(11), "--repair"]);
+    expect(third.code).toBe(0);
+    expect(third.result).toMatchObject({
+      messages: 7,
+      stored: 7,
+      gaps: 0,
+      beingRepaired: [],
+      complete: true,
+    });
+    expect(third.stdout.join("\n")).toMatch(/Complete: every message is stored\./);
+  });
+
+  it("a recover task that finished failed gives a warning naming it, and the next run asks again", async () => {
+    world.send("stored", 2, dayStart(12) + HOUR);
+    const failed = world.send("failed", 3, dayStart(12) + 2 * HOUR);
+    const startedAt = startedNow();
+    const [task] = (await world.run([...window(12), "--repair"])).result.tasks as string[];
+    world.clock.t += 5 * 60_000;
+    expect(tasks().finish(task, "failed")).toHaveLength(1);
+
+    const recoveries = world.fake.log.recoveries.length;
+    const second = await world.run([...window(12), "--repair"]);
+    expect(second.stderr).toContain(
+      `warning: Svix's endpoint.recover task ${task} (started ${startedAt}) failed, and no later one ran`,
+    );
+    expect(second.result).toMatchObject({
+      failed: 3,
+      repaired: { recover: 3 },
+      beingRepaired: [],
+      unrepaired: 0,
+    });
+    expect(second.result.tasks).toHaveLength(1);
+    expect(second.result.tasks).not.toContain(task);
+    expect(world.fake.log.recoveries.length).toBe(recoveries + 1);
+
+    tasks().finish();
+    world.deliverQueued();
+    const third = await world.run([...window(12), "--repair"]);
+    expect(third.result).toMatchObject({ messages: 5, stored: 5, complete: true, warnings: [] });
+    expect(failed.map((m) => world.fake.log.statusOf(ENDPOINT.id, m.id))).toEqual([0, 0, 0]);
+  });
+
+  it("when a task's data names its endpoint and range, only this endpoint's running task counts, for the gaps in its range, on any page", async () => {
+    world.send("stored", 2, dayStart(13) + HOUR);
+    world.send("failed", 2, dayStart(13) + 2 * HOUR);
+    const late = world.send("failed", 1, dayStart(13) + 5 * HOUR);
+    tasks().scoped = true;
+    const ours = tasks().start({
+      task: "endpoint.recover",
+      endpoint: ENDPOINT.id,
+      since: iso(dayStart(13)),
+      until: iso(dayStart(13) + 3 * HOUR),
+      run: () => 0,
+    });
+    // Newer tasks of another endpoint come first in Svix's list: one a page.
+    for (let i = 0; i < 2; i++) {
+      tasks().start({
+        task: "endpoint.recover",
+        endpoint: "ep_other",
+        since: iso(dayStart(13)),
+        run: () => 0,
+      });
+    }
+    const requests = world.fake.svix.requests.length;
+    const run = await world.run([...window(13), "--repair"], { deps: { svixPageSize: 1 } });
+    expect(run.code).toBe(0);
+    expect(run.result).toMatchObject({
+      failed: 3,
+      repaired: { recover: 1 },
+      beingRepaired: [{ task: ours.id, kind: "failed", count: 2 }],
+      unrepaired: 0,
+    });
+    expect(world.fake.log.recoveries.at(-1)).toMatchObject({ since: iso(late[0]!.timestamp) });
+    expect(taskLists(requests, "running", "endpoint.recover")).toHaveLength(3);
+  });
+
+  it("reads when a task started from its id (a KSUID, as Svix's example decodes), and asks anyway when Svix will not list tasks", async () => {
+    expect(ksuidTime("qtask_1srOrx2ZWZBpBUvZwXKQmoEYga2")?.toISOString()).toBe("2021-05-21T20:04:03.000Z");
+    expect(ksuidTime("qtask_not-a-ksuid")).toBeUndefined();
+
+    world.send("stored", 2, dayStart(14) + HOUR);
+    world.send("failed", 1, dayStart(14) + 2 * HOUR);
+    world.fake.fault("svix", "GET", /^\/api\/v1\/background-task$/, {
+      status: 403,
+      body: { code: "forbidden", detail: "Insufficient access for the given operation" },
+    });
+    const recoveries = world.fake.log.recoveries.length;
+    const run = await world.run([...window(14), "--repair"]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(
+      /warning: Could not read Svix's endpoint\.recover tasks \(.*403.*\), so this run asks/,
+    );
+    expect(run.result).toMatchObject({ repaired: { recover: 1 }, unrepaired: 0, complete: true });
+    expect(world.fake.log.recoveries.length).toBe(recoveries + 1);
   });
 });
