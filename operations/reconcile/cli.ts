@@ -4,7 +4,8 @@
  * and with --repair asks Svix to deliver what is not. Inputs are environment variables (see
  * docs/operating.md), or the deployed stack's settings with `--stack`. The ledger on stdout, its last
  * line one JSON object; warnings and progress (on a terminal) on stderr. Exit 0 when nothing is
- * missing (or everything missing was repaired), 1 while a gap remains, 2 when it could not reconcile.
+ * missing (or everything missing was repaired, or is being repaired by a Svix task still running), 1
+ * while a gap remains, 2 when it could not reconcile.
  */
 import { randomUUID } from "node:crypto";
 import { type Command, runMain } from "../../command-kit/command-runner";
