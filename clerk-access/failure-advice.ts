@@ -58,6 +58,12 @@ export function svixEndpointFix(appId: string, apiBase: string): (failure: Failu
         );
       case 400:
       case 422:
+        // A recover's window, not the endpoint's settings (see SVIX_RECOVER_DAYS).
+        if (failure.detail?.includes("body.since"))
+          return (
+            "Svix recovers the failed messages of the last 14 days only: start the window within them, and for older " +
+            "ones run `npm run reconcile -- --since <time> --repair`, which resends them one by one"
+          );
         return (
           `Svix rejected the endpoint settings: the webhook URL must be a public https URL and every event type a ` +
           `Clerk event name such as user.created (config ${CONFIG.eventTypes}; leave it empty for all events)`

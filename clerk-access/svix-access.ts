@@ -36,6 +36,11 @@ export interface SvixAccess {
 
 /** How long one Svix request may take (the Clerk client offers no timeout). */
 export const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * Svix refuses a `recover` whose `since` is more than 14 days back (422 "Cannot recover messages more
+ * than 14 days old.", svix-server's endpoint/recovery.rs); older failed messages are resent one by one.
+ */
+export const SVIX_RECOVER_DAYS = 14;
 
 /** Creates the instance's Svix app; one that already exists is what we wanted. */
 export async function ensureSvixApp(

@@ -1,12 +1,13 @@
 /**
  * Asks Svix to deliver what Tinybird lacks, each gap by the one call that brings it: `recover` for
- * the failed, `replay-missing` for the never attempted, one `resend` per delivered-but-lost (or
- * canceled) message. Each repair puts the messages back in Svix's queue, so a second run finds
+ * the failed (one `resend` each past the 14 days Svix recovers), `replay-missing` for the never
+ * attempted, one `resend` per delivered-but-lost (or canceled) message. Each repair puts the messages back in Svix's queue, so a second run finds
  * them pending (or stored) and asks nothing twice. The two bulk repairs run as Svix background tasks
  * that take minutes: before asking for one, the running tasks of its kind are read, and the gaps one
  * covers wait on it instead of being asked for again (repair-tasks.ts). Nothing is asked of a disabled
  * endpoint: Svix would not deliver to it.
  */
+import { SVIX_RECOVER_DAYS } from "../../clerk-access/svix-access";
 import { GAP_KINDS, type Gap, type GapKind, type Ledger } from "./ledger";
 import { assignGaps, type TaskWatch, watchTasks } from "./repair-tasks";
 import {
@@ -50,7 +51,12 @@ export interface RepairContext {
   fixEndpoint: string;
   /** Told after each resend: one request per message can take a while. */
   resending?: (done: number, total: number) => void;
+  /** Now (ms), for the age past which Svix no longer recovers a failed message. */
+  now: number;
 }
+
+/** Room left before Svix's recover limit, for the time the run takes and clocks that differ. */
+const RECOVER_MARGIN_MS = 60 * 60 * 1000;
 
 /** The range covering every gap's creation time (Svix's `until` is exclusive). */
 function span(gaps: Gap[]): Range {
@@ -126,7 +132,11 @@ export async function repairGaps(ledger: Ledger, context: RepairContext): Promis
     }
   };
 
-  repairs.recovered = await task("failed", RECOVER_TASK, ledger.gaps.failed, (range) => svix.recover(range));
+  // Svix recovers the failed messages of the last 14 days; older ones are resent one by one below.
+  const recoverFrom = context.now - SVIX_RECOVER_DAYS * 24 * 60 * 60 * 1000 + RECOVER_MARGIN_MS;
+  const recoverable = ledger.gaps.failed.filter((gap) => gap.timestamp >= recoverFrom);
+  const tooOld = ledger.gaps.failed.filter((gap) => gap.timestamp < recoverFrom);
+  repairs.recovered = await task("failed", RECOVER_TASK, recoverable, (range) => svix.recover(range));
 
   // Svix replays a message only to an endpoint whose filter takes its type.
   const filter = svix.endpoint.eventTypes;
@@ -143,11 +153,16 @@ export async function repairGaps(ledger: Ledger, context: RepairContext): Promis
   }
   repairs.replayed = await task("neverAttempted", REPLAY_TASK, missing, (range) => svix.replayMissing(range));
 
-  const total = ledger.gaps.deliveredNotStored.length + ledger.gaps.canceled.length;
+  const oneByOne: [GapKind, Gap[]][] = [
+    ["failed", tooOld],
+    ["deliveredNotStored", ledger.gaps.deliveredNotStored],
+    ["canceled", ledger.gaps.canceled],
+  ];
+  const total = oneByOne.reduce((n, [, gaps]) => n + gaps.length, 0);
   let done = 0;
-  for (const kind of ["deliveredNotStored", "canceled"] as const) {
+  for (const [kind, gaps] of oneByOne) {
     const failures: string[] = [];
-    for (const gap of ledger.gaps[kind]) {
+    for (const gap of gaps) {
       try {
         await svix.resend(gap.id, `clerk-tinybird-reconcile-${context.runId}-${gap.id}`);
         repairs.resent += 1;

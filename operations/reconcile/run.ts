@@ -57,7 +57,7 @@ export interface ReconcileReport {
 
 export function describeReconcileProgress(state: ReconcileProgress, elapsedMs: number): string {
   if (state.phase === "resending") {
-    return `resending lost messages one by one: ${count(state.done)} of ${count(state.total)} · ${duration(elapsedMs)}`;
+    return `resending messages one by one: ${count(state.done)} of ${count(state.total)} · ${duration(elapsedMs)}`;
   }
   const rate = elapsedMs > 0 ? Math.round((state.listed * 1000) / elapsedMs) : 0;
   return (
@@ -137,6 +137,7 @@ export async function runReconcile(request: ReconcileRequest, deps: ReconcileDep
       svix,
       runId: deps.runId,
       fixEndpoint: deps.fixEndpoint,
+      now: deps.clock.now(),
       resending: (done, total) => deps.progress.update({ phase: "resending", done, total }, done === total),
     });
     deps.progress.finish();

@@ -6,6 +6,7 @@
  * CLERK_API_URL. A stack in manual mode gets the Clerk dashboard steps instead.
  */
 import { normaliseApiUrl } from "../../clerk-access/config";
+import { SVIX_RECOVER_DAYS } from "../../clerk-access/svix-access";
 import { type Command, InputProblems, runMain } from "../../command-kit/command-runner";
 import { CommandError, type RetryPolicy } from "../../command-kit/command-shell";
 import { type PulumiCli, pulumiCli } from "../../stack-access/pulumi-cli";
@@ -40,6 +41,11 @@ export function recoverCommand(deps: RecoverDeps = {}): Command<typeof OPTIONS> 
       const until = readTime("--until", values.until, problems, false);
       if (since && until && since >= until) problems.push("--since must be before --until");
       if (since && since.getTime() > now()) problems.push("--since is in the future: nothing has failed yet");
+      if (since && since.getTime() < now() - SVIX_RECOVER_DAYS * 86_400_000)
+        problems.push(
+          `--since is more than ${SVIX_RECOVER_DAYS} days ago, past what Svix recovers: for older failed messages run ` +
+            `npm run reconcile -- --since ${since.toISOString()} --repair, which resends them one by one`,
+        );
 
       let secretKey = env.CLERK_SECRET_KEY?.trim() || undefined;
       let endpoint = env.CLERK_ENDPOINT_ID?.trim() || undefined;

@@ -71,6 +71,29 @@ describe("npm run reconcile finds each kind of gap", () => {
   );
 });
 
+describe("failed messages older than Svix recovers", () => {
+  it("resends those more than 14 days old one by one (Svix refuses to recover them) and then proves the day complete", async () => {
+    world.send("stored", 2, dayStart(20) + HOUR);
+    const old = world.send("failed", 3, dayStart(20) + 2 * HOUR);
+    const recoveries = world.fake.log.recoveries.length;
+    const from = world.fake.log.resent.length;
+    const repaired = await world.run([...window(20), "--repair"]);
+    expect(repaired.code).toBe(0);
+    expect(repaired.result).toMatchObject({
+      failed: 3,
+      repaired: { recover: 0, resend: 3 },
+      unrepaired: 0,
+      complete: true,
+    });
+    expect(world.fake.log.recoveries).toHaveLength(recoveries);
+    expect(resentIds("resend", from).sort()).toEqual(old.map((m) => m.id).sort());
+    world.deliverQueued();
+    const again = await world.run(window(20));
+    expect(again.code).toBe(0);
+    expect(again.result).toMatchObject({ messages: 5, stored: 5, complete: true });
+  });
+});
+
 describe("npm run reconcile over a busy day", () => {
   it("reconciles every kind at once over more than 1,000 messages and several pages, repairs once, then proves it complete", async () => {
     const start = NOW - DAY;
@@ -288,7 +311,7 @@ describe("npm run reconcile at the edges", () => {
     world.send("lost", 1, dayStart(9) + 2 * HOUR);
     const shown = await world.run([...window(9), "--repair"], { tty: true });
     expect(shown.stderr).toMatch(/reconciling .* \(1 of 1\): 3 messages checked/);
-    expect(shown.stderr).toMatch(/resending lost messages one by one: 1 of 1/);
+    expect(shown.stderr).toMatch(/resending messages one by one: 1 of 1/);
     // Without a terminal (a CI log), no progress line at all.
     expect((await world.run(window(9))).stderr).toBe("");
     const calls = world.fake.svix.requests.length;

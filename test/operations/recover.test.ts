@@ -18,7 +18,7 @@ afterEach(async () => {
 const NOW = Date.parse("2026-01-20T12:00:00Z");
 
 async function withEndpoint(): Promise<ClerkSvixFake> {
-  fake = await startClerkSvixFake({ appExists: true });
+  fake = await startClerkSvixFake({ appExists: true, now: () => NOW });
   fake.endpoints.set("ep_1", deployedEndpoint());
   return fake;
 }
@@ -97,6 +97,9 @@ describe("npm run recover", () => {
     expect((await run([], {})).stderr).toContain("--since is required");
     expect((await run(["--since", "yesterday"], {})).stderr).toContain('--since "yesterday" is not a time');
     expect((await run(["--since", "2026-02-01T00:00:00Z"], {})).stderr).toContain("--since is in the future");
+    expect((await run(["--since", "2026-01-01T00:00:00Z"], {})).stderr).toContain(
+      "--since is more than 14 days ago, past what Svix recovers: for older failed messages run npm run reconcile -- --since 2026-01-01T00:00:00.000Z --repair",
+    );
     const inverted = await run(["--since", "2026-01-19T00:00:00Z", "--until", "2026-01-18T00:00:00Z"], {});
     expect(inverted.code).toBe(1);
     expect(inverted.stderr).toContain("--since must be before --until");

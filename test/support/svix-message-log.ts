@@ -221,6 +221,21 @@ export class MessageLog {
       };
     }
     const since = Date.parse(body.since);
+    // svix-server's endpoint/recovery.rs: 14 days, and five minutes for clocks that differ.
+    if (via === "recover" && since < this.options.now() - 14 * DAY - 5 * 60_000) {
+      return {
+        status: 422,
+        body: {
+          detail: [
+            {
+              loc: ["body", "since"],
+              msg: "Cannot recover messages more than 14 days old.",
+              type: "value_error",
+            },
+          ],
+        },
+      };
+    }
     const until = body.until ? Date.parse(body.until) : Number.POSITIVE_INFINITY;
     (via === "recover" ? this.recoveries : this.replays).push({
       endpoint: endpoint.id,
