@@ -32,15 +32,13 @@ export const processIO: CommandIO = {
     process.exitCode = code;
   },
   terminal: process.stderr,
+  // The listener stays while the command stops: a terminal's Ctrl-C reaches every process of its
+  // group, so tsx's parent relays a second SIGINT, and with no listener left Node would exit at once,
+  // before what the command closes on its way out (answers in flight, the store) is done.
   interrupted: () =>
     new Promise((resolve) => {
-      const stop = () => {
-        process.off("SIGINT", stop);
-        process.off("SIGTERM", stop);
-        resolve();
-      };
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
+      process.on("SIGINT", () => resolve());
+      process.on("SIGTERM", () => resolve());
     }),
 };
 
