@@ -5,7 +5,6 @@
  * 127.0.0.1. Like `tb dev`, it watches tinybird/ and applies a change while running, rebuilding what
  * the change touches from the stored events.
  */
-import { type FSWatcher, watch } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Command, InputProblems, runMain } from "../command-kit/command-runner";
 import { CommandError } from "../command-kit/command-shell";
@@ -13,7 +12,7 @@ import { portInUse, readPort } from "../command-kit/local-http";
 import { buildDashboard } from "../dashboard-app/assets";
 import { WEBHOOK_PATH } from "../lambda/request";
 import { ProjectSyncError, type SyncReport } from "../tinybird-model/chdb-project";
-import { loadProject, TINYBIRD_DIR } from "../tinybird-model/project";
+import { hashDatafiles, loadProject } from "../tinybird-model/project";
 import { DAMAGED_PARTS_CHOICES, type DamagedPartsChoice } from "./damaged-parts";
 import {
   localDataDir,
@@ -29,8 +28,11 @@ export const DEFAULT_PORT = 8787;
 /** The webhook's own port: the one a tunnel exposes. */
 export const DEFAULT_WEBHOOK_PORT = 8789;
 const ROOT = resolve(__dirname, "..");
-/** Editors write a file in several steps: a change is applied once tinybird/ is quiet this long. */
-const WATCH_QUIET_MS = 300;
+/**
+ * How often npm start reads tinybird/'s datafiles for a change. Read, not watched: Linux's inotify
+ * loses a file an editor or git replaced by renaming, and Node's recursive fs.watch with it.
+ */
+const WATCH_INTERVAL_MS = 300;
 
 /** What npm start prints: where everything is and the commands that feed it. */
 export function startBanner(options: {
@@ -92,13 +94,28 @@ export function alreadyRunning(dataDir: string, port: number, webhookPort: numbe
   );
 }
 
+export interface DatafileWatcher {
+  close(): void;
+}
+
 /**
  * Applies each change of `<root>/tinybird/` to the running store, one at a time, printing what it
  * rebuilt (or why the change was not applied: the store then keeps serving the previous datafiles).
+ * A change is applied once two reads `intervalMs` apart agree: editors and git write in several steps.
  */
-export function watchDatafiles(store: LocalStore, root: string, print: (line: string) => void): FSWatcher {
-  let timer: NodeJS.Timeout | undefined;
-  let applying = Promise.resolve();
+export function watchDatafiles(
+  store: LocalStore,
+  root: string,
+  print: (line: string) => void,
+  intervalMs = WATCH_INTERVAL_MS,
+): DatafileWatcher {
+  const read = () => {
+    try {
+      return hashDatafiles(root);
+    } catch {
+      return undefined; // a file between two steps of a save
+    }
+  };
   const apply = async () => {
     const started = Date.now();
     let project: ReturnType<typeof loadProject>;
@@ -123,12 +140,22 @@ export function watchDatafiles(store: LocalStore, root: string, print: (line: st
       );
     }
   };
-  return watch(join(root, TINYBIRD_DIR), { recursive: true }, () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      applying = applying.then(apply);
-    }, WATCH_QUIET_MS);
-  });
+  let applied = read();
+  let seen = applied;
+  let applying = false;
+  const timer = setInterval(() => {
+    if (applying) return;
+    const now = read();
+    const settled = now !== undefined && now === seen;
+    seen = now;
+    if (!settled || now === applied) return;
+    applied = now;
+    applying = true;
+    void apply().finally(() => {
+      applying = false;
+    });
+  }, intervalMs);
+  return { close: () => clearInterval(timer) };
 }
 
 const USAGE = `usage: npm start [-- --damaged-parts=set-aside|delete]
