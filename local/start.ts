@@ -11,7 +11,7 @@ import { CommandError } from "../command-kit/command-shell";
 import { portInUse, readPort } from "../command-kit/local-http";
 import { buildDashboard } from "../dashboard-app/assets";
 import { WEBHOOK_PATH } from "../lambda/request";
-import { ProjectSyncError, type SyncReport } from "../tinybird-model/chdb-project";
+import { ProjectSyncError, RebuildStoppedError, type SyncReport } from "../tinybird-model/chdb-project";
 import { hashDatafiles, loadProject } from "../tinybird-model/project";
 import { DAMAGED_PARTS_CHOICES, type DamagedPartsChoice } from "./damaged-parts";
 import {
@@ -134,9 +134,11 @@ export function watchDatafiles(
       );
     } catch (error) {
       print(
-        error instanceof ProjectSyncError
-          ? `tinybird/ changed, not applied: ${error.message} (the store keeps the previous datafiles)`
-          : `tinybird/ changed: ${(error as Error).message}`,
+        error instanceof RebuildStoppedError
+          ? `tinybird/ changed: ${error.message}; until then the endpoints answer this error instead of partial figures`
+          : error instanceof ProjectSyncError
+            ? `tinybird/ changed, not applied: ${error.message} (the store keeps the previous datafiles)`
+            : `tinybird/ changed: ${(error as Error).message}`,
       );
     }
   };

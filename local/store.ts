@@ -16,10 +16,16 @@
  * chDB runs each query on its own thread (queryAsync), one at a time per session: every use of the
  * session goes through one queue, so an insert, an endpoint call and a rebuild never overlap.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Session } from "chdb";
-import { fedViews, feedTable, type SyncReport, syncProject } from "../tinybird-model/chdb-project";
+import {
+  fedViews,
+  feedTable,
+  RebuildStoppedError,
+  type SyncReport,
+  syncProject,
+} from "../tinybird-model/chdb-project";
 import { type IngestResult, ingestSteps, insertJsonRows, qualified } from "../tinybird-model/clickhouse";
 import type { DataSourceDefinition } from "../tinybird-model/datasource-file";
 import type { TinybirdProject } from "../tinybird-model/project";
@@ -118,6 +124,8 @@ export class LocalStore {
    */
   static async open(options: StoreOptions): Promise<OpenedStore> {
     mkdirSync(options.dataDir, { recursive: true });
+    // The stored events are readable only through the store's token: not by copying the folder.
+    chmodSync(options.dataDir, 0o700);
     // The first versions' schema hash: the tables' comments say what they were built from now.
     rmSync(join(options.dataDir, "schema.sha256"), { force: true });
     let session: Session;
@@ -137,7 +145,7 @@ export class LocalStore {
     store.markedBehind = unfinished;
     if (unfinished)
       options.progress?.(
-        "the last run stopped before the rollups caught up with the stored events: they are rebuilt from them",
+        "the rollups were behind the stored events when the last run stopped (it was killed, a materialized pipe failed, or a rebuild stopped part-way): they are rebuilt from the stored events",
       );
     try {
       const damaged = await store.run(async () =>
@@ -243,15 +251,26 @@ export class LocalStore {
     const report = await this.run(async () => {
       // The rollups as they stand are rebuilt only where the datafiles changed: first, up to date.
       await this.catchUpNow();
-      const rebuilt = await runOnSessionAsync(
-        this.session,
-        syncProject(project, {
-          database: DATABASE,
-          deferLandingViews: true,
-          ...(this.behind !== undefined ? { refillAll: true } : {}),
-          ...(this.options.progress ? { progress: this.options.progress } : {}),
-        }),
-      );
+      let rebuilt: SyncReport;
+      try {
+        rebuilt = await runOnSessionAsync(
+          this.session,
+          syncProject(project, {
+            database: DATABASE,
+            deferLandingViews: true,
+            ...(this.behind !== undefined ? { refillAll: true } : {}),
+            ...(this.options.progress ? { progress: this.options.progress } : {}),
+          }),
+        );
+      } catch (error) {
+        // Tables changed before it stopped: the endpoints answer why rather than partial figures,
+        // until a rebuild finishes (a saved fix, or the next start, which fills every rollup again).
+        if (error instanceof RebuildStoppedError) {
+          this.behind = `the rollups are incomplete: ${error.message}. Fix the datafile and save it: npm start then rebuilds the rollups from the stored events (as the next start does)`;
+          this.markBehind(true);
+        }
+        throw error;
+      }
       // Appends queued meanwhile are written for this project.
       this.project = project;
       this.dataSources = dataSourcesOf(project);

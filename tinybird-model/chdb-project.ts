@@ -200,6 +200,11 @@ export class ProjectSyncError extends CommandError {
   override name = "ProjectSyncError";
 }
 
+/** A rebuild that stopped after it changed tables: the rollups are incomplete until one finishes. */
+export class RebuildStoppedError extends ProjectSyncError {
+  override name = "RebuildStoppedError";
+}
+
 /** The first line of ClickHouse's error: the rest is its stack. */
 const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0];
 
@@ -306,7 +311,7 @@ export function* syncProject(project: TinybirdProject, options: SyncOptions): Sq
   try {
     yield* rebuild();
   } catch (error) {
-    throw new ProjectSyncError(
+    throw new RebuildStoppedError(
       `rebuilding stopped part-way (${firstLine(error)}): the rollups may be incomplete until it finishes; it runs again at the next start`,
       { cause: error },
     );

@@ -121,6 +121,37 @@ describe("the rollups follow the stored events in batches", () => {
     expect(warnings).toHaveLength(1);
   });
 
+  it("answers an error, not partial figures, while a rebuild that stopped part-way is not redone", async () => {
+    const { root, dataDir } = projectCopy();
+    sandbox = await startSandbox({ projectRoot: root, dataDir });
+    const at = "2025-05-01T00:00:00Z";
+    await sandbox.store.append(
+      "events",
+      lines([
+        { id: "a1", kind: "a", at },
+        { id: "b1", kind: "b", at },
+      ]),
+    );
+    const before = (await kinds(sandbox)).body.data;
+    // A view that builds on empty tables but fails on a stored row: the rebuild stops part-way.
+    const view = join(root, "tinybird/materializations/events_daily_kinds_mv.pipe");
+    const text = readFileSync(view, "utf8");
+    writeFileSync(view, text.replace("throwIf(kind = 'explode'", "throwIf(kind = 'b'"));
+    const stopped = await sandbox.store.reload(loadProject(root)).catch((e: unknown) => e);
+    expect((stopped as Error).name).toBe("RebuildStoppedError");
+    const refused = await kinds(sandbox);
+    expect(refused.status).toBe(500);
+    expect(refused.body.error).toMatch(
+      /^the rollups are incomplete: rebuilding stopped part-way \(.*\)[^]*Fix the datafile and save it: npm start then rebuilds the rollups/,
+    );
+    expect(existsSync(join(dataDir, ROLLUPS_BEHIND_FILE))).toBe(true);
+    // Saved back: every rollup is filled again, and the figures are those from before.
+    writeFileSync(view, text);
+    await sandbox.store.reload(loadProject(root));
+    expect((await kinds(sandbox)).body.data).toEqual(before);
+    expect(existsSync(join(dataDir, ROLLUPS_BEHIND_FILE))).toBe(false);
+  });
+
   it("rebuilds the rollups at the next start when the process died while stored rows waited for them", async () => {
     const { root, dataDir } = projectCopy();
     const body = lines([

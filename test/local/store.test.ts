@@ -238,6 +238,8 @@ describe("persistence", () => {
       );
       for (const file of ["signing-secret", "store-token"])
         expect(statSync(join(dataDir, file)).mode & 0o777, file).toBe(0o600);
+      // The folder itself, or any account could copy the store and read every event.
+      expect(statSync(dataDir).mode & 0o777).toBe(0o700);
       // Another project's datafiles on this folder: refused, naming the fix, and nothing changed.
       await expect(startSandbox({ dataDir })).rejects.toThrow(
         /events shares no column with clerk_events: it holds another project's events; start from an empty data folder/,
