@@ -104,12 +104,13 @@ const USAGE = `usage: npm run send -- [flags]
   --count N          send each event N times, each as a new message (default 1)
   --samples DIR      sample directory, one <type>.json each (default test/fixtures/clerk-events)
   --keep-timestamp   keep the sample's timestamp instead of now in milliseconds
+  --secret WHSEC     the signing secret (prefer CLERK_WEBHOOK_SECRET: a flag shows in your shell
+                     history and the process list)
   --list             list the sample types and exit
   --help             this text
 
-The signing secret (whsec_…) comes from CLERK_WEBHOOK_SECRET (or --secret, which shows in your
-shell history and the process list), else from npm start's data folder (LOCAL_DATA_DIR, default
-.local). It is never printed.
+The signing secret (whsec_…) comes from --secret or CLERK_WEBHOOK_SECRET, else from npm start's
+data folder (LOCAL_DATA_DIR, default .local). It is never printed.
 
 Example:
   CLERK_WEBHOOK_SECRET=whsec_… npm run send -- --event user.created,session.created --count 2`;
