@@ -1,11 +1,35 @@
-/** npm run seed: what it says when no npm start runs on the folder. */
+/** npm run seed: the history it appends ends at its "now", and what it says when no npm start runs on the folder. */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand } from "../../command-kit/command-runner";
 import { seedCommand } from "../../local/seed";
+import { generateHistory } from "../../local/synthetic-history";
 import { type StubServer, startStub } from "../support/http-stub";
+
+describe("the synthetic history", () => {
+  it("receives nothing after its end, Svix's re-deliveries still after the first delivery", () => {
+    // Two days of 20 users (HISTORY_NOW's end) hold a retry that Svix's schedule puts hours after the end.
+    const history = generateHistory({ days: 2, users: 20 });
+    const now = history.now.getTime();
+    const first = new Map<string, number>();
+    let retries = 0;
+    for (const line of history.lines) {
+      const { event_id, received_at, timestamp } = JSON.parse(line);
+      const at = Date.parse(received_at);
+      expect(at).toBeLessThanOrEqual(now);
+      expect(at).toBeGreaterThanOrEqual(timestamp);
+      const seen = first.get(event_id);
+      if (seen === undefined) first.set(event_id, at);
+      else {
+        retries++;
+        expect(at).toBeGreaterThanOrEqual(seen);
+      }
+    }
+    expect(retries).toBeGreaterThan(0);
+  });
+});
 
 describe("npm run seed when no npm start runs on LOCAL_DATA_DIR", () => {
   let dataDir: string;
