@@ -79,6 +79,24 @@ export function recordRunning(dataDir: string, running: Omit<RunningPipeline, "p
   return () => rmSync(file, { force: true });
 }
 
+/**
+ * What `npm run send` and `npm run seed` say when no npm start runs on the data folder `env` names,
+ * the address they fell back on (`tried`) failed (`failure`): the folder, what was tried, the fixes.
+ */
+export function notRunningOn(
+  env: NodeJS.ProcessEnv,
+  tried: string,
+  failure: string,
+  otherFix: string,
+): string {
+  const dataDir = localDataDir(env);
+  const start = env.LOCAL_DATA_DIR?.trim() ? `LOCAL_DATA_DIR=${dataDir} npm start` : "npm start";
+  return (
+    `no npm start runs on ${dataDir} (no ${RUNNING_FILE} of a live process there), so this tried ${tried}: ${failure}. ` +
+    `Start ${start} in another terminal, ${otherFix}`
+  );
+}
+
 /** The npm start running on `dataDir`, if its process is alive. */
 export function readRunningPipeline(dataDir: string): RunningPipeline | undefined {
   let running: RunningPipeline;

@@ -10,7 +10,7 @@ import { Webhook } from "svix";
 import { type Command, EXIT, runMain } from "../command-kit/command-runner";
 import { CommandError, networkCause } from "../command-kit/command-shell";
 import { WEBHOOK_PATH } from "../lambda/request";
-import { localDataDir, readLocalSigningSecret, readRunningPipeline } from "./data-folder";
+import { localDataDir, notRunningOn, readLocalSigningSecret, readRunningPipeline } from "./data-folder";
 import { DEFAULT_DEV_PORT } from "./dev";
 
 /** The repository's real-shaped Clerk payloads, one `<type>.json` per event type. */
@@ -104,12 +104,13 @@ const USAGE = `usage: npm run send -- [flags]
   --count N          send each event N times, each as a new message (default 1)
   --samples DIR      sample directory, one <type>.json each (default test/fixtures/clerk-events)
   --keep-timestamp   keep the sample's timestamp instead of now in milliseconds
+  --secret WHSEC     the signing secret (prefer CLERK_WEBHOOK_SECRET: a flag shows in your shell
+                     history and the process list)
   --list             list the sample types and exit
   --help             this text
 
-The signing secret (whsec_…) comes from CLERK_WEBHOOK_SECRET (or --secret, which shows in your
-shell history and the process list), else from npm start's data folder (LOCAL_DATA_DIR, default
-.local). It is never printed.
+The signing secret (whsec_…) comes from --secret or CLERK_WEBHOOK_SECRET, else from npm start's
+data folder (LOCAL_DATA_DIR, default .local). It is never printed.
 
 Example:
   CLERK_WEBHOOK_SECRET=whsec_… npm run send -- --event user.created,session.created --count 2`;
@@ -125,71 +126,86 @@ const OPTIONS = {
   list: { type: "boolean" },
 } as const;
 
+export interface SendDeps {
+  /** npm run dev's webhook, tried when no URL is given and no npm start runs (default DEFAULT_URL). */
+  devUrl?: string;
+}
+
 /**
  * Results on stdout; exit 0 when every event was accepted, 1 when one was refused or the URL could
  * not be reached, 2 when it has no signing secret or a --count it cannot use.
  */
-export const sendCommand: Command<typeof OPTIONS> = {
-  usage: USAGE,
-  options: OPTIONS,
-  async run({ values, env, io }) {
-    const samplesDir = values.samples ?? SAMPLES_DIR;
-    if (values.list) {
-      io.stdout(listSampleTypes(samplesDir).join("\n"));
-      return EXIT.ok;
-    }
-    const dataDir = localDataDir(env);
-    const running = readRunningPipeline(dataDir);
-    let signingSecret = values.secret ?? env.CLERK_WEBHOOK_SECRET?.trim();
-    if (!signingSecret && running?.signingSecret === "CLERK_WEBHOOK_SECRET") {
-      io.stderr(
-        `npm start on ${dataDir} verifies with the CLERK_WEBHOOK_SECRET it was started with: set the same one here`,
-      );
-      return EXIT.usage;
-    }
-    signingSecret ||= readLocalSigningSecret(dataDir);
-    if (!signingSecret) {
-      io.stderr(
-        `no signing secret: set CLERK_WEBHOOK_SECRET=whsec_…, or run npm start first (it keeps one in ${dataDir}) (see --help)`,
-      );
-      return EXIT.usage;
-    }
-    const count = Number(values.count ?? 1);
-    if (!Number.isInteger(count) || count < 1) {
-      io.stderr(`--count "${values.count}" is not a positive whole number`);
-      return EXIT.usage;
-    }
-    const events = values.all
-      ? listSampleTypes(samplesDir)
-      : (values.event ?? DEFAULT_EVENTS)
-          .flatMap((e) => e.split(","))
-          .map((e) => e.trim())
-          .filter(Boolean);
-    const url = values.url ?? env.FORWARDER_URL ?? running?.webhookUrl ?? DEFAULT_URL;
-    let results: SendResult[];
-    try {
-      results = await sendSamples({
-        url,
-        signingSecret,
-        events,
-        count,
-        samplesDir,
-        keepTimestamp: values["keep-timestamp"] ?? false,
-      });
-    } catch (error) {
-      const reason = networkCause(error);
-      if (reason === undefined) throw error;
-      throw new CommandError(
-        `could not reach ${url} (${reason}). Start the local server in another terminal with npm start, ` +
-          "or send to a deployed stack with --url (pulumi stack output webhookUrl).",
-        { cause: error },
-      );
-    }
-    for (const r of results) io.stdout(`${r.status} ${r.code.padEnd(24)} ${r.type} ${r.id}`);
-    const failed = results.filter((r) => r.status < 200 || r.status >= 300).length;
-    io.stdout(`${results.length - failed}/${results.length} accepted by ${url}`);
-    return failed === 0 ? EXIT.ok : EXIT.failed;
-  },
-};
+export function sendCommand(deps: SendDeps = {}): Command<typeof OPTIONS> {
+  return {
+    usage: USAGE,
+    options: OPTIONS,
+    async run({ values, env, io }) {
+      const samplesDir = values.samples ?? SAMPLES_DIR;
+      if (values.list) {
+        io.stdout(listSampleTypes(samplesDir).join("\n"));
+        return EXIT.ok;
+      }
+      const dataDir = localDataDir(env);
+      const running = readRunningPipeline(dataDir);
+      let signingSecret = values.secret ?? env.CLERK_WEBHOOK_SECRET?.trim();
+      if (!signingSecret && running?.signingSecret === "CLERK_WEBHOOK_SECRET") {
+        io.stderr(
+          `npm start on ${dataDir} verifies with the CLERK_WEBHOOK_SECRET it was started with: set the same one here`,
+        );
+        return EXIT.usage;
+      }
+      signingSecret ||= readLocalSigningSecret(dataDir);
+      if (!signingSecret) {
+        io.stderr(
+          `no signing secret: set CLERK_WEBHOOK_SECRET=whsec_…, or run npm start first (it keeps one in ${dataDir}) (see --help)`,
+        );
+        return EXIT.usage;
+      }
+      const count = Number(values.count ?? 1);
+      if (!Number.isInteger(count) || count < 1) {
+        io.stderr(`--count "${values.count}" is not a positive whole number`);
+        return EXIT.usage;
+      }
+      const events = values.all
+        ? listSampleTypes(samplesDir)
+        : (values.event ?? DEFAULT_EVENTS)
+            .flatMap((e) => e.split(","))
+            .map((e) => e.trim())
+            .filter(Boolean);
+      const given = values.url ? "--url" : env.FORWARDER_URL ? "FORWARDER_URL" : undefined;
+      const url = values.url || env.FORWARDER_URL || running?.webhookUrl || (deps.devUrl ?? DEFAULT_URL);
+      let results: SendResult[];
+      try {
+        results = await sendSamples({
+          url,
+          signingSecret,
+          events,
+          count,
+          samplesDir,
+          keepTimestamp: values["keep-timestamp"] ?? false,
+        });
+      } catch (error) {
+        const reason = networkCause(error);
+        if (reason === undefined) throw error;
+        const otherFix =
+          "or npm run dev, or send elsewhere with --url (a deployed stack: pulumi stack output webhookUrl).";
+        throw new CommandError(
+          given
+            ? `could not reach ${url} (${reason}), given with ${given}: check the address and that its server runs ` +
+                "(npm start and npm run dev print their webhook URL; a deployed stack: pulumi stack output webhookUrl)."
+            : running
+              ? `could not reach ${url} (${reason}), the webhook of the npm start on ${dataDir} (process ${running.pid}): ` +
+                "it may be stopping; start it again, or send elsewhere with --url."
+              : notRunningOn(env, `npm run dev's webhook ${url}`, `it did not answer (${reason})`, otherFix),
+          { cause: error },
+        );
+      }
+      for (const r of results) io.stdout(`${r.status} ${r.code.padEnd(24)} ${r.type} ${r.id}`);
+      const failed = results.filter((r) => r.status < 200 || r.status >= 300).length;
+      io.stdout(`${results.length - failed}/${results.length} accepted by ${url}`);
+      return failed === 0 ? EXIT.ok : EXIT.failed;
+    },
+  };
+}
 
-if (require.main === module) void runMain(sendCommand);
+if (require.main === module) void runMain(sendCommand());

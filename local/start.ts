@@ -45,6 +45,14 @@ export function startBanner(options: {
   const { url, webhookUrl, dataDir } = options;
   const env = options.defaultDataDir ? "" : `LOCAL_DATA_DIR=${dataDir} `;
   const webhookBase = webhookUrl.slice(0, -WEBHOOK_PATH.length);
+  // A restart must open the same folder on the same ports (the ports it got when started on 0: the
+  // tunnel points at that webhook port).
+  const port = Number(new URL(url).port || 80);
+  const webhookPort = Number(new URL(webhookUrl).port || 80);
+  const restart =
+    env +
+    (port === DEFAULT_PORT ? "" : `PORT=${port} `) +
+    (webhookPort === DEFAULT_WEBHOOK_PORT ? "" : `WEBHOOK_PORT=${webhookPort} `);
   return [
     "",
     `  Dashboard        ${url}/`,
@@ -58,7 +66,7 @@ export function startBanner(options: {
     `    90 days of history    ${env}npm run seed -- --days 90`,
     `    a Clerk dev instance  tunnel the webhook port only, e.g. cloudflared tunnel --url ${webhookBase}`,
     `                          add the endpoint <tunnel URL>${WEBHOOK_PATH} in Clerk's dashboard (Webhooks), and restart with`,
-    "                          CLERK_WEBHOOK_SECRET=<that endpoint's signing secret> npm start",
+    `                          ${restart}CLERK_WEBHOOK_SECRET=<that endpoint's signing secret> npm start`,
     "",
     "  Watching tinybird/: a datafile change is applied while running, keeping the data.",
     "",

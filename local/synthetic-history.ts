@@ -587,21 +587,26 @@ function billingCustomers(h: HistoryBuilder, users: UserState[]): BillingCustome
   ];
 }
 
-/** Svix delivers each event at least once: a failed attempt is retried later with the same svix-id. */
-function deliveries(r: Random, events: ClerkEvent[]): { events: StoredEvent[]; lines: string[] } {
+/**
+ * Svix delivers each event at least once: a failed attempt is retried later with the same svix-id.
+ * No delivery arrives after `now`, the history's end: one due later arrives at `now` (the stable
+ * sort keeps it after the deliveries before it).
+ */
+function deliveries(
+  r: Random,
+  events: ClerkEvent[],
+  now: number,
+): { events: StoredEvent[]; lines: string[] } {
   const stored: StoredEvent[] = [];
   const all: StoredEvent[] = [];
   for (const event of events) {
-    const first: StoredEvent = {
-      ...event,
-      event_id: r.id("msg"),
-      received_at: event.timestamp + r.int(40, 2_500),
-    };
+    const firstAt = event.timestamp + r.int(40, 2_500);
+    const first: StoredEvent = { ...event, event_id: r.id("msg"), received_at: Math.min(firstAt, now) };
     stored.push(first);
     all.push(first);
     const retries = r.chance(0.05) ? (r.chance(0.2) ? 2 : 1) : 0;
     for (let i = 1; i <= retries; i++) {
-      all.push({ ...first, received_at: first.received_at + i * r.int(5_000, 6 * HOUR) });
+      all.push({ ...first, received_at: Math.min(firstAt + i * r.int(5_000, 6 * HOUR), now) });
     }
   }
   all.sort((a, b) => a.received_at - b.received_at);
@@ -654,6 +659,6 @@ export function generateHistory(options: HistoryOptions = {}): History {
     options.billingShare,
   );
   h.events.sort((a, b) => a.timestamp - b.timestamp);
-  const { events, lines } = deliveries(r, h.events);
+  const { events, lines } = deliveries(r, h.events, now);
   return { now: new Date(now), events, lines };
 }

@@ -24,7 +24,7 @@ import { type StubServer, startStub } from "../support/http-stub";
 
 /** npm run send through the one runner: every line it printed (stdout and stderr, in order), its exit code. */
 const main = (argv: string[], env: NodeJS.ProcessEnv, print: (line: string) => void) =>
-  runCommand(sendCommand, argv, env, { stdout: print, stderr: print, exit: () => {} });
+  runCommand(sendCommand(), argv, env, { stdout: print, stderr: print, exit: () => {} });
 
 let tinybird: StubServer;
 let dev: DevServer;
@@ -114,17 +114,11 @@ describe("npm run send to npm run dev", () => {
     rmSync(empty, { recursive: true, force: true });
     const help: string[] = [];
     expect(await main(["--help"], {}, (line) => help.push(line))).toBe(0);
-    for (const flag of [
-      "--url",
-      "--event",
-      "--all",
-      "--count",
-      "--samples",
-      "--keep-timestamp",
-      "CLERK_WEBHOOK_SECRET",
-    ]) {
-      expect(help.join("\n")).toContain(flag);
+    // Every flag it takes has its own line in the list, not only a mention.
+    for (const flag of [...Object.keys(sendCommand().options ?? {}), "help"]) {
+      expect(help.join("\n")).toMatch(new RegExp(`^ {2}--${flag}\\b`, "m"));
     }
+    expect(help.join("\n")).toContain("CLERK_WEBHOOK_SECRET");
   });
 });
 
@@ -256,17 +250,45 @@ it("refuses to start with a signing secret whose key is too short to keep forger
   }
 });
 
-it("npm run send names the URL it could not reach and suggests the local server", async () => {
-  const closed = await serveApiGateway(async () => ({ statusCode: 200 }));
-  await closed.close();
-  const printed: string[] = [];
-  const url = `${closed.url}/webhooks/clerk`;
-  expect(await main(["--url", url], { CLERK_WEBHOOK_SECRET: SIGNING_SECRET }, (l) => printed.push(l))).toBe(
-    1,
-  );
-  expect(printed).toEqual([expect.stringContaining(`could not reach ${url} (ECONNREFUSED)`)]);
-  expect(printed[0]).toContain("npm start");
-  expect(printed[0]).toContain("--url");
+describe("npm run send to an address nothing serves", () => {
+  let url: string;
+  beforeAll(async () => {
+    const closed = await serveApiGateway(async () => ({ statusCode: 200 }));
+    await closed.close();
+    url = `${closed.url}/webhooks/clerk`;
+  });
+
+  it("names the URL given with --url that it could not reach", async () => {
+    const printed: string[] = [];
+    expect(await main(["--url", url], { CLERK_WEBHOOK_SECRET: SIGNING_SECRET }, (l) => printed.push(l))).toBe(
+      1,
+    );
+    expect(printed).toEqual([
+      expect.stringContaining(`could not reach ${url} (ECONNREFUSED), given with --url`),
+    ]);
+    expect(printed[0]).toContain("npm start");
+  });
+
+  it("says first that no npm start runs on LOCAL_DATA_DIR, then that npm run dev's address did not answer, and the fixes", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "send-no-npm-start-"));
+    try {
+      const printed: string[] = [];
+      const env = { LOCAL_DATA_DIR: dataDir, CLERK_WEBHOOK_SECRET: SIGNING_SECRET };
+      const io = {
+        stdout: (l: string) => printed.push(l),
+        stderr: (l: string) => printed.push(l),
+        exit: () => {},
+      };
+      expect(await runCommand(sendCommand({ devUrl: url }), [], env, io)).toBe(1);
+      expect(printed).toEqual([
+        `no npm start runs on ${dataDir} (no npm-start.json of a live process there), so this tried npm run dev's ` +
+          `webhook ${url}: it did not answer (ECONNREFUSED). Start LOCAL_DATA_DIR=${dataDir} npm start in another ` +
+          "terminal, or npm run dev, or send elsewhere with --url (a deployed stack: pulumi stack output webhookUrl).",
+      ]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
 
 it("refuses to start without the token and signing secret, naming both", async () => {

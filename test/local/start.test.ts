@@ -1,16 +1,38 @@
-/** npm start's own messages: a second start on the same data folder, and what a rebuild did. */
+/** npm start's own messages: its banner, a second start on the same data folder, and what a rebuild did. */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { recordRunning } from "../../local/data-folder";
-import { alreadyRunning, describeSync } from "../../local/start";
+import { alreadyRunning, describeSync, startBanner } from "../../local/start";
 
 let dataDir: string;
 beforeEach(() => {
   dataDir = mkdtempSync(join(tmpdir(), "npm-start-"));
 });
 afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe("the banner", () => {
+  const banner = (url: string, webhookUrl: string, defaultDataDir: boolean) =>
+    startBanner({ url, webhookUrl, secretFrom: "x", dataDir: "/tmp/d", defaultDataDir })
+      .split("\n")
+      .filter((line) => /npm (start|run)/.test(line))
+      .map((line) => line.trim());
+
+  it("tells to restart with a Clerk endpoint's secret on the data folder and ports it was started with", () => {
+    expect(banner("http://127.0.0.1:8797", "http://127.0.0.1:41234/webhooks/clerk", false)).toEqual([
+      "sample events         LOCAL_DATA_DIR=/tmp/d npm run send",
+      "90 days of history    LOCAL_DATA_DIR=/tmp/d npm run seed -- --days 90",
+      "LOCAL_DATA_DIR=/tmp/d PORT=8797 WEBHOOK_PORT=41234 CLERK_WEBHOOK_SECRET=<that endpoint's signing secret> npm start",
+    ]);
+    // Defaults stay unsaid.
+    expect(banner("http://127.0.0.1:8787", "http://127.0.0.1:8789/webhooks/clerk", true)).toEqual([
+      "sample events         npm run send",
+      "90 days of history    npm run seed -- --days 90",
+      "CLERK_WEBHOOK_SECRET=<that endpoint's signing secret> npm start",
+    ]);
+  });
+});
 
 describe("a second npm start on the same data folder", () => {
   it("says where the first one runs and how to start another, instead of chDB's lock error", () => {
