@@ -142,7 +142,7 @@ describe("the rollups follow the stored events in batches", () => {
     const refused = await kinds(sandbox);
     expect(refused.status).toBe(500);
     expect(refused.body.error).toMatch(
-      /^the rollups are incomplete: rebuilding stopped part-way \(.*\)[^]*Fix the datafile and save it: npm start then rebuilds the rollups/,
+      /^the rollups are incomplete: rebuilding stopped part-way \(.*\)[\s\S]*Fix the datafile and save it: npm start then rebuilds the rollups/,
     );
     expect(existsSync(join(dataDir, ROLLUPS_BEHIND_FILE))).toBe(true);
     // Saved back: every rollup is filled again, and the figures are those from before.
