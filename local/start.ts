@@ -23,6 +23,7 @@ import {
 } from "./data-folder";
 import { startLocalServer } from "./server";
 import { LocalStore } from "./store";
+import { terminalLine } from "./terminal-log";
 
 export const DEFAULT_PORT = 8787;
 /** The webhook's own port: the one a tunnel exposes. */
@@ -173,7 +174,8 @@ const USAGE = `usage: npm start [-- --damaged-parts=set-aside|delete]
   --damaged-parts=set-aside  start although chDB found damaged parts: move them to <data folder>/damaged-parts/
   --damaged-parts=delete     the same, deleting them
 Environment: PORT (dashboard and store API, default ${DEFAULT_PORT}), WEBHOOK_PORT (default ${DEFAULT_WEBHOOK_PORT}),
-LOCAL_DATA_DIR (default .local), CLERK_WEBHOOK_SECRET (a Clerk endpoint's secret instead of the generated one).`;
+LOCAL_DATA_DIR (default .local), CLERK_WEBHOOK_SECRET (a Clerk endpoint's secret instead of the generated one),
+LOG_FORMAT=json (the forwarder's JSON log lines on a terminal too; piped, they always are).`;
 
 /** Serves until interrupted (Ctrl-C), then closes the servers and the store, losing nothing. */
 export const startCommand: Command<{ "damaged-parts": { type: "string" } }> = {
@@ -217,7 +219,11 @@ export const startCommand: Command<{ "damaged-parts": { type: "string" } }> = {
       dataSource: project.dataSource.definition.name,
       port,
       webhookPort,
-      log: io.stdout,
+      // A person reads a terminal; a pipe (a log collector, a test) gets the forwarder's JSON lines.
+      log:
+        process.stdout.isTTY && env.LOG_FORMAT !== "json"
+          ? (line) => io.stdout(terminalLine(line))
+          : io.stdout,
     }).catch(async (error: unknown) => {
       await store.close();
       return portInUse(`PORT=${port + 10} WEBHOOK_PORT=${webhookPort + 10} npm start`)(error);
@@ -244,10 +250,12 @@ export const startCommand: Command<{ "damaged-parts": { type: "string" } }> = {
     await store.close();
     const { commits, items } = store.groupStats(project.dataSource.definition.name);
     const { batches } = store.catchUpStats();
-    if (items > 0)
-      io.stderr(
-        `npm start: stopped; ${items} appends to ${project.dataSource.definition.name} in ${commits} inserts, taken by the rollups in ${batches} batches`,
-      );
+    const plural = (n: number, one: string, more = `${one}s`) => `${n} ${n === 1 ? one : more}`;
+    io.stderr(
+      items > 0
+        ? `npm start: stopped; ${plural(items, "append")} to ${project.dataSource.definition.name} in ${plural(commits, "insert")}, taken by the rollups in ${plural(batches, "batch", "batches")}`
+        : "npm start: stopped",
+    );
   },
 };
 

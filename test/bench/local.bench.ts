@@ -158,7 +158,7 @@ export async function run(): Promise<void> {
     for (const line of lines) process.stdout.write(`${line}\n`);
     started.child.kill("SIGTERM");
     await new Promise((resolve) => started.child.once("exit", resolve));
-    const shared = /(\d+) appends to \S+ in (\d+) inserts, taken by the rollups in (\d+) batches/.exec(
+    const shared = /(\d+) appends? to \S+ in (\d+) inserts?, taken by the rollups in (\d+) batch(?:es)?/.exec(
       started.stderr.join(""),
     );
     if (shared)
