@@ -156,25 +156,31 @@ export class LocalStore {
         return { ok: false, problem: damagedPartsProblem(damaged, options.dataDir) };
       }
       if (damaged.length > 0) setDamagedPartsAside(damaged, options.damagedParts!, options.dataDir);
-      const report = await store.run(() =>
-        runOnSessionAsync(
-          session,
-          syncProject(options.project, {
-            database: DATABASE,
-            deferLandingViews: true,
-            ...(damaged.length > 0 || unfinished ? { refillAll: true } : {}),
-            ...(options.progress ? { progress: options.progress } : {}),
-          }),
-        ),
-      );
-      store.fed =
-        (await store.run(() => runOnSessionAsync(session, fedViews(options.project, DATABASE)))).length > 0;
+      const report = await store.run(() => store.sync(options.project, damaged.length > 0 || unfinished));
       store.markBehind(false);
       return { ok: true, store, report, damaged };
     } catch (cause) {
       store.closeSession();
       return { ok: false, problem: `cannot build the local store: ${(cause as Error).message}` };
     }
+  }
+
+  /**
+   * Brings the database in line with `project` (on the queue: the caller runs it there), the views
+   * reading the landing table on its twin, and reads whether any does.
+   */
+  private async sync(project: TinybirdProject, refillAll: boolean): Promise<SyncReport> {
+    const report = await runOnSessionAsync(
+      this.session,
+      syncProject(project, {
+        database: DATABASE,
+        deferLandingViews: true,
+        ...(refillAll ? { refillAll: true } : {}),
+        ...(this.options.progress ? { progress: this.options.progress } : {}),
+      }),
+    );
+    this.fed = (await runOnSessionAsync(this.session, fedViews(project, DATABASE))).length > 0;
+    return report;
   }
 
   /** Runs `work` on the session once everything queued before it has finished. */
@@ -253,15 +259,7 @@ export class LocalStore {
       await this.catchUpNow();
       let rebuilt: SyncReport;
       try {
-        rebuilt = await runOnSessionAsync(
-          this.session,
-          syncProject(project, {
-            database: DATABASE,
-            deferLandingViews: true,
-            ...(this.behind !== undefined ? { refillAll: true } : {}),
-            ...(this.options.progress ? { progress: this.options.progress } : {}),
-          }),
-        );
+        rebuilt = await this.sync(project, this.behind !== undefined);
       } catch (error) {
         // Tables changed before it stopped: the endpoints answer why rather than partial figures,
         // until a rebuild finishes (a saved fix, or the next start, which fills every rollup again).
@@ -274,7 +272,6 @@ export class LocalStore {
       // Appends queued meanwhile are written for this project.
       this.project = project;
       this.dataSources = dataSourcesOf(project);
-      this.fed = (await runOnSessionAsync(this.session, fedViews(project, DATABASE))).length > 0;
       this.behind = undefined;
       this.markBehind(false);
       return rebuilt;

@@ -276,12 +276,10 @@ function* insertRows(
     let block = rows.slice(start, start + blockSize);
     while (block.length > 0) {
       try {
-        yield* insertJsonRows(
-          target,
-          block.map((r) => r.json),
-        );
+        const lines = block.map((r) => r.json);
+        yield* insertJsonRows(target, lines);
         inserted += block.length;
-        onInserted(block.map((r) => r.json));
+        onInserted(lines);
         block = [];
       } catch (error) {
         const bad = misfit(error, block);
