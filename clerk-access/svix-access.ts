@@ -41,6 +41,7 @@ export const REQUEST_TIMEOUT_MS = 30_000;
  * than 14 days old.", svix-server's endpoint/recovery.rs); older failed messages are resent one by one.
  */
 export const SVIX_RECOVER_DAYS = 14;
+export const SVIX_RECOVER_MS = SVIX_RECOVER_DAYS * 24 * 60 * 60 * 1000;
 
 /** Creates the instance's Svix app; one that already exists is what we wanted. */
 export async function ensureSvixApp(

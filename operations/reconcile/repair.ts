@@ -7,7 +7,7 @@
  * covers wait on it instead of being asked for again (repair-tasks.ts). Nothing is asked of a disabled
  * endpoint: Svix would not deliver to it.
  */
-import { SVIX_RECOVER_DAYS } from "../../clerk-access/svix-access";
+import { SVIX_RECOVER_MS } from "../../clerk-access/svix-access";
 import { GAP_KINDS, type Gap, type GapKind, type Ledger } from "./ledger";
 import { assignGaps, type TaskWatch, watchTasks } from "./repair-tasks";
 import {
@@ -133,7 +133,7 @@ export async function repairGaps(ledger: Ledger, context: RepairContext): Promis
   };
 
   // Svix recovers the failed messages of the last 14 days; older ones are resent one by one below.
-  const recoverFrom = context.now - SVIX_RECOVER_DAYS * 24 * 60 * 60 * 1000 + RECOVER_MARGIN_MS;
+  const recoverFrom = context.now - SVIX_RECOVER_MS + RECOVER_MARGIN_MS;
   const recoverable = ledger.gaps.failed.filter((gap) => gap.timestamp >= recoverFrom);
   const tooOld = ledger.gaps.failed.filter((gap) => gap.timestamp < recoverFrom);
   repairs.recovered = await task("failed", RECOVER_TASK, recoverable, (range) => svix.recover(range));

@@ -6,7 +6,7 @@
  * CLERK_API_URL. A stack in manual mode gets the Clerk dashboard steps instead.
  */
 import { normaliseApiUrl } from "../../clerk-access/config";
-import { SVIX_RECOVER_DAYS } from "../../clerk-access/svix-access";
+import { SVIX_RECOVER_DAYS, SVIX_RECOVER_MS } from "../../clerk-access/svix-access";
 import { type Command, InputProblems, runMain } from "../../command-kit/command-runner";
 import { CommandError, type RetryPolicy } from "../../command-kit/command-shell";
 import { type PulumiCli, pulumiCli } from "../../stack-access/pulumi-cli";
@@ -41,7 +41,7 @@ export function recoverCommand(deps: RecoverDeps = {}): Command<typeof OPTIONS> 
       const until = readTime("--until", values.until, problems, false);
       if (since && until && since >= until) problems.push("--since must be before --until");
       if (since && since.getTime() > now()) problems.push("--since is in the future: nothing has failed yet");
-      if (since && since.getTime() < now() - SVIX_RECOVER_DAYS * 86_400_000)
+      if (since && since.getTime() < now() - SVIX_RECOVER_MS)
         problems.push(
           `--since is more than ${SVIX_RECOVER_DAYS} days ago, past what Svix recovers: for older failed messages run ` +
             `npm run reconcile -- --since ${since.toISOString()} --repair, which resends them one by one`,
